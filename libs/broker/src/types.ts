@@ -1,0 +1,97 @@
+/**
+ * The broker's public surface. Services depend on this interface only; `connectBroker()` returns it.
+ * Every exchange and queue name passed in or derived here is prefixed with `namespace` (tests: unique per file).
+ */
+import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { z } from 'zod';
+import type { AnyCommand, AnyEvent, PayloadOf, ReplyOf, RequestOf, ServiceName } from '@wahooks/contracts';
+import type { Logger } from '@wahooks/telemetry';
+
+export interface BrokerOptions {
+  url: string; // amqp://user:pass@host:port/vhost
+  service: ServiceName; // names this process's queues and its dead-letter queue
+  namespace?: string; // prefix for every exchange/queue name ('' in production)
+  logger?: Logger;
+  prefetch?: number; // default prefetch per consumer (default 32)
+  defaultTimeoutMs?: number; // RPC deadline when the call gives none (default 5000)
+  instanceId?: string; // default `${hostname}:${pid}`
+}
+
+export interface RequestOptions {
+  timeoutMs?: number; // deadline; on expiry the call rejects with AppError 504 (503 if the broker is down)
+  exchange?: string; // un-namespaced exchange name; default Exchanges.commands
+  routingKey?: string; // default: the command name
+  mandatory?: boolean; // default true: an unroutable request rejects at once with AppError 503
+}
+
+export interface MessageContext {
+  messageId: string;
+  type: string;
+  headers: Record<string, unknown>;
+  attempt: number; // 1 on first delivery, +1 per retry of this handler
+  redelivered: boolean;
+}
+
+/** Gets the parsed request; returns the reply (validated against `command.reply` before sending) or throws AppError. */
+export type CommandHandler<C extends AnyCommand> = (request: z.output<C['request']>, ctx: MessageContext) => Promise<z.input<C['reply']>>;
+
+export type EventHandler<E extends AnyEvent> = (payload: PayloadOf<E>, event: EventEnvelope<PayloadOf<E>>, ctx: MessageContext) => Promise<void>;
+
+/** The body of every event message. `id` (also the AMQP messageId) is the idempotency key downstream. */
+export interface EventEnvelope<P = unknown> {
+  id: string;
+  type: string;
+  version: number;
+  occurredAt: string; // ISO-8601
+  payload: P;
+}
+
+export interface SubscribeOptions {
+  prefetch?: number;
+  maxAttempts?: number; // handler attempts before dead-lettering with the reason (default 5)
+  exclusive?: boolean; // per-instance, auto-delete, server-named queue (e.g. cache invalidation fan-out)
+}
+
+/** What a raw consumer decides for one message. */
+export type RawOutcome = 'ack' | 'requeue' | { deadLetter: string /* reason */ };
+
+export interface Broker {
+  readonly service: ServiceName;
+  readonly instanceId: string;
+  /** Apply the namespace to an exchange or queue name. */
+  name(raw: string): string;
+
+  /** RPC: validate, publish with correlationId/replyTo (direct reply-to) and a deadline, await the typed reply. */
+  request<C extends AnyCommand>(command: C, request: RequestOf<C>, options?: RequestOptions): Promise<ReplyOf<C>>;
+  /** Answer commands (declares `<service>:commands`, binds each command name; also answers the ping). */
+  serve(handlers: CommandBinding[]): Promise<void>;
+
+  /** Publish an event with confirms; resolves once the broker has it. Returns the envelope id. */
+  publish<E extends AnyEvent>(event: E, payload: PayloadOf<E>, options?: { id?: string; headers?: Record<string, unknown> }): Promise<string>;
+  /** Consume events on the durable quorum queue `<service>:events:<purpose>` bound to each event's type. */
+  subscribe(purpose: string, handlers: EventBinding[], options?: SubscribeOptions): Promise<void>;
+
+  /** Low level, for services with their own topology (e.g. retry ladders): run on connect and every reconnect. */
+  addSetup(setup: (channel: ConfirmChannel) => Promise<void>): Promise<void>;
+  /** Low level: confirmed publish to an exchange (namespaced) with raw bytes. */
+  publishRaw(exchange: string, routingKey: string, body: Buffer, options?: Options.Publish): Promise<void>;
+  /** Low level: consume a (namespaced) queue you declared in a setup; you decide the outcome per message. */
+  consumeRaw(queue: string, onMessage: (msg: ConsumeMessage) => Promise<RawOutcome>, options?: { prefetch?: number }): Promise<void>;
+
+  isConnected(): boolean;
+  /** Stop consuming, wait for in-flight handlers, close the connection. */
+  close(): Promise<void>;
+}
+
+/** A command paired with its handler; build with `handle(command, fn)` so the handler is typed. */
+export interface CommandBinding {
+  command: AnyCommand;
+  handler: CommandHandler<any>;
+}
+/** An event paired with its handler; build with `on(event, fn)`. */
+export interface EventBinding {
+  event: AnyEvent;
+  handler: EventHandler<any>;
+}
+export const handle = <C extends AnyCommand>(command: C, handler: CommandHandler<C>): CommandBinding => ({ command, handler });
+export const on = <E extends AnyEvent>(event: E, handler: EventHandler<E>): EventBinding => ({ event, handler });

@@ -1,0 +1,56 @@
+/**
+ * Environment validation. Each service describes its variables as a zod object (with defaults that work on a
+ * developer machine with RabbitMQ, Postgres and Redis on their standard local ports) and calls loadConfig once
+ * at start. A bad value ends the process with a message that names the variable.
+ */
+import { z } from 'zod';
+
+/** Variables every service shares. Spread into a service's own schema: `z.object({...sharedEnv, PORT: ...})`. */
+export const sharedEnv = {
+  RABBITMQ_URL: z.url({ protocol: /^amqps?$/ }).default('amqp://guest:guest@127.0.0.1:5672'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/wahooks'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  /** Prefix for every exchange and queue name; empty in production, unique per test file in tests. */
+  BROKER_NAMESPACE: z.string().default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().default('development'),
+};
+
+/** A boolean variable: accepts true/false/1/0/yes/no (case-insensitive). */
+export const envBool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'TRUE', 'FALSE', 'YES', 'NO'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => ['true', '1', 'yes'].includes(v.toLowerCase()));
+
+/** A positive integer variable (e.g. a port, a limit, milliseconds). */
+export const envInt = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse `env` against `schema`; throws ConfigError naming every bad variable. */
+export function parseConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  // Empty strings count as unset, so `FOO= npm start` falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+}
+
+/** parseConfig for a process entry point: on a bad variable print the reason and exit 1. */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  try {
+    return parseConfig(schema, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
