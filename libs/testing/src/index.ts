@@ -1,1 +1,4 @@
-export {};
+export * from './names.js';
+export * from './postgres.js';
+export * from './rabbitmq.js';
+export * from './env.js';

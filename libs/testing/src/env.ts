@@ -1,0 +1,50 @@
+/**
+ * One isolated environment per test file on the shared local servers (or the testcontainers ones that
+ * jest.global-setup.js started): its own Postgres database, its own broker namespace, its own Redis key prefix.
+ */
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { deleteNamespace } from './rabbitmq.js';
+import { uniqueId } from './names.js';
+
+export interface TestEnv {
+  id: string;
+  rabbitmqUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  namespace: string; // broker prefix, e.g. "t_token_1a2b3c4d."
+  redisPrefix: string; // e.g. "t_token_1a2b3c4d:"
+  /** Environment variables for a service process started by the test. */
+  serviceEnv: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestEnv(label: string, options: { database?: boolean } = {}): Promise<TestEnv> {
+  const id = uniqueId(label);
+  const rabbitmqUrl = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+  const baseDb = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/wahooks_test';
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  let db: TestDatabase | undefined;
+  if (options.database !== false) db = await createTestDatabase(baseDb, `wahooks_${id}`);
+  const namespace = `${id}.`;
+  const redisPrefix = `${id}:`;
+  const databaseUrl = db?.url ?? baseDb;
+  return {
+    id,
+    rabbitmqUrl,
+    databaseUrl,
+    redisUrl,
+    namespace,
+    redisPrefix,
+    serviceEnv: {
+      RABBITMQ_URL: rabbitmqUrl,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      BROKER_NAMESPACE: namespace,
+      REDIS_PREFIX: redisPrefix,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    },
+    async cleanup() {
+      await Promise.allSettled([deleteNamespace(rabbitmqUrl, namespace), db?.drop()]);
+    },
+  };
+}
