@@ -4,3 +4,7 @@ export * from './topology.js';
 export * from './health.js';
 export * from './commands/token.js';
 export * from './events/token.js';
+export * from './commands/connection.js';
+export * from './events/connection.js';
+export * from './commands/webhook.js';
+export * from './events/webhook.js';
