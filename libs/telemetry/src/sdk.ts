@@ -1,0 +1,94 @@
+/**
+ * OpenTelemetry NodeSDK for one service process. Traces go over OTLP/HTTP only when
+ * OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; otherwise spans are still created
+ * (so trace ids reach logs and travel in AMQP headers) but dropped, and nothing touches the network.
+ * Metrics and OTel logs are off unless OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER say otherwise.
+ *
+ * In ESM, express is only instrumented when the import hook is registered before express is imported: start
+ * services with `node --import @wahooks/telemetry/register dist/main.js` (see register.ts).
+ */
+import { context, propagation, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+
+export interface TelemetryOptions {
+  /** service.name on every span (e.g. "gateway"). */
+  service: string;
+  /** service.version; defaults to SERVICE_VERSION or the package version npm reports. */
+  version?: string;
+  /** Extra processors (e.g. an in-memory exporter in a test); added next to the OTLP one. */
+  spanProcessors?: SpanProcessor[];
+  /** Replaces the default http + express instrumentations. */
+  instrumentations?: Instrumentation[];
+}
+
+export interface TelemetryHandle {
+  /** True when spans are exported over OTLP. */
+  readonly exporting: boolean;
+  /** Exports every span that has ended so far (tests; before a risky operation). */
+  flush(): Promise<void>;
+  /** Flushes pending spans and unregisters the SDK. Safe to call twice. */
+  shutdown(): Promise<void>;
+}
+
+let active: TelemetryHandle | undefined;
+
+const otlpEndpoint = () =>
+  process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || process.env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || '';
+
+/** Starts the SDK once per process; later calls return the running handle (register.ts may have started it). */
+export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
+  if (active) return active;
+  // NodeSDK reads these in its constructor and would otherwise default to OTLP on localhost:4318.
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
+
+  const exporting = otlpEndpoint() !== '';
+  const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  if (exporting) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  // NodeSDK registers no tracer provider without a processor; a no-op one keeps real trace ids without export.
+  if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
+
+  const instrumentations = options.instrumentations ?? [new HttpInstrumentation(), new ExpressInstrumentation()];
+  const version = options.version ?? process.env.SERVICE_VERSION ?? process.env.npm_package_version;
+  const sdk = new NodeSDK({
+    serviceName: options.service,
+    resource: version ? defaultResource().merge(resourceFromAttributes({ 'service.version': version })) : undefined,
+    spanProcessors,
+    instrumentations,
+  });
+  sdk.start();
+
+  let stopping: Promise<void> | undefined;
+  const handle: TelemetryHandle = {
+    exporting,
+    async flush() {
+      await Promise.all(spanProcessors.map((p) => p.forceFlush()));
+    },
+    shutdown() {
+      stopping ??= sdk
+        .shutdown()
+        .catch(() => undefined) // an unreachable collector must not block a graceful stop
+        .finally(() => {
+          for (const i of instrumentations) i.disable();
+          trace.disable();
+          context.disable();
+          propagation.disable();
+          if (active === handle) active = undefined;
+        });
+      return stopping;
+    },
+  };
+  active = handle;
+  return handle;
+}
+
+/** Shuts down the SDK started by startTelemetry or the register entry, if any (call it last in a drain). */
+export async function shutdownTelemetry(): Promise<void> {
+  await active?.shutdown();
+}

@@ -1,0 +1,90 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { getTracer, startTelemetry, withSpan } from '@wahooks/telemetry';
+
+const saved = { ...process.env };
+afterEach(() => {
+  for (const k of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] as const) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+});
+
+/** A stand-in OTLP/HTTP collector that counts what it receives. */
+async function fakeCollector(port = 0) {
+  const received: { url: string; body: string }[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ url: req.url ?? '', body: Buffer.concat(chunks).toString('latin1') });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  return {
+    received,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe('startTelemetry', () => {
+  it('without an endpoint: real trace ids, no exporter, no network, silent start and shutdown', async () => {
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    // Listen where the OTLP default (localhost:4318) would send, when that port is free on this machine.
+    const trap = await fakeCollector(4318).catch(() => undefined);
+    const writes: string[] = [];
+    const origOut = process.stdout.write.bind(process.stdout);
+    const origErr = process.stderr.write.bind(process.stderr);
+    process.stdout.write = ((c: string | Uint8Array) => (writes.push(String(c)), true)) as typeof process.stdout.write;
+    process.stderr.write = ((c: string | Uint8Array) => (writes.push(String(c)), true)) as typeof process.stderr.write;
+    try {
+      const t = startTelemetry({ service: 'silent-svc', version: '1.2.3' });
+      expect(t.exporting).toBe(false);
+      expect(startTelemetry({ service: 'other' })).toBe(t); // once per process
+      let traceId = '';
+      await withSpan(getTracer('test'), 'op', async (span) => {
+        traceId = span.spanContext().traceId;
+      });
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(traceId).not.toBe('0'.repeat(32));
+      await t.shutdown();
+      await t.shutdown();
+    } finally {
+      process.stdout.write = origOut;
+      process.stderr.write = origErr;
+    }
+    expect(writes).toEqual([]);
+    if (trap) {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(trap.received).toEqual([]);
+      await trap.close();
+    }
+    expect(trace.getActiveSpan()).toBeUndefined();
+  });
+
+  it('with OTEL_EXPORTER_OTLP_ENDPOINT: spans are exported over OTLP/HTTP with the service name', async () => {
+    const collector = await fakeCollector();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.url;
+    const memory = new InMemorySpanExporter();
+    const t = startTelemetry({ service: 'exporting-svc', spanProcessors: [new SimpleSpanProcessor(memory)] });
+    try {
+      expect(t.exporting).toBe(true);
+      await withSpan(getTracer('test'), 'exported-op', async () => undefined);
+      await t.flush(); // resource detection makes the first export asynchronous
+      expect(memory.getFinishedSpans().map((s) => s.name)).toEqual(['exported-op']);
+    } finally {
+      await t.shutdown(); // flushes the batch processor
+      await collector.close();
+    }
+    const traces = collector.received.filter((r) => r.url === '/v1/traces');
+    expect(traces.length).toBeGreaterThan(0);
+    expect(traces.some((r) => r.body.includes('exported-op') && r.body.includes('exporting-svc'))).toBe(true);
+    expect(collector.received.filter((r) => r.url !== '/v1/traces')).toEqual([]); // no metrics or logs
+  });
+});
