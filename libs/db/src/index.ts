@@ -1,1 +1,6 @@
-export {};
+import 'reflect-metadata';
+
+export { openDatabase, closeDatabase, withTransaction, type OpenDatabaseOptions } from './open-database.js';
+export { ensureDatabase, databaseName, withDatabase } from './ensure-database.js';
+export type { DbLogger } from './typeorm-logger.js';
+export type { DataSource, EntityManager, MigrationInterface, QueryRunner, Relation, Repository } from 'typeorm';

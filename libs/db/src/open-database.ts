@@ -1,0 +1,102 @@
+/**
+ * One TypeORM DataSource per service, on its own Postgres schema: the database is created if missing, the
+ * schema too, and the service's hand-written migrations run at start under an advisory lock so that replicas
+ * starting together apply them once. `synchronize` is never used.
+ */
+import 'reflect-metadata';
+import pg from 'pg';
+import { DataSource, type EntityManager, type MixedList, type EntitySchema } from 'typeorm';
+import { ensureDatabase, quoteIdent } from './ensure-database.js';
+import { typeormLogger, type DbLogger } from './typeorm-logger.js';
+
+export interface OpenDatabaseOptions {
+  /** postgres://user:pass@host:port/database */
+  url: string;
+  /** The service's schema, e.g. "token": lower-case letters, digits and underscores. */
+  schema: string;
+  /** Entity classes (no globs). Relation properties must be typed `Relation<...>` (ESM import cycles). */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  /** Migration classes; each class name (or `name` field) ends with a 13-digit timestamp that orders them. */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations?: MixedList<Function | string>;
+  logger?: DbLogger;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** Queries slower than this are logged as warnings (default 1000 ms). */
+  slowQueryMs?: number;
+  /** How long a replica waits for another one's migrations before giving up (default 120 s). */
+  migrationLockTimeoutMs?: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSource> {
+  const { url, schema } = options;
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name "${schema}": use [a-z_][a-z0-9_]*`);
+  await ensureDatabase(url);
+
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    schema,
+    entities: options.entities,
+    migrations: options.migrations ?? [],
+    migrationsTableName: 'migrations', // inside `schema`, so every service has its own history
+    migrationsTransactionMode: 'each',
+    migrationsRun: false, // run below, under the lock
+    synchronize: false,
+    poolSize: options.poolSize ?? 10,
+    applicationName: `wahooks-${schema}`,
+    maxQueryExecutionTime: options.slowQueryMs ?? 1000,
+    // Unqualified names in raw SQL resolve to the service's schema first.
+    extra: { options: `-c search_path=${schema},public` },
+    logger: options.logger ? typeormLogger(options.logger, schema) : undefined,
+    logging: options.logger ? ['error', 'warn', 'migration', 'schema'] : false,
+  });
+  await dataSource.initialize();
+  try {
+    await migrateUnderLock(dataSource, options);
+  } catch (err) {
+    await dataSource.destroy().catch(() => undefined);
+    throw err;
+  }
+  return dataSource;
+}
+
+async function migrateUnderLock(dataSource: DataSource, options: OpenDatabaseOptions): Promise<void> {
+  // A session-level advisory lock on a connection of its own; TypeORM runs the migrations on pool connections.
+  const lock = new pg.Client({ connectionString: options.url, application_name: `wahooks-${options.schema}-migrate` });
+  await lock.connect();
+  try {
+    await lock.query(`SET lock_timeout = ${Math.max(1, Math.round(options.migrationLockTimeoutMs ?? 120_000))}`);
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`wahooks:migrations:${options.schema}`]);
+    try {
+      await lock.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      if (applied.length > 0) {
+        options.logger?.info(
+          { schema: options.schema, migrations: applied.map((m) => m.name) },
+          `applied ${applied.length} migration(s)`,
+        );
+      }
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [`wahooks:migrations:${options.schema}`]);
+    }
+  } finally {
+    await lock.end().catch(() => undefined);
+  }
+}
+
+export async function closeDatabase(dataSource: DataSource | undefined): Promise<void> {
+  if (dataSource?.isInitialized) await dataSource.destroy();
+}
+
+/** Runs `work` in one transaction (READ COMMITTED unless given); it commits when `work` resolves. */
+export function withTransaction<T>(
+  dataSource: DataSource,
+  work: (manager: EntityManager) => Promise<T>,
+  isolation?: 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE',
+): Promise<T> {
+  return isolation ? dataSource.transaction(isolation, work) : dataSource.transaction(work);
+}
