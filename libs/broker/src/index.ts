@@ -1,1 +1,7 @@
 export * from './types.js';
+export { connectBroker, connectionName } from './broker.js';
+export { PermanentError, TransientError } from './errors.js';
+export { Headers as BrokerHeaders } from './headers.js';
+export { DELIVERY_LIMIT, commandQueueOptions, eventQueueOptions, exclusiveQueueOptions } from './topology.js';
+export { issueMessages, validationError } from './validation.js';
+export { eventId, ulid } from './ids.js';

@@ -15,10 +15,13 @@ export interface BrokerOptions {
   prefetch?: number; // default prefetch per consumer (default 32)
   defaultTimeoutMs?: number; // RPC deadline when the call gives none (default 5000)
   instanceId?: string; // default `${hostname}:${pid}`
+  publishWaitMs?: number; // publish/publishRaw wait this long for a reconnect before failing with 503 (default 5000)
+  closeTimeoutMs?: number; // close() waits this long for in-flight handlers (default 10000)
+  connectRetries?: number; // reconnect attempts before the FIRST connection counts as failed (default 8, ~25 s)
 }
 
 export interface RequestOptions {
-  timeoutMs?: number; // deadline; on expiry the call rejects with AppError 504 (503 if the broker is down)
+  timeoutMs?: number; // deadline, ms; on expiry the call rejects with AppError 503 '<service> service did not answer within <n> ms'
   exchange?: string; // un-namespaced exchange name; default Exchanges.commands
   routingKey?: string; // default: the command name
   mandatory?: boolean; // default true: an unroutable request rejects at once with AppError 503
@@ -50,6 +53,7 @@ export interface SubscribeOptions {
   prefetch?: number;
   maxAttempts?: number; // handler attempts before dead-lettering with the reason (default 5)
   exclusive?: boolean; // per-instance, auto-delete, server-named queue (e.g. cache invalidation fan-out)
+  retryBackoffMs?: number; // wait before retry copy n+1: base * 2^(n-1) ms, capped at 5 s (default 200)
 }
 
 /** What a raw consumer decides for one message. */

@@ -1,0 +1,82 @@
+/** connectBroker(): composes the connection, the main and RPC channels, consumers and close(). */
+import { hostname } from 'node:os';
+import { createLogger } from '@wahooks/telemetry';
+import { BrokerConnection } from './connection.js';
+import { Consumers } from './consumer.js';
+import type { BrokerCore } from './core.js';
+import { publishEvent } from './events.js';
+import { InFlight } from './inflight.js';
+import { Publisher } from './publisher.js';
+import { consumeRaw, publishRaw } from './raw.js';
+import { RpcClient } from './rpc-client.js';
+import { RpcServer } from './rpc-server.js';
+import { subscribe } from './subscribe.js';
+import { declareExchanges } from './topology.js';
+import type { Broker, BrokerOptions } from './types.js';
+
+/** `${service}@${instanceId}` (+ ` ns=<namespace>`): the connection name shown by `rabbitmqctl list_connections`. */
+export const connectionName = (service: string, instanceId: string, namespace = ''): string =>
+  `${service}@${instanceId}${namespace ? ` ns=${namespace}` : ''}`;
+
+export async function connectBroker(options: BrokerOptions): Promise<Broker> {
+  const namespace = options.namespace ?? '';
+  const instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
+  const logger = options.logger ?? createLogger(`broker:${options.service}`, process.env.LOG_LEVEL ?? 'warn');
+  const connection = new BrokerConnection({
+    url: options.url,
+    connectionName: connectionName(options.service, instanceId, namespace),
+    logger,
+    initialRetries: options.connectRetries,
+  });
+  const inflight = new InFlight();
+  const name = (raw: string) => `${namespace}${raw}`;
+  const core: BrokerCore = {
+    service: options.service,
+    instanceId,
+    name,
+    logger,
+    connection,
+    inflight,
+    consumers: new Consumers(connection, inflight, logger),
+    publisher: new Publisher(connection, 'main'),
+    prefetch: options.prefetch ?? 32,
+    defaultTimeoutMs: options.defaultTimeoutMs ?? 5000,
+    publishWaitMs: options.publishWaitMs ?? 5000,
+    startedAt: Date.now(),
+  };
+  const rpcClient = new RpcClient(core);
+  const rpcServer = new RpcServer(core);
+
+  await connection.start();
+  try {
+    await core.publisher.start([(ch) => declareExchanges(ch, name)]);
+    await rpcClient.start();
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+
+  let closed = false;
+  return {
+    service: options.service,
+    instanceId,
+    name,
+    request: (command, request, opts) => rpcClient.request(command, request, opts),
+    serve: (bindings) => rpcServer.serve(bindings),
+    publish: (event, payload, opts) => publishEvent(core, event, payload, opts),
+    subscribe: (purpose, bindings, opts) => subscribe(core, purpose, bindings, opts),
+    addSetup: (setup) => core.publisher.addSetup(setup),
+    publishRaw: (exchange, routingKey, body, opts) => publishRaw(core, exchange, routingKey, body, opts),
+    consumeRaw: (queue, onMessage, opts) => consumeRaw(core, queue, onMessage, opts),
+    isConnected: () => !closed && connection.isConnected(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await core.consumers.cancelAll();
+      const drained = await inflight.drain(options.closeTimeoutMs ?? 10_000);
+      if (!drained) logger.warn({ inFlight: inflight.size }, 'closing with handlers still running; their messages will be redelivered');
+      rpcClient.failAll(`${options.service}: broker is closing`);
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * One AMQP connection per process, healed by amqplib's own recovery (exponential backoff with jitter).
+ * Every channel is a "slot" with a setup function (declare, bind, consume) that runs on the connection's
+ * first open, on every reconnect, and when the channel alone is closed by the server (e.g. 404 on a publish).
+ */
+import { EventEmitter } from 'node:events';
+import amqp, { type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
+import type { Logger } from '@wahooks/telemetry';
+
+export interface ConnectionOptions {
+  url: string;
+  connectionName: string; // client_properties.connection_name: how operators (and tests) find this connection
+  logger: Logger;
+  heartbeatSeconds?: number; // default 10: a dead TCP peer is noticed within ~2 heartbeats
+  initialRetries?: number; // default 8 (~25 s of backoff) before connectBroker gives up at start
+}
+
+interface Slot {
+  name: string;
+  critical: boolean; // a critical slot failing its setup fails the whole (re)connect
+  setup: (ch: ConfirmChannel) => Promise<void>;
+  channel?: ConfirmChannel;
+  model?: ChannelModel; // the connection the slot was last opened on
+  opening?: Promise<ConfirmChannel>;
+  closed?: boolean;
+}
+
+export interface ChannelHandle {
+  readonly name: string;
+  /** The live channel, or undefined while disconnected. */
+  current(): ConfirmChannel | undefined;
+  /** Stop re-opening it and close it. */
+  close(): Promise<void>;
+}
+
+const SLOT_RETRY_MS = 1000;
+
+export class BrokerConnection extends EventEmitter {
+  private recovering?: RecoveringChannelModel;
+  private model?: ChannelModel;
+  private ready = false;
+  private closing = false;
+  private readonly slots: Slot[] = [];
+
+  constructor(private readonly opts: ConnectionOptions) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    const url = withHeartbeat(this.opts.url, this.opts.heartbeatSeconds ?? 10);
+    this.recovering = await amqp.connect(url, {
+      clientProperties: { connection_name: this.opts.connectionName },
+      recovery: {
+        initialDelay: 200,
+        maxDelay: 5000,
+        initialMaxRetries: this.opts.initialRetries ?? 8,
+        setup: (model: ChannelModel) => this.setup(model),
+        waitForConnect: false,
+      },
+    });
+    const log = this.opts.logger;
+    this.recovering.on('connect', () => {
+      this.ready = true;
+      log.info({ connection: this.opts.connectionName }, 'broker connected');
+      this.emit('connected');
+    });
+    this.recovering.on('reconnect-scheduled', (info: { attempt: number; delay: number; error: Error }) =>
+      log.warn({ attempt: info.attempt, delayMs: info.delay, err: info.error.message }, 'broker reconnect scheduled'),
+    );
+    this.recovering.on('reconnect-failed', (err: Error) => log.error({ err: err.message }, 'broker recovery gave up'));
+    this.recovering.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked the connection'));
+    this.recovering.on('error', (err: Error) => log.warn({ err: err.message }, 'broker connection error'));
+    await this.recovering.waitForConnect();
+  }
+
+  isConnected(): boolean {
+    return this.ready && !this.closing;
+  }
+
+  /** Resolves once connected, or rejects after `timeoutMs`. */
+  async waitConnected(timeoutMs: number): Promise<void> {
+    if (this.isConnected()) return;
+    if (this.closing) throw new Error('broker is closing');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('connected', onConnected);
+        reject(new Error(`broker not connected after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnected = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once('connected', onConnected);
+    });
+  }
+
+  /**
+   * Register a channel whose `setup` runs now (if connected) and again on every reconnect. Resolves after its
+   * first setup when connected (rejecting if that setup fails), at once when disconnected.
+   */
+  async addChannel(name: string, setup: (ch: ConfirmChannel) => Promise<void>, critical = false): Promise<ChannelHandle> {
+    const slot: Slot = { name, critical, setup };
+    this.slots.push(slot);
+    const handle: ChannelHandle = {
+      name,
+      current: () => (this.model && slot.model === this.model ? slot.channel : undefined),
+      close: async () => {
+        slot.closed = true;
+        this.slots.splice(this.slots.indexOf(slot), 1);
+        await slot.channel?.close().catch(() => undefined);
+      },
+    };
+    if (this.model) {
+      try {
+        await this.openSlot(slot, this.model);
+      } catch (err) {
+        this.slots.splice(this.slots.indexOf(slot), 1);
+        throw err;
+      }
+    }
+    return handle;
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.ready = false;
+    await this.recovering?.close().catch(() => undefined);
+  }
+
+  /** amqplib recovery `setup`: runs on every (re)connect before the connection counts as up. */
+  private async setup(model: ChannelModel): Promise<void> {
+    this.model = model;
+    model.on('close', (err?: Error) => {
+      if (this.model !== model) return;
+      this.model = undefined;
+      this.ready = false;
+      if (!this.closing) this.opts.logger.warn({ err: err?.message }, 'broker connection lost');
+      this.emit('disconnected', err);
+    });
+    // The live array: slots added while this loop runs are opened too (openSlot is idempotent per connection).
+    for (const slot of this.slots) {
+      try {
+        await this.openSlot(slot, model);
+      } catch (err) {
+        if (slot.critical || this.model !== model) throw err;
+        this.opts.logger.error({ channel: slot.name, err: (err as Error).message }, 'channel setup failed; retrying');
+        this.retrySlotLater(slot, model);
+      }
+    }
+  }
+
+  private openSlot(slot: Slot, model: ChannelModel): Promise<ConfirmChannel> {
+    if (slot.model === model && slot.opening) return slot.opening;
+    slot.model = model;
+    slot.channel = undefined;
+    slot.opening = (async () => {
+      const ch = await model.createConfirmChannel();
+      ch.on('error', (err: Error) => this.opts.logger.warn({ channel: slot.name, err: err.message }, 'channel error'));
+      ch.on('close', () => this.onChannelClosed(slot, ch, model));
+      try {
+        await slot.setup(ch);
+      } catch (err) {
+        await ch.close().catch(() => undefined);
+        throw err;
+      }
+      slot.channel = ch;
+      return ch;
+    })();
+    slot.opening.catch(() => {
+      if (slot.model === model) slot.opening = undefined;
+    });
+    return slot.opening;
+  }
+
+  /** A channel closed while its connection lives on (server closed it): re-open it on its own. */
+  private onChannelClosed(slot: Slot, ch: ConfirmChannel, model: ChannelModel): void {
+    if (slot.channel !== ch) return;
+    slot.channel = undefined;
+    slot.opening = undefined;
+    slot.model = undefined;
+    this.retrySlotLater(slot, model, 100);
+  }
+
+  private retrySlotLater(slot: Slot, model: ChannelModel, delayMs = SLOT_RETRY_MS): void {
+    setTimeout(() => {
+      if (slot.closed || this.closing || this.model !== model || slot.channel) return;
+      this.openSlot(slot, model).catch((err: Error) => {
+        this.opts.logger.error({ channel: slot.name, err: err.message }, 'channel re-open failed; retrying');
+        if (slot.model === model) slot.model = undefined;
+        this.retrySlotLater(slot, model);
+      });
+    }, delayMs).unref();
+  }
+}
+
+function withHeartbeat(url: string, seconds: number): string {
+  const u = new URL(url);
+  if (!u.searchParams.has('heartbeat')) u.searchParams.set('heartbeat', String(seconds));
+  return u.toString();
+}

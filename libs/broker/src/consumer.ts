@@ -1,0 +1,73 @@
+/**
+ * Consumers, each on its own confirm channel (its own prefetch; a failure closes only that channel). The
+ * declare-and-consume setup re-runs on every reconnect, which resumes consuming. close() cancels them all.
+ */
+import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
+import type { Logger } from '@wahooks/telemetry';
+import type { BrokerConnection } from './connection.js';
+import type { InFlight } from './inflight.js';
+
+export interface ConsumerSpec {
+  label: string; // for logs and the channel name
+  prefetch: number;
+  /** Declares (or finds) the queue and its bindings; returns the queue name to consume. */
+  declare(ch: ConfirmChannel): Promise<string>;
+  /** Handles one message and settles it (ack/nack) on `ch`. Must not throw; errors are logged. */
+  onMessage(ch: ConfirmChannel, msg: ConsumeMessage, queue: string): Promise<void>;
+}
+
+export class Consumers {
+  private readonly active = new Map<string, { ch: ConfirmChannel; tag: string }>();
+  private stopping = false;
+  private seq = 0;
+
+  constructor(
+    private readonly connection: BrokerConnection,
+    private readonly inflight: InFlight,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Resolves once consuming (when connected); rejects if the first declare fails. */
+  async start(spec: ConsumerSpec): Promise<void> {
+    const key = `${spec.label}#${++this.seq}`;
+    await this.connection.addChannel(key, async (ch) => {
+      const queue = await spec.declare(ch);
+      await ch.prefetch(spec.prefetch);
+      const { consumerTag } = await ch.consume(queue, (msg) => {
+        if (!msg) {
+          // The server cancelled us (queue deleted): closing the channel makes the slot re-declare and resume.
+          this.logger.warn({ queue }, 'consumer cancelled by the broker; re-declaring');
+          ch.close().catch(() => undefined);
+          return;
+        }
+        if (this.stopping) {
+          settle(() => ch.nack(msg, false, true));
+          return;
+        }
+        void this.inflight.track(
+          spec.onMessage(ch, msg, queue).catch((err: Error) => {
+            this.logger.error({ queue, err: err.message }, 'message handling failed');
+            settle(() => ch.nack(msg, false, true));
+          }),
+        );
+      });
+      this.active.set(key, { ch, tag: consumerTag });
+    });
+  }
+
+  async cancelAll(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.active.values()].map(({ ch, tag }) => ch.cancel(tag).catch(() => undefined)));
+  }
+}
+
+/** ack/nack on a channel that may have closed meanwhile (the broker then redelivers): never throws. */
+export function settle(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // channel closed: the message is redelivered by the broker
+  }
+}
+
+export const ack = (ch: ConfirmChannel, msg: Message) => settle(() => ch.ack(msg));

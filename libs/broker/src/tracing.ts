@@ -1,0 +1,70 @@
+/**
+ * W3C trace context in AMQP headers, through the global OpenTelemetry API only (the SDK is wired by
+ * libs/telemetry; without it these are no-ops). A producer span per publish/request, a consumer span per
+ * handled message whose parent is the context extracted from the message.
+ */
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type TextMapGetter,
+} from '@opentelemetry/api';
+import type { AmqpHeaders } from './headers.js';
+
+const tracer = () => trace.getTracer('wahooks-broker');
+
+const headerGetter: TextMapGetter<AmqpHeaders> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => {
+    const v = carrier[key];
+    if (v === undefined || v === null) return undefined;
+    return Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  },
+};
+
+/** Start a PRODUCER span as a child of the active context and write its context into `headers`. */
+export function startProducerSpan(name: string, headers: AmqpHeaders, attributes: Attributes): { span: Span; ctx: Context } {
+  const span = tracer().startSpan(name, { kind: SpanKind.PRODUCER, attributes }, context.active());
+  const ctx = trace.setSpan(context.active(), span);
+  propagation.inject(ctx, headers);
+  return { span, ctx };
+}
+
+/** Run `fn` inside a CONSUMER span whose parent is the trace context carried by the message headers. */
+export async function withConsumerSpan<T>(
+  name: string,
+  headers: AmqpHeaders | undefined,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = propagation.extract(ROOT_CONTEXT, headers ?? {}, headerGetter);
+  const span = tracer().startSpan(name, { kind: SpanKind.CONSUMER, attributes }, parent);
+  try {
+    return await context.with(trace.setSpan(parent, span), () => fn(span));
+  } catch (err) {
+    failSpan(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+export function failSpan(span: Span, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  span.recordException(e);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+}
+
+/** Messaging semantic-convention attributes (stable names as of semconv 1.26). */
+export const messagingAttributes = (destination: string, operation: string, extra: Attributes = {}): Attributes => ({
+  'messaging.system': 'rabbitmq',
+  'messaging.destination.name': destination,
+  'messaging.operation.type': operation,
+  ...extra,
+});
