@@ -39,11 +39,13 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 
 /** Close, from the RabbitMQ side, every connection whose client-provided name is `connectionName`. */
 export async function killConnection(connectionName: string): Promise<number> {
-  const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties', '--formatter', 'json'], { timeout: 30_000 });
-  const rows = JSON.parse(stdout) as { pid: string; client_properties: [string, string, unknown][] }[];
-  const pids = rows
-    .filter((r) => r.client_properties.some(([k, , v]) => k === 'connection_name' && v === connectionName))
-    .map((r) => r.pid.replace(/^#PID/, ''));
+  // Table output: the pid column is in the form close_connection accepts (<rabbit@host.N.N.N>).
+  const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties', '--no-table-headers'], { timeout: 30_000 });
+  const needle = `{"connection_name","${connectionName}"}`;
+  const pids = stdout
+    .split('\n')
+    .filter((line) => line.includes(needle))
+    .map((line) => line.split('\t')[0]!.trim());
   for (const pid of pids) await run('rabbitmqctl', ['-q', 'close_connection', pid, 'test'], { timeout: 30_000 });
   return pids.length;
 }
