@@ -1,0 +1,54 @@
+/** The express application: security headers, the routes, the docs, and the error envelope. */
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import swaggerUi from 'swagger-ui-express';
+import type { Authenticator } from './auth/authenticator.js';
+import type { GatewayDeps } from './deps.js';
+import type { RouteDef } from './http/define-route.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { mountRoutes } from './http/mount-routes.js';
+import { buildOpenApi } from './http/openapi.js';
+import type { RateLimits } from './rate-limit/rate-limits.js';
+
+export interface AppOptions {
+  deps: GatewayDeps;
+  routes: RouteDef[];
+  auth: Authenticator;
+  rateLimits: RateLimits;
+  version: string;
+}
+
+export function createApp(options: AppOptions): Express {
+  const { deps, routes, rateLimits } = options;
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('etag', false); // API responses are not cacheable validators; saves hashing every body
+  app.use(helmet());
+
+  const router = express.Router();
+  mountRoutes(router, routes, { deps, auth: options.auth, rateLimits, bodyLimit: config.BODY_LIMIT });
+
+  const openApi = buildOpenApi(routes, { version: options.version });
+  router.get('/api/openapi.json', rateLimits.byIp, (_req, res) => {
+    res.json(openApi);
+  });
+  // swagger-ui's inline scripts need a relaxed CSP on the docs page only.
+  router.use(
+    '/api/docs',
+    rateLimits.byIp,
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:', 'https:'] },
+      },
+    }),
+    swaggerUi.serveFiles(openApi),
+    swaggerUi.setup(openApi, { customSiteTitle: 'WAHooks API' }),
+  );
+
+  app.use(router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger, config.BODY_LIMIT));
+  return app;
+}

@@ -1,0 +1,53 @@
+/** The gateway's environment. Defaults work on a developer machine; `loadConfig(GatewayEnv)` in main.ts. */
+import { z } from 'zod';
+import { envInt, parseConfig, sharedEnv } from '@wahooks/config';
+
+/** `TRUST_PROXY`: false (default), true, a hop count, or express's comma-separated subnet list. */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((v): boolean | number | string => {
+    const s = v.trim().toLowerCase();
+    if (['false', '0', 'no', ''].includes(s)) return false;
+    if (['true', 'yes'].includes(s)) return true;
+    if (/^\d+$/.test(s)) return Number(s);
+    return v.trim();
+  });
+
+export const GatewayEnv = z.object({
+  ...sharedEnv,
+  PORT: envInt(3000, 0),
+  /** Max JSON/urlencoded body (bytes-package syntax: "50mb", "100kb"); base64 media needs the 50 MB default. */
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'expected a size such as 50mb')
+    .default('50mb'),
+  /** Requests per minute per client IP, and separately per authenticated user. */
+  RATE_LIMIT_PER_MINUTE: envInt(60, 1),
+  TRUST_PROXY: trustProxy,
+  /** Prefix for the gateway's Redis keys (rate limits); tests use a unique one per file. */
+  REDIS_PREFIX: z.string().default('wahooks:'),
+  SUPABASE_URL: z.url().optional(),
+  /** Overrides `${SUPABASE_URL}/auth/v1/.well-known/jwks.json`. */
+  SUPABASE_JWKS_URL: z.url().optional(),
+  /** Legacy HS256 projects: JWTs signed with this secret are accepted too. */
+  SUPABASE_JWT_SECRET: z.string().min(1).optional(),
+  /** ms a JWKS fetch may take before the token is refused with "Unable to verify token signing key". */
+  JWKS_TIMEOUT_MS: envInt(5000, 1),
+  /** ms a verified wh_ token is trusted without asking the token service again (revocation drops it at once). */
+  AUTH_CACHE_TTL_MS: envInt(30_000, 0),
+  /** ms deadline of a command sent to a service; on expiry the request fails with 503/504, never hangs. */
+  RPC_TIMEOUT_MS: envInt(5000, 1),
+  /** ms each service has to answer its ping in GET /api/health before it counts as down. */
+  HEALTH_TIMEOUT_MS: envInt(2000, 1),
+});
+export type GatewayConfig = z.output<typeof GatewayEnv>;
+
+/** Build a config from a partial env (tests): every unset variable takes its default. */
+export const gatewayConfig = (env: Record<string, string | undefined> = {}): GatewayConfig =>
+  parseConfig(GatewayEnv, env);
+
+/** Where the Supabase signing keys live, or undefined when JWTs can only be HS256 (or not at all). */
+export const jwksUrl = (c: GatewayConfig): string | undefined =>
+  c.SUPABASE_JWKS_URL ??
+  (c.SUPABASE_URL ? `${c.SUPABASE_URL.replace(/\/+$/, '')}/auth/v1/.well-known/jwks.json` : undefined);

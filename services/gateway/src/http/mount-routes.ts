@@ -1,0 +1,68 @@
+/** Turns route definitions into express handler chains: span → IP limit → auth → user limit → body → zod → handler. */
+import express, { type RequestHandler, type Router } from 'express';
+import { AppError } from '@wahooks/contracts';
+import type { GatewayDeps } from '../deps.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { RateLimits } from '../rate-limit/rate-limits.js';
+import { HttpReply, type AuthUser, type RouteDef } from './define-route.js';
+import { requestSpan } from './request-span.js';
+import { parseRequestPart } from './validate.js';
+
+export interface MountOptions {
+  deps: GatewayDeps;
+  auth: Authenticator;
+  rateLimits: RateLimits;
+  bodyLimit: string;
+}
+
+const BODY_TYPES = ['application/json', 'application/*+json', 'application/x-www-form-urlencoded'];
+
+export function mountRoutes(router: Router, routes: RouteDef[], options: MountOptions): void {
+  const { deps, auth, rateLimits, bodyLimit } = options;
+  // Bodies are parsed only for routes that take one, and only after auth: no anonymous 50 MB parses.
+  const parseBody: RequestHandler[] = [
+    express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] }),
+    express.urlencoded({ limit: bodyLimit, extended: true }),
+    (req, _res, next) => {
+      // A (non-empty) body we did not parse was sent with some other content type.
+      if (req.headers['content-length'] !== '0' && req.is(BODY_TYPES) === false)
+        throw new AppError(415, 'Content-Type must be application/json');
+      next();
+    },
+  ];
+  const authenticate: RequestHandler = async (req, res, next) => {
+    res.locals.user = await auth.authenticate(req.headers.authorization);
+    next();
+  };
+
+  for (const route of routes) {
+    const chain: RequestHandler[] = [requestSpan(route.method, route.path)];
+    if (route.rateLimit) chain.push(rateLimits.byIp);
+    if (route.auth) chain.push(authenticate);
+    if (route.auth && route.rateLimit) chain.push(rateLimits.byUser);
+    if (route.body) chain.push(...parseBody);
+    chain.push(async (req, res) => {
+      const result = await route.handler({
+        user: res.locals.user as AuthUser | undefined,
+        body: route.body ? parseRequestPart(route.body, req.body ?? {}) : undefined,
+        params: route.params ? parseRequestPart(route.params, req.params) : req.params,
+        query: route.query ? parseRequestPart(route.query, req.query) : req.query,
+        broker: deps.broker,
+        deps,
+        req,
+        res,
+      });
+      if (res.headersSent) return;
+      if (result instanceof HttpReply) {
+        res.set(result.headers).status(result.status);
+        if (result.body === undefined) res.end();
+        else res.json(result.body);
+        return;
+      }
+      res.status(route.status);
+      if (result === undefined || result === null) res.end();
+      else res.json(result);
+    });
+    router[route.method](route.path, ...chain);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Per-IP (before auth) and per-user (after auth) limits of RATE_LIMIT_PER_MINUTE each, counted in Redis so
+ * every gateway replica shares them. Redis down → fail open (logged, at most once a minute) rather than take
+ * the API down; /api/health reports Redis as down meanwhile.
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RedisClientType } from 'redis';
+import { AppError } from '@wahooks/contracts';
+import type { Logger } from '@wahooks/telemetry';
+import type { AuthUser } from '../http/define-route.js';
+
+/** SPEC §1: the original's throttler message, kept for client compatibility. */
+export const TooManyRequests = 'ThrottlerException: Too Many Requests';
+
+export interface RateLimits {
+  byIp: RequestHandler;
+  byUser: RequestHandler;
+}
+
+function setHeaders(res: Response, limit: number, r: RateLimiterRes): void {
+  const reset = Math.max(0, Math.ceil(r.msBeforeNext / 1000));
+  const remaining = Math.max(0, r.remainingPoints);
+  const previous = Number(res.getHeader('RateLimit-Remaining') ?? Infinity);
+  if (remaining > previous) return; // report the tighter of the two limits
+  res.setHeader('RateLimit-Limit', String(limit));
+  res.setHeader('RateLimit-Remaining', String(remaining));
+  res.setHeader('RateLimit-Reset', String(reset));
+}
+
+export function createRateLimits(options: {
+  redis: RedisClientType<any, any, any, any, any>;
+  prefix: string;
+  perMinute: number;
+  logger: Logger;
+}): RateLimits {
+  const { redis, prefix, perMinute, logger } = options;
+  let lastWarning = 0;
+  const limiter = (name: string) =>
+    new RateLimiterRedis({
+      storeClient: redis,
+      useRedisPackage: true,
+      rejectIfRedisNotReady: true, // fail fast instead of queueing behind a reconnect
+      keyPrefix: `${prefix}rate-limit:${name}`,
+      points: perMinute,
+      duration: 60, // seconds
+    });
+
+  const middleware =
+    (l: RateLimiterRedis, keyOf: (req: Request, res: Response) => string | undefined): RequestHandler =>
+    async (req, res, next) => {
+      const key = keyOf(req, res);
+      if (key === undefined) return next();
+      try {
+        const r = await l.consume(key);
+        setHeaders(res, perMinute, r);
+      } catch (err) {
+        if (err instanceof RateLimiterRes) {
+          setHeaders(res, perMinute, err);
+          const retryAfter = String(Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
+          throw new AppError(429, TooManyRequests, { 'Retry-After': retryAfter });
+        }
+        const now = Date.now();
+        if (now - lastWarning > 60_000) {
+          lastWarning = now;
+          logger.warn({ err: (err as Error).message }, 'rate limiter unavailable (Redis down?): failing open');
+        }
+      }
+      next();
+    };
+
+  return {
+    byIp: middleware(limiter('ip'), (req) => req.ip ?? req.socket.remoteAddress ?? 'unknown'),
+    byUser: middleware(limiter('user'), (_req, res) => (res.locals.user as AuthUser | undefined)?.id),
+  };
+}

@@ -1,0 +1,15 @@
+/** GET /api/me (SPEC §3.1). */
+import { GetMe, UserProfile } from '@wahooks/contracts';
+import { defineRoute } from '../http/define-route.js';
+
+export const accountRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/api/me',
+    auth: true,
+    summary: 'The authenticated user: {id, email, name, isAdmin}',
+    tag: 'account',
+    response: UserProfile,
+    handler: ({ broker, user }) => broker.request(GetMe, { userId: user.id }),
+  }),
+];

@@ -1,0 +1,12 @@
+/**
+ * Every route the gateway serves, one module per area. To add an area: write `routes/<area>.ts` exporting an
+ * array of `defineRoute(...)` and add it to the list below (order matters only for identical paths).
+ */
+import type { RouteDef } from '../http/define-route.js';
+import { accountRoutes } from './account.js';
+import { healthRoutes } from './health.js';
+import { tokenRoutes } from './tokens.js';
+
+export const routeModules: RouteDef[][] = [healthRoutes, accountRoutes, tokenRoutes];
+
+export const routes: RouteDef[] = routeModules.flat();

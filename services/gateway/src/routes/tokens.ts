@@ -1,0 +1,34 @@
+/** API tokens (SPEC §3.5): list, create (raw token shown once), revoke. */
+import { z } from 'zod';
+import { CreatedToken, CreateToken, ListTokens, RevokeToken, TokenName, TokenSummary } from '@wahooks/contracts';
+import { defineRoute } from '../http/define-route.js';
+
+export const tokenRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/api/tokens',
+    auth: true,
+    summary: "List the caller's active API tokens",
+    response: z.array(TokenSummary),
+    handler: ({ broker, user }) => broker.request(ListTokens, { userId: user.id }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/api/tokens',
+    auth: true,
+    summary: 'Create an API token; the raw `wh_` token is in this response only',
+    body: z.object({ name: TokenName }),
+    response: CreatedToken,
+    handler: ({ broker, user, body }) => broker.request(CreateToken, { userId: user.id, name: body.name }),
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/api/tokens/:id',
+    auth: true,
+    summary: 'Revoke an API token (it stops working at once, on every gateway)',
+    params: z.object({ id: z.string() }),
+    response: z.object({ success: z.literal(true) }),
+    errors: [403, 404],
+    handler: ({ broker, user, params }) => broker.request(RevokeToken, { userId: user.id, tokenId: params.id }),
+  }),
+];
