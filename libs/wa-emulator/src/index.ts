@@ -1,1 +1,17 @@
-export {};
+export { startEmulator, Emulator } from './emulator.js';
+export type { ReceiptCommand, FaultCommand, PresenceCommand, ProfileCommand } from './emulator.js';
+export type { EmulatorOptions } from './options.js';
+export type { InboundRequest, InboundType, MediaData } from './inbound-request.js';
+export { INBOUND_TYPES } from './inbound-request.js';
+export type { OutboundRecord, OutboundType } from './outbound-record.js';
+export type { ScanResult } from './pairing.js';
+export type { ReceiptStatus } from './stanzas/receipts.js';
+export type { ContactPresence } from './stanzas/presence.js';
+export type { ContactProfile } from './accounts.js';
+export { FAULT_KINDS, type FaultKind } from './faults.js';
+export { EmulatorInputError } from './errors.js';
+export { trustEmulatorRoot } from './trust.js';
+export { installStrictCurveVerify } from './strict-curve-verify.js';
+export { createMemKeyStore, type MemKeyStore } from './mem-key-store.js';
+export { MEDIA_TLS_CERT_PEM } from './media-tls.js';
+export { outboundToJson } from './control-api.js';

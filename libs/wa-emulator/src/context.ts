@@ -1,0 +1,23 @@
+import type { BinaryNode, proto } from '@whiskeysockets/baileys';
+import type { Account, Directory } from './accounts.js';
+import type { Connection } from './connection.js';
+import type { MediaHost } from './media-host.js';
+import type { ResolvedOptions } from './options.js';
+import type { ServerIdentity } from './cert-chain.js';
+
+/** What the stanza handlers see of the emulator. */
+export interface ServerContext {
+  readonly options: ResolvedOptions;
+  readonly identity: ServerIdentity;
+  readonly directory: Directory;
+  readonly media: MediaHost;
+  readonly connections: Set<Connection>;
+  /** a registration handshake finished: start QR pairing */
+  onRegistration(connection: Connection): void;
+  /** a login handshake finished */
+  onLogin(connection: Connection, payload: proto.ClientPayload, clientStatic: Buffer): void;
+  onNode(connection: Connection, node: BinaryNode): Promise<void>;
+  onClosed(connection: Connection): void;
+  /** queue or send a delivery for an account (Signal encryption happens at delivery time) */
+  deliver(account: Account, job: (connection: Connection, offline: boolean) => Promise<void>): void;
+}

@@ -1,0 +1,300 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { BinaryNode, proto } from '@whiskeysockets/baileys';
+import { Directory, type Account, type ContactProfile } from './accounts.js';
+import { createServerIdentity, type ServerIdentity } from './cert-chain.js';
+import { Connection } from './connection.js';
+import type { ServerContext } from './context.js';
+import { handleControlRequest } from './control-api.js';
+import { EmulatorInputError } from './errors.js';
+import { injectFault, parseFaultKind } from './faults.js';
+import { buildInboundMessage, stanzaType } from './inbound-content.js';
+import { parseInboundRequest, type InboundRequest } from './inbound-request.js';
+import { handleLogin } from './login.js';
+import { MediaHost } from './media-host.js';
+import { MEDIA_TLS_CERT_PEM } from './media-tls.js';
+import { resolveOptions, type EmulatorOptions, type ResolvedOptions } from './options.js';
+import type { OutboundRecord } from './outbound-record.js';
+import { scanQr, startPairing, type ScanResult } from './pairing.js';
+import { SerialQueue } from './serial-queue.js';
+import { deliverFromContact, newMessageId } from './stanzas/inbound.js';
+import { handleIq } from './stanzas/iq.js';
+import { captureOutbound } from './stanzas/outbound.js';
+import { handleClientPresence, presenceNode, type ContactPresence } from './stanzas/presence.js';
+import { sendContactReceipt, type ReceiptStatus } from './stanzas/receipts.js';
+
+export interface ReceiptCommand {
+  phone: string;
+  messageId: string;
+  status: ReceiptStatus;
+}
+
+export interface FaultCommand {
+  /** the linked account (not needed for 'refuse', which refuses every new connection) */
+  phone?: string;
+  kind: string;
+  /** 'refuse' only: how long new connections are refused (default 5000 ms) */
+  ms?: number;
+}
+
+export interface PresenceCommand {
+  to: string;
+  from: string;
+  presence: ContactPresence;
+}
+
+export interface ProfileCommand {
+  phone: string;
+  pushName?: string;
+  status?: string;
+  pictureUrl?: string | null;
+}
+
+const RECEIPT_STATUSES: ReceiptStatus[] = ['server', 'delivered', 'read', 'played'];
+const PRESENCES: ContactPresence[] = ['available', 'unavailable', 'composing', 'recording', 'paused'];
+
+/** The offline WhatsApp Web server. Created by startEmulator(). */
+export class Emulator implements ServerContext {
+  readonly options: ResolvedOptions;
+  readonly identity: ServerIdentity;
+  readonly directory: Directory;
+  readonly media = new MediaHost();
+  readonly connections = new Set<Connection>();
+  private readonly http: Server;
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly deliveryQueues = new Map<string, SerialQueue>();
+  private readonly inboundTexts = new Map<string, string>();
+  private refuseUntil = 0;
+
+  constructor(options: EmulatorOptions = {}) {
+    this.options = resolveOptions(options);
+    this.identity = createServerIdentity({ badChain: this.options.badChain });
+    this.directory = new Directory(this.options.firstPhone);
+    this.http = createServer((req, res) => {
+      if (this.media.serveDownload(req, res)) return;
+      void handleControlRequest(this, req, res);
+    });
+    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.options.port, this.options.host, () => resolve());
+    });
+    await this.media.start(this.options.host, this.baseUrl);
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  /** http://host:port: control API under /control, media downloads under /media */
+  get baseUrl(): string {
+    return `http://${this.options.host}:${this.port}`;
+  }
+
+  /** WebSocket URL for makeWASocket({ waWebSocketUrl }) */
+  get url(): string {
+    return `ws://${this.options.host}:${this.port}/ws/chat`;
+  }
+
+  /** base64 root public key: the client's WA_SERVER_ROOT_KEY */
+  get rootPublicKey(): string {
+    return Buffer.from(this.identity.root.public).toString('base64');
+  }
+
+  /** PEM of the media upload host's certificate: `fetchAgent: new https.Agent({ ca: emulator.mediaCaPem })` */
+  get mediaCaPem(): string {
+    return MEDIA_TLS_CERT_PEM;
+  }
+
+  /** The phone scans the QR a client shows; optional phone number (digits), otherwise the next free one. */
+  async scan(qr: string, options: { phone?: string } = {}): Promise<ScanResult> {
+    if (typeof qr !== 'string' || !qr) throw new EmulatorInputError('qr is required');
+    return scanQr(this, qr, options.phone);
+  }
+
+  /** Inject a message from contact `from` to linked account `to`; delivered now, or when the client reconnects. */
+  async inbound(input: InboundRequest | Record<string, unknown>): Promise<{ id: string }> {
+    const request = parseInboundRequest(input);
+    const account = this.requireAccount(request.to);
+    if (request.from === request.to) throw new EmulatorInputError('from and to must differ');
+    const contact = this.directory.contact(request.from);
+    const message = await buildInboundMessage(request, account, contact.peer.pnJid, this.historyFor(account), this.media);
+    const id = request.id ?? newMessageId();
+    const text = message.conversation ?? message.extendedTextMessage?.text;
+    if (text != null) this.inboundTexts.set(`${account.phone}:${id}`, text);
+    deliverFromContact(this, account, contact, message, {
+      id,
+      pushName: request.pushName ?? contact.profile.pushName,
+      addressing: request.addressing ?? 'pn',
+      stanzaType: stanzaType(request),
+    });
+    return { id };
+  }
+
+  /** Messages the linked account `phone` sent, decrypted, oldest first. */
+  outbound(phone: string): OutboundRecord[] {
+    return [...this.requireAccount(phone).outbound];
+  }
+
+  /** The contact sends a receipt for an outbound message: server (2), delivered (3), read (4), played (5). */
+  receipt(command: ReceiptCommand): void {
+    const account = this.requireAccount(command.phone);
+    if (!RECEIPT_STATUSES.includes(command.status)) {
+      throw new EmulatorInputError(`status must be one of ${RECEIPT_STATUSES.join(', ')}`);
+    }
+    const record = account.outbound.find((r) => r.id === command.messageId);
+    if (!record) throw new EmulatorInputError(`account ${command.phone} sent no message with id ${command.messageId}`);
+    sendContactReceipt(this, account, record, command.status);
+  }
+
+  fault(command: FaultCommand): void {
+    const kind = parseFaultKind(command.kind);
+    if (kind === 'refuse') {
+      const ms = command.ms ?? 5000;
+      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > 3_600_000) {
+        throw new EmulatorInputError('ms must be a number of milliseconds between 0 and 3600000');
+      }
+      this.refuseUntil = Date.now() + ms;
+      return;
+    }
+    if (!command.phone) throw new EmulatorInputError('phone is required');
+    injectFault(this.requireAccount(command.phone), kind);
+  }
+
+  /** Contact `from` shows `presence` to linked account `to` (live only: presence is not queued). */
+  presence(command: PresenceCommand): void {
+    const account = this.requireAccount(command.to);
+    if (!PRESENCES.includes(command.presence)) throw new EmulatorInputError(`presence must be one of ${PRESENCES.join(', ')}`);
+    const contact = this.directory.contact(assertDigits(command.from, 'from'));
+    if (command.presence === 'available' || command.presence === 'unavailable') contact.profile.presence = command.presence;
+    const connection = account.connection;
+    if (connection?.isOpen && connection.active) connection.sendNode(presenceNode(contact.peer.pnJid, command.presence));
+  }
+
+  /** A contact's profile as linked clients see it: push name (next messages), status (usync), picture URL. */
+  profile(command: ProfileCommand): ContactProfile {
+    const contact = this.directory.contact(assertDigits(command.phone, 'phone'));
+    if (command.pushName !== undefined) contact.profile.pushName = command.pushName;
+    if (command.status !== undefined) contact.profile.status = command.status;
+    if (command.pictureUrl !== undefined) contact.profile.pictureUrl = command.pictureUrl ?? undefined;
+    return { ...contact.profile };
+  }
+
+  /** Linked accounts and whether each is connected right now. */
+  accounts(): { phone: string; jid: string; connected: boolean; loggedOut: boolean }[] {
+    return this.directory.listAccounts().map((a) => ({
+      phone: a.phone,
+      jid: a.primary.pnJid,
+      connected: !!a.connection?.isOpen,
+      loggedOut: a.loggedOut,
+    }));
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.connections) connection.terminate();
+    this.wss.close();
+    this.http.closeAllConnections();
+    await Promise.all([new Promise<void>((resolve) => this.http.close(() => resolve())), this.media.close()]);
+  }
+
+  // ---- ServerContext ------------------------------------------------------------------------
+
+  onRegistration(connection: Connection): void {
+    startPairing(this, connection);
+  }
+
+  onLogin(connection: Connection, payload: proto.ClientPayload, clientStatic: Buffer): void {
+    handleLogin(this, connection, payload, clientStatic);
+  }
+
+  async onNode(connection: Connection, node: BinaryNode): Promise<void> {
+    switch (node.tag) {
+      case 'iq':
+        handleIq(this, connection, node);
+        return;
+      case 'message':
+        await captureOutbound(this, connection, node);
+        return;
+      case 'presence':
+        handleClientPresence(this, connection, node);
+        return;
+      default:
+        // receipt / ack for inbound messages, ib unified_session, chatstate: nothing to answer
+        return;
+    }
+  }
+
+  onClosed(connection: Connection): void {
+    this.connections.delete(connection);
+    const account = connection.account;
+    if (account?.connection === connection) account.connection = undefined;
+  }
+
+  deliver(account: Account, job: (connection: Connection, offline: boolean) => Promise<void>): void {
+    const connection = account.connection;
+    if (!connection?.isOpen || !connection.active) {
+      account.offlineQueue.push(job);
+      return;
+    }
+    let queue = this.deliveryQueues.get(account.phone);
+    if (!queue) this.deliveryQueues.set(account.phone, (queue = new SerialQueue()));
+    void queue.run(async () => {
+      // the client may have gone away while earlier jobs ran: keep the job for its next login
+      if (!connection.isOpen) {
+        account.offlineQueue.push(job);
+        return;
+      }
+      try {
+        await job(connection, false);
+      } catch (error) {
+        this.options.log('delivery failed', account.phone, error);
+      }
+    });
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/ws/chat') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (Date.now() < this.refuseUntil) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.connections.add(new Connection(ws, this));
+    });
+  }
+
+  private requireAccount(phone: string): Account {
+    const account = this.directory.account(assertDigits(phone, 'phone'));
+    if (!account) throw new EmulatorInputError(`no linked account with phone ${phone}`);
+    return account;
+  }
+
+  private historyFor(account: Account) {
+    return { inboundText: (id: string) => this.inboundTexts.get(`${account.phone}:${id}`) };
+  }
+}
+
+function assertDigits(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !/^\d{5,20}$/.test(value)) {
+    throw new EmulatorInputError(`${field} must be a phone number of 5 to 20 digits (no + or spaces)`);
+  }
+  return value;
+}
+
+/** Start an emulator: WebSocket at `url`, control API at `baseUrl`/control, media host. */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const emulator = new Emulator(options);
+  await emulator.listen();
+  return emulator;
+}

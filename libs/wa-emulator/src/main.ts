@@ -1,0 +1,29 @@
+import { startEmulator } from './emulator.js';
+
+// libsignal prints whole session records (private keys included) with console.info("Closing session:", …)
+console.info = () => undefined;
+
+const port = Number(process.env.WA_EMULATOR_PORT ?? 7777);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`WA_EMULATOR_PORT must be a port number, got ${process.env.WA_EMULATOR_PORT}`);
+  process.exit(1);
+}
+const emulator = await startEmulator({
+  port,
+  host: process.env.WA_EMULATOR_HOST ?? '127.0.0.1',
+  autoReceipt: (process.env.WA_EMULATOR_AUTO_RECEIPT as 'none' | 'delivered' | 'read' | undefined) ?? 'delivered',
+  log: process.env.WA_EMULATOR_LOG ? (...args) => console.error('[wa-emulator]', ...args) : undefined,
+  logStanzas: process.env.WA_EMULATOR_LOG === 'stanzas',
+});
+console.log(
+  JSON.stringify({ event: 'listening', url: emulator.url, control: `${emulator.baseUrl}/control`, rootKey: emulator.rootPublicKey }),
+);
+
+const shutdown = (): void => {
+  emulator.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

@@ -1,0 +1,45 @@
+/** Options of startEmulator(). Every timing is in milliseconds. */
+export interface EmulatorOptions {
+  /** TCP port for WebSocket, control API and media downloads; 0 (default) picks a free one */
+  port?: number;
+  host?: string;
+  /** present a certificate chain whose intermediate is NOT signed by the advertised root (security tests) */
+  badChain?: boolean;
+  /** QR ref timing: the first ref lives firstRefMs, each later one nextRefMs; maxRefs refs per pairing */
+  qr?: { firstRefMs?: number; nextRefMs?: number; maxRefs?: number };
+  /** receipts a contact sends back for each captured outbound message (default 'delivered') */
+  autoReceipt?: 'none' | 'delivered' | 'read';
+  /** first phone number handed out by scan() when none is given */
+  firstPhone?: number;
+  /** diagnostic log sink; stanza dumps too when logStanzas is set */
+  log?: (...args: unknown[]) => void;
+  logStanzas?: boolean;
+}
+
+export interface ResolvedOptions {
+  port: number;
+  host: string;
+  badChain: boolean;
+  qr: { firstRefMs: number; nextRefMs: number; maxRefs: number };
+  autoReceipt: 'none' | 'delivered' | 'read';
+  firstPhone: number;
+  log: (...args: unknown[]) => void;
+  logStanzas: boolean;
+}
+
+export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
+  return {
+    port: options.port ?? 0,
+    host: options.host ?? '127.0.0.1',
+    badChain: options.badChain ?? false,
+    qr: {
+      firstRefMs: options.qr?.firstRefMs ?? 60_000,
+      nextRefMs: options.qr?.nextRefMs ?? 20_000,
+      maxRefs: options.qr?.maxRefs ?? 6,
+    },
+    autoReceipt: options.autoReceipt ?? 'delivered',
+    firstPhone: options.firstPhone ?? 15550000001,
+    log: options.log ?? (() => undefined),
+    logStanzas: options.logStanzas ?? false,
+  };
+}
