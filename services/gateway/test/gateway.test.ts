@@ -113,12 +113,13 @@ describe('envelope and HTTP hygiene', () => {
 
 describe('wh_ token auth', () => {
   it('missing header / wrong scheme → 401 Missing or invalid Authorization header', async () => {
-    for (const headers of [
+    const variants: Record<string, string>[] = [
       {},
       { authorization: `Basic ${token}` },
       { authorization: token },
       { authorization: 'Bearer ' },
-    ]) {
+    ];
+    for (const headers of variants) {
       const r = await call(gw.url, 'GET', '/api/tokens', { headers });
       expect(r.status).toBe(401);
       expect(r.body).toEqual({
