@@ -48,7 +48,7 @@ export type WhatsAppEventName = (typeof WhatsAppEventNames)[number];
 
 /** The WAHA-compatible envelope (SPEC §4.2) with WAHooks' additions `connectionId` (§9 #10) and `userId`. */
 export const WhatsAppEventPayload = z.object({
-  id: z.string().regex(/^evt_[0-9a-z]+$/), // lower-case ULID; the idempotency key of every downstream consumer
+  id: z.string().regex(/^evt_[0-9A-Za-z]+$/), // lower-case ULID; the idempotency key of every downstream consumer
   timestamp: z.number().int().nonnegative(), // milliseconds since the epoch
   event: z.string().min(1), // a WAHA event name, e.g. "message"; unknown names are forwarded to "*" webhooks
   session: z.string(), // WAHA session name

@@ -1,0 +1,43 @@
+/**
+ * Coalesces concurrent single-item calls into one multi-row statement: the hot path does one INSERT or UPDATE
+ * per batch of messages instead of one per message. Items wait at most one event-loop turn, or for a free
+ * slot when `maxInFlight` batches are already running (the batch grows meanwhile).
+ */
+export function createBatcher<I, O>(
+  run: (items: I[]) => Promise<O[]>,
+  { maxSize = 500, maxInFlight = 4 }: { maxSize?: number; maxInFlight?: number } = {},
+): (item: I) => Promise<O> {
+  let pending: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
+  let scheduled = false;
+  let inFlight = 0;
+
+  const flush = () => {
+    scheduled = false;
+    while (pending.length > 0 && inFlight < maxInFlight) {
+      const batch = pending.slice(0, maxSize);
+      pending = pending.slice(batch.length);
+      inFlight++;
+      run(batch.map((b) => b.item))
+        .then(
+          (out) => batch.forEach((b, i) => b.resolve(out[i] as O)),
+          (err: unknown) => batch.forEach((b) => b.reject(err)),
+        )
+        .finally(() => {
+          inFlight--;
+          if (pending.length > 0 && !scheduled) {
+            scheduled = true;
+            setImmediate(flush);
+          }
+        });
+    }
+  };
+
+  return (item) =>
+    new Promise<O>((resolve, reject) => {
+      pending.push({ item, resolve, reject });
+      if (!scheduled && inFlight < maxInFlight) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+}

@@ -1,0 +1,27 @@
+/** Local projection of connection ownership, fed by connection.connection.created/deleted. */
+import type { DataSource } from '@wahooks/db';
+import { rows } from './sql.js';
+
+export function createConnectionsRepo(db: DataSource) {
+  return {
+    upsert: async (id: string, userId: string) => {
+      await db.query(
+        `INSERT INTO connections (id, user_id) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, updated_at = now()`,
+        [id, userId],
+      );
+    },
+    /** The connection is gone: so are its webhooks and their logs (the original cascades). */
+    remove: async (id: string) => {
+      await db.transaction(async (m) => {
+        await m.query('DELETE FROM webhooks WHERE connection_id = $1', [id]);
+        await m.query('DELETE FROM connections WHERE id = $1', [id]);
+      });
+    },
+    ownerOf: async (id: string): Promise<string | null> => {
+      const out = await rows<{ user_id: string }>(db, 'SELECT user_id FROM connections WHERE id = $1', [id]);
+      return out[0]?.user_id ?? null;
+    },
+  };
+}
+export type ConnectionsRepo = ReturnType<typeof createConnectionsRepo>;

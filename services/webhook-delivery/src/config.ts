@@ -1,0 +1,105 @@
+/**
+ * Environment -> Config. Every key has a default that works on a developer machine; the comment says why.
+ * `startWebhookDelivery(config)` never reads the environment itself (tests build Config directly).
+ */
+import { z } from 'zod';
+import { envInt, parseConfig, sharedEnv } from '@wahooks/config';
+import { parseDuration, parseDurationList } from './domain/duration.js';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      try {
+        return parseDuration(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+
+export const WebhookDeliveryEnv = z.object({
+  ...sharedEnv,
+  /** Public base URL of the gateway; media URLs in webhook bodies point at `${PUBLIC_API_URL}/api/connections/…`. */
+  PUBLIC_API_URL: z.url().default('http://127.0.0.1:3001'),
+  /** Waits between attempts; n waits = n+1 attempts. Svix-like: 5s,5m,30m,2h,5h,10h,10h. */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('5s,10s,20s,40s')
+    .transform((v, ctx) => {
+      try {
+        return parseDurationList(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** ±fraction applied to each wait (spreads retry storms); 0 disables. */
+  WEBHOOK_RETRY_JITTER: z.coerce.number().min(0).max(0.5).default(0.2),
+  /** One attempt's deadline (connect + send + first 4 KB of the answer). */
+  WEBHOOK_TIMEOUT: duration('15s'),
+  /** Hosts (exact names or IP literals) allowed although they resolve to private addresses; comma-separated. */
+  WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
+  /** In-flight requests per webhook: one slow receiver cannot take every slot. */
+  WEBHOOK_ENDPOINT_CONCURRENCY: envInt(16, 1),
+  /** Attempts held in memory per webhook beyond that; above it attempts are deferred by WEBHOOK_BUSY_DELAY. */
+  WEBHOOK_ENDPOINT_BACKLOG: envInt(64, 0),
+  /** Wait of an attempt deferred because its endpoint is saturated (does not count as an attempt). */
+  WEBHOOK_BUSY_DELAY: duration('1s'),
+  /** Unacked attempt messages per process (RabbitMQ docs: 100–300 is the throughput sweet spot). */
+  WEBHOOK_PREFETCH: envInt(300, 1),
+  /** Unacked events per process in the fan-out consumer. */
+  WEBHOOK_FANOUT_PREFETCH: envInt(200, 1),
+  /** Disable a webhook after this many consecutive failed deliveries (0 = never by count). */
+  WEBHOOK_DISABLE_AFTER_FAILURES: envInt(100, 0),
+  /** …or after failing continuously for this long (Svix: 5 days). */
+  WEBHOOK_DISABLE_AFTER: duration('5d'),
+  /** How long the old secret keeps signing after a rotation. */
+  WEBHOOK_SECRET_GRACE: duration('24h'),
+  /** Bytes of a receiver's answer kept in the attempt log. */
+  WEBHOOK_RESPONSE_BODY_LIMIT: envInt(4096, 0),
+});
+
+export interface Config {
+  rabbitmqUrl: string;
+  databaseUrl: string;
+  brokerNamespace: string;
+  publicApiUrl: string;
+  retrySchedule: number[];
+  retryJitter: number;
+  timeoutMs: number;
+  allowedHosts: string[];
+  endpointConcurrency: number;
+  endpointBacklog: number;
+  busyDelayMs: number;
+  prefetch: number;
+  fanoutPrefetch: number;
+  disableAfterFailures: number;
+  disableAfterMs: number;
+  secretGraceMs: number;
+  responseBodyLimit: number;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv): Config {
+  const e = parseConfig(WebhookDeliveryEnv, env);
+  return {
+    rabbitmqUrl: e.RABBITMQ_URL,
+    databaseUrl: e.DATABASE_URL,
+    brokerNamespace: e.BROKER_NAMESPACE,
+    publicApiUrl: e.PUBLIC_API_URL,
+    retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
+    retryJitter: e.WEBHOOK_RETRY_JITTER,
+    timeoutMs: e.WEBHOOK_TIMEOUT,
+    allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
+    endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+    endpointBacklog: e.WEBHOOK_ENDPOINT_BACKLOG,
+    busyDelayMs: e.WEBHOOK_BUSY_DELAY,
+    prefetch: e.WEBHOOK_PREFETCH,
+    fanoutPrefetch: e.WEBHOOK_FANOUT_PREFETCH,
+    disableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
+    disableAfterMs: e.WEBHOOK_DISABLE_AFTER,
+    secretGraceMs: e.WEBHOOK_SECRET_GRACE,
+    responseBodyLimit: e.WEBHOOK_RESPONSE_BODY_LIMIT,
+  };
+}

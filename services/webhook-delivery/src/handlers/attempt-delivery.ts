@@ -1,0 +1,140 @@
+/**
+ * One attempt of one delivery, for a task {d, a} from the work queue. Order matters for crash safety:
+ *   1. send (webhook-id = event id, so a resend after a crash carries the same id),
+ *   2. publish the follow-up (retry on a delay queue, or the parked copy),
+ *   3. record the outcome in Postgres (applied only if the delivery still has a-1 attempts),
+ *   4. ack (the consumer does it when we return 'ack').
+ * A crash before 3 redelivers the task and the attempt is repeated; a follow-up that arrives before its
+ * outcome is durable is deferred, a duplicate of an attempt already recorded is dropped.
+ */
+import PQueue from 'p-queue';
+import type { RawOutcome } from '@wahooks/broker';
+import { WebhookDisabled } from '@wahooks/contracts';
+import type { ConsumeMessage } from 'amqplib';
+import { createBatcher } from '../adapters/batcher.js';
+import type { AttemptOutcome, AttemptTarget } from '../adapters/deliveries-repo.js';
+import type { SendResult } from '../adapters/http-sender.js';
+import { nextDelay, parseRetryAfter } from '../domain/retry-schedule.js';
+import { signedHeaders } from '../domain/sign.js';
+import { decodeTask } from '../topology.js';
+import { queues, type Deps } from './deps.js';
+
+export function handleAttemptDelivery(deps: Deps) {
+  const { config, deliveries, webhooks, sender, policy, logger, broker } = deps;
+  const load = createBatcher(deliveries.loadForAttempt, { maxSize: 500, maxInFlight: 3 });
+  const record = createBatcher(deliveries.recordOutcomes, { maxSize: 500, maxInFlight: 3 });
+  const q = queues(broker);
+
+  // Per-endpoint lanes: at most `endpointConcurrency` requests in flight per webhook, so a slow receiver
+  // holds a few slots, not the whole prefetch window. Lanes vanish when idle.
+  const lanes = new Map<string, PQueue>();
+  const lane = (webhookId: string): PQueue => {
+    let l = lanes.get(webhookId);
+    if (!l) {
+      const created = new PQueue({ concurrency: config.endpointConcurrency });
+      created.on('idle', () => {
+        if (created.size === 0 && created.pending === 0) lanes.delete(webhookId);
+      });
+      lanes.set(webhookId, created);
+      l = created;
+    }
+    return l;
+  };
+
+  const disable = async (t: AttemptTarget, reason: 'gone' | 'failing') => {
+    const row = await webhooks.disable(t.webhook_id);
+    if (!row) return; // already inactive: someone else published
+    logger.warn({ webhookId: t.webhook_id, reason }, 'webhook disabled');
+    await broker.publish(WebhookDisabled, {
+      webhookId: row.id,
+      userId: row.user_id,
+      connectionId: row.connection_id,
+      url: row.url,
+      reason,
+      disabledAt: new Date().toISOString(),
+    });
+  };
+
+  /** Endpoint health: a success clears the counters; failures may disable the webhook. */
+  const updateHealth = async (t: AttemptTarget, result: SendResult, outcome: AttemptOutcome) => {
+    if (result.ok) {
+      if (t.consecutive_failures !== 0 || t.failing_since) await webhooks.markHealthy(t.webhook_id);
+      return;
+    }
+    const final = outcome.status === 'failed';
+    let failures = t.consecutive_failures + (final ? 1 : 0);
+    let since = t.failing_since;
+    if (final || !since) {
+      const after = await webhooks.markFailing(t.webhook_id, final);
+      if (after) ({ consecutive_failures: failures, failing_since: since } = after);
+    }
+    if (result.statusCode === 410) return disable(t, 'gone');
+    const tooMany = config.disableAfterFailures > 0 && failures >= config.disableAfterFailures;
+    const tooLong = since !== null && Date.now() - since.getTime() >= config.disableAfterMs;
+    if (tooMany || tooLong) await disable(t, 'failing');
+  };
+
+  const attempt = async (t: AttemptTarget, a: number): Promise<void> => {
+    const startedAt = new Date();
+    const headers = signedHeaders({
+      eventType: t.event_type,
+      msgId: t.event_id,
+      body: t.body,
+      secret: t.signing_secret,
+      previousSecret: t.previous_secret,
+    });
+    const result = await sender.send(t.url, headers, t.body);
+
+    let status: AttemptOutcome['status'] = 'delivered';
+    let nextAttemptAt: Date | null = null;
+    if (!result.ok) {
+      // 410 Gone: the receiver asks us to stop (Standard Webhooks); no more attempts.
+      const delay = result.statusCode === 410 ? null : nextDelay(policy, a - t.series_start, parseRetryAfter(result.retryAfter));
+      if (delay === null) {
+        status = 'failed';
+        await q.park(t.id, a);
+      } else {
+        status = 'pending';
+        nextAttemptAt = new Date(Date.now() + delay);
+        await q.delay(delay, t.id, a + 1);
+      }
+    }
+    const outcome: AttemptOutcome = {
+      deliveryId: t.id,
+      attempt: a,
+      status,
+      nextAttemptAt,
+      startedAt,
+      statusCode: result.statusCode,
+      durationMs: result.durationMs,
+      error: result.ok ? null : result.error,
+      responseBody: result.body,
+    };
+    const applied = await record(outcome);
+    if (applied) await updateHealth(t, result, outcome);
+  };
+
+  return async (msg: ConsumeMessage): Promise<RawOutcome> => {
+    const task = decodeTask(msg.content);
+    if (!task) return { deadLetter: 'invalid attempt task' };
+    const t = await load(task.d);
+    if (!t || t.status !== 'pending' || t.attempts >= task.a) return 'ack'; // gone, settled, or a duplicate
+    if (t.attempts < task.a - 1) {
+      // The previous attempt's outcome is not durable yet (or its process died before writing it, and its
+      // redelivered task will write it): look again shortly.
+      await q.delay(config.busyDelayMs, task.d, task.a);
+      return 'ack';
+    }
+    if (!t.active && !t.forced) {
+      await deliveries.failWithoutAttempt(t.id); // disabled meanwhile; a replay can still send it
+      return 'ack';
+    }
+    const l = lane(t.webhook_id);
+    if (l.size + l.pending >= config.endpointConcurrency + config.endpointBacklog) {
+      await q.delay(config.busyDelayMs, task.d, task.a); // endpoint saturated: not an attempt, try later
+      return 'ack';
+    }
+    await l.add(() => attempt(t, task.a));
+    return 'ack';
+  };
+}
