@@ -1,5 +1,6 @@
 /** api_tokens table access. Every statement is a single indexed lookup or write. */
 import type { DataSource } from 'typeorm';
+import { preparedQuery, type PreparedQuery } from './pg-pool.js';
 
 export interface TokenRow {
   id: string;
@@ -22,7 +23,11 @@ const COLUMNS = `"id", "user_id" AS "userId", "name", "token_prefix" AS "tokenPr
   "last_used_at" AS "lastUsedAt", "created_at" AS "createdAt"`;
 
 export class TokensRepo {
-  constructor(private readonly db: DataSource) {}
+  private readonly prepared: PreparedQuery;
+
+  constructor(private readonly db: DataSource) {
+    this.prepared = preparedQuery(db);
+  }
 
   async insert(token: NewTokenRow): Promise<TokenRow> {
     const rows: TokenRow[] = await this.db.query(
@@ -35,7 +40,8 @@ export class TokensRepo {
 
   /** Active tokens of a user, newest first (served by the partial index on (user_id, created_at DESC)). */
   async listActive(userId: string): Promise<TokenRow[]> {
-    return this.db.query(
+    return this.prepared<TokenRow>(
+      'token_list_active',
       `SELECT ${COLUMNS} FROM "token"."api_tokens"
        WHERE "user_id" = $1 AND "active" ORDER BY "created_at" DESC, "id"`,
       [userId],
@@ -57,7 +63,8 @@ export class TokensRepo {
 
   /** The hot path of every authenticated request: one unique-index lookup, active tokens only. */
   async findActiveByHash(tokenHash: string): Promise<{ id: string; userId: string } | null> {
-    const rows: { id: string; userId: string }[] = await this.db.query(
+    const rows = await this.prepared<{ id: string; userId: string }>(
+      'token_verify',
       `SELECT "id", "user_id" AS "userId" FROM "token"."api_tokens" WHERE "token_hash" = $1 AND "active"`,
       [tokenHash],
     );
