@@ -64,7 +64,7 @@ export const ListWebhooks = defineCommand({
 export const CreateWebhook = defineCommand({
   name: 'webhook-delivery.config.create',
   version: 1,
-  request: z.object({ userId: UserId, connectionId: PathId, url: z.unknown(), events: z.unknown() }),
+  request: z.object({ userId: UserId, connectionId: PathId, url: z.unknown().optional(), events: z.unknown().optional() }),
   reply: WebhookConfig,
   summary: 'POST /api/connections/:connectionId/webhooks (201): http(s) url not resolving to private addresses',
 });
