@@ -1,3 +1,4 @@
 import preset from '../../jest.preset.js';
 
-export default { ...preset };
+// Baileys leaves internal timers behind after sock.end(); don't let them hold the run open
+export default { ...preset, forceExit: true };

@@ -5,6 +5,14 @@ import type { MediaHost } from './media-host.js';
 import type { ResolvedOptions } from './options.js';
 import type { ServerIdentity } from './cert-chain.js';
 
+/** Counters for tests and benchmarks. */
+export interface EmulatorStats {
+  /** inbound messages put on the wire, by Signal message type */
+  inbound: { pkmsg: number; msg: number };
+  /** outbound messages captured */
+  outbound: number;
+}
+
 /** What the stanza handlers see of the emulator. */
 export interface ServerContext {
   readonly options: ResolvedOptions;
@@ -12,6 +20,7 @@ export interface ServerContext {
   readonly directory: Directory;
   readonly media: MediaHost;
   readonly connections: Set<Connection>;
+  readonly stats: EmulatorStats;
   /** a registration handshake finished: start QR pairing */
   onRegistration(connection: Connection): void;
   /** a login handshake finished */

@@ -6,7 +6,7 @@ import type { BinaryNode, proto } from '@whiskeysockets/baileys';
 import { Directory, type Account, type ContactProfile } from './accounts.js';
 import { createServerIdentity, type ServerIdentity } from './cert-chain.js';
 import { Connection } from './connection.js';
-import type { ServerContext } from './context.js';
+import type { EmulatorStats, ServerContext } from './context.js';
 import { handleControlRequest } from './control-api.js';
 import { EmulatorInputError } from './errors.js';
 import { injectFault, parseFaultKind } from './faults.js';
@@ -62,6 +62,7 @@ export class Emulator implements ServerContext {
   readonly directory: Directory;
   readonly media = new MediaHost();
   readonly connections = new Set<Connection>();
+  readonly stats: EmulatorStats = { inbound: { pkmsg: 0, msg: 0 }, outbound: 0 };
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly deliveryQueues = new Map<string, SerialQueue>();

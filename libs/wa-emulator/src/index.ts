@@ -15,3 +15,4 @@ export { installStrictCurveVerify } from './strict-curve-verify.js';
 export { createMemKeyStore, type MemKeyStore } from './mem-key-store.js';
 export { MEDIA_TLS_CERT_PEM } from './media-tls.js';
 export { outboundToJson } from './control-api.js';
+export type { EmulatorStats } from './context.js';

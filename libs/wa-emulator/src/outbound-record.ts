@@ -110,7 +110,12 @@ export function describeMessage(raw: proto.IMessage): { fields: Partial<Outbound
   }
   if (m.contactMessage) {
     return {
-      fields: { type: 'contact', vcard: m.contactMessage.vcard ?? '', displayName: m.contactMessage.displayName ?? undefined, message },
+      fields: {
+        type: 'contact',
+        vcard: m.contactMessage.vcard ?? '',
+        displayName: m.contactMessage.displayName ?? vcardName(m.contactMessage.vcard),
+        message,
+      },
     };
   }
   if (m.contactsArrayMessage) {
@@ -143,4 +148,9 @@ export function describeMessage(raw: proto.IMessage): { fields: Partial<Outbound
     return { fields: { type: 'edit', targetId: protocol.key?.id ?? undefined, text, message } };
   }
   return { fields: { type: 'other', message } };
+}
+
+/** FN of a vCard: Baileys sends a single contact without displayName unless the caller set one per contact. */
+function vcardName(vcard: string | null | undefined): string | undefined {
+  return vcard?.match(/^FN:(.*)$/m)?.[1]?.trim();
 }

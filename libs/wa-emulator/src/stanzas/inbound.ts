@@ -22,6 +22,7 @@ export function deliverFromContact(
   ctx.deliver(account, async (connection, offline) => {
     if (!account.bundle) throw new Error('account has not uploaded prekeys yet');
     const { type, ciphertext } = await peer.encryptTo(account.companionLid, account.bundle, message);
+    ctx.stats.inbound[type]++;
     const address: Record<string, string> =
       options.addressing === 'lid'
         ? { from: peer.lidJid, sender_pn: peer.pnJid, addressing_mode: 'lid' }

@@ -53,6 +53,7 @@ export async function captureOutbound(ctx: ServerContext, connection: Connection
     }
   }
   account.outbound.push(record);
+  ctx.stats.outbound++;
   autoReceipts(ctx, account, record);
 }
 

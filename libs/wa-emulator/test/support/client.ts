@@ -14,6 +14,12 @@ import { createMemKeyStore, MEDIA_TLS_CERT_PEM, type Emulator, type MemKeyStore 
 
 // libsignal prints whole session records (private keys included) with console.info("Closing session:", …)
 console.info = () => undefined;
+// libsignal also warns on every session replaced by a fresh prekey bundle (expected with Baileys 7 re-fetches)
+const warn = console.warn.bind(console);
+console.warn = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && args[0].startsWith('Closing open session')) return;
+  warn(...args);
+};
 
 const logger = pino({ level: process.env.BAILEYS_LOG ?? 'silent' });
 
