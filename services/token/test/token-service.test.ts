@@ -211,3 +211,26 @@ describe('users', () => {
     expect(await h.client.request(GetMe, { userId: id })).toMatchObject({ name: 'Kept' });
   });
 });
+
+describe('Postgres connections killed', () => {
+  it('answers 503 at worst, never 500, and heals without a restart', async () => {
+    const userId = randomUUID();
+    const t = await create(userId);
+    await h.db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    const statuses: number[] = [];
+    const ok = await waitFor(async () => {
+      try {
+        return await h.client.request(VerifyToken, { token: t.token });
+      } catch (err) {
+        statuses.push((err as { statusCode: number }).statusCode);
+        return undefined;
+      }
+    }, 5000);
+    expect(ok).toEqual({ userId, tokenId: t.id });
+    expect(statuses.filter((s) => s !== 503)).toEqual([]);
+    expect(await h.client.request(ListTokens, { userId })).toHaveLength(1);
+  });
+});
