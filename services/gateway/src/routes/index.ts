@@ -6,7 +6,8 @@ import type { RouteDef } from '../http/define-route.js';
 import { accountRoutes } from './account.js';
 import { healthRoutes } from './health.js';
 import { tokenRoutes } from './tokens.js';
+import { webhookRoutes } from './webhooks.js';
 
-export const routeModules: RouteDef[][] = [healthRoutes, accountRoutes, tokenRoutes];
+export const routeModules: RouteDef[][] = [healthRoutes, accountRoutes, tokenRoutes, webhookRoutes];
 
 export const routes: RouteDef[] = routeModules.flat();
