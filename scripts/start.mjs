@@ -8,7 +8,7 @@
 //   WAHOOKS_SERVICES_DIR=services    where service folders are (tests of this script point it elsewhere)
 //
 // Each child runs `node --enable-source-maps --import <telemetry register> dist/main.js` in its own folder,
-// with this process's environment (plus `.env` at the repo root when present, OTEL_SERVICE_NAME=<service>).
+// with this process's environment (plus `.env` at the repo root when present) and OTEL_SERVICE_NAME=<service>.
 // Output lines are prefixed with the service name. A child that crashes (non-zero exit or signal) is restarted
 // with backoff, at most 5 times a minute; one that exits 0 on its own is considered finished. Ctrl-C or SIGTERM
 // sends SIGTERM to every child, waits for them, then exits 0. Dependency-free on purpose.
@@ -19,10 +19,29 @@ import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** `.env` at the repo root, if any: KEY=VALUE lines; variables already set in the environment win. */
+function loadDotEnv() {
+  const file = path.join(root, '.env');
+  if (!existsSync(file)) return {};
+  const vars = {};
+  for (const raw of readFileSync(file, 'utf8').split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const quoted = /^(['"])(.*?)\1(\s+#.*)?$/.exec(m[2]);
+    vars[m[1]] = quoted ? quoted[2] : m[2].replace(/\s+#.*$/, '');
+  }
+  return vars;
+}
+
+for (const [k, v] of Object.entries(loadDotEnv())) process.env[k] ??= v;
+
 const servicesDir = process.env.WAHOOKS_SERVICES_DIR
   ? path.resolve(process.env.WAHOOKS_SERVICES_DIR)
   : path.join(root, 'services');
-const drainTimeoutMs = Number(process.env.WAHOOKS_DRAIN_TIMEOUT_MS ?? 15_000);
+const drainTimeoutMs = Number(process.env.WAHOOKS_DRAIN_TIMEOUT_MS || 15_000);
 const RESTART_WINDOW_MS = 60_000;
 const MAX_RESTARTS_PER_WINDOW = 5;
 
@@ -39,24 +58,6 @@ const say = (msg) => process.stdout.write(`${label('wahooks', 90)} ${msg}\n`);
 const warn = (msg) => process.stderr.write(`${label('wahooks', 90)} ${paint(31, msg)}\n`);
 
 // ---------------------------------------------------------------------------------------------- setup
-
-/** `.env` at the repo root, if any: KEY=VALUE lines; variables already set in the environment win. */
-function loadDotEnv() {
-  const file = path.join(root, '.env');
-  if (!existsSync(file)) return {};
-  const vars = {};
-  for (const raw of readFileSync(file, 'utf8').split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    let value = m[2];
-    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
-    else value = value.replace(/\s+#.*$/, '');
-    vars[m[1]] = value;
-  }
-  return vars;
-}
 
 function build() {
   if (process.env.WAHOOKS_BUILD === '0') return;
@@ -94,7 +95,6 @@ function selectServices() {
 
 // ---------------------------------------------------------------------------------------------- children
 
-const dotEnv = loadDotEnv();
 const registerFile = path.join(root, 'libs', 'telemetry', 'dist', 'register.js');
 const children = new Map(); // name -> state
 let shuttingDown = false;
@@ -112,7 +112,7 @@ function launch(state) {
   args.push('dist/main.js');
   const child = spawn(process.execPath, args, {
     cwd: state.dir,
-    env: { ...dotEnv, ...process.env, OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? state.name },
+    env: { ...process.env, OTEL_SERVICE_NAME: state.name },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: a terminal Ctrl-C reaches only the supervisor, which then drains children with SIGTERM.
     detached: true,
