@@ -12,6 +12,7 @@
 // Output lines are prefixed with the service name. A child that crashes (non-zero exit or signal) is restarted
 // with backoff, at most 5 times a minute; one that exits 0 on its own is considered finished. Ctrl-C or SIGTERM
 // sends SIGTERM to every child, waits for them, then exits 0. Dependency-free on purpose.
+// Tests: `node --test scripts/test/`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
