@@ -74,7 +74,11 @@ export async function connectBroker(options: BrokerOptions): Promise<Broker> {
       closed = true;
       await core.consumers.cancelAll();
       const drained = await inflight.drain(options.closeTimeoutMs ?? 10_000);
-      if (!drained) logger.warn({ inFlight: inflight.size }, 'closing with handlers still running; their messages will be redelivered');
+      if (!drained)
+        logger.warn(
+          { inFlight: inflight.size },
+          'closing with handlers still running; their messages will be redelivered',
+        );
       rpcClient.failAll(`${options.service}: broker is closing`);
       await connection.close();
     },

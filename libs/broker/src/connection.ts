@@ -98,7 +98,11 @@ export class BrokerConnection extends EventEmitter {
    * Register a channel whose `setup` runs now (if connected) and again on every reconnect. Resolves after its
    * first setup when connected (rejecting if that setup fails), at once when disconnected.
    */
-  async addChannel(name: string, setup: (ch: ConfirmChannel) => Promise<void>, critical = false): Promise<ChannelHandle> {
+  async addChannel(
+    name: string,
+    setup: (ch: ConfirmChannel) => Promise<void>,
+    critical = false,
+  ): Promise<ChannelHandle> {
     const slot: Slot = { name, critical, setup };
     this.slots.push(slot);
     const handle: ChannelHandle = {

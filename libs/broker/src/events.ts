@@ -18,14 +18,24 @@ export async function publishEvent<E extends AnyEvent>(
     // A producer bug: fail here, loudly, rather than dead-letter in every consumer.
     throw new Error(`${event.type} payload fails its schema: ${issueMessages(checked.error).join('; ')}`);
   }
-  const envelope: EventEnvelope = { id: options.id ?? eventId(), type: event.type, version: event.version, occurredAt: new Date().toISOString(), payload };
+  const envelope: EventEnvelope = {
+    id: options.id ?? eventId(),
+    type: event.type,
+    version: event.version,
+    occurredAt: new Date().toISOString(),
+    payload,
+  };
   const exchange = core.name(Exchanges.events);
   await waitForBroker(core);
   const headers: Record<string, unknown> = { ...options.headers };
-  const { span, ctx } = startProducerSpan(`${event.type} publish`, headers, messagingAttributes(exchange, 'publish', {
-    'messaging.rabbitmq.destination.routing_key': event.type,
-    'messaging.message.id': envelope.id,
-  }));
+  const { span, ctx } = startProducerSpan(
+    `${event.type} publish`,
+    headers,
+    messagingAttributes(exchange, 'publish', {
+      'messaging.rabbitmq.destination.routing_key': event.type,
+      'messaging.message.id': envelope.id,
+    }),
+  );
   try {
     await context.with(ctx, () =>
       core.publisher.publish(exchange, event.type, Buffer.from(JSON.stringify(envelope)), {

@@ -49,7 +49,13 @@ export class Publisher {
 }
 
 /** Publish on a confirm channel and wait for the broker's ack (nack or a closed channel rejects). */
-export function confirmPublish(ch: ConfirmChannel, exchange: string, routingKey: string, body: Buffer, options: Options.Publish): Promise<void> {
+export function confirmPublish(
+  ch: ConfirmChannel,
+  exchange: string,
+  routingKey: string,
+  body: Buffer,
+  options: Options.Publish,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     try {
       ch.publish(exchange, routingKey, body, options, (err: unknown) => {

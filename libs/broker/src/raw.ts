@@ -14,16 +14,28 @@ import type { RawOutcome } from './types.js';
  * Confirmed, persistent (unless `options.persistent === false`) publish. `exchange` is namespaced; the default
  * exchange `''` stays as is and its routing key, a queue name, is namespaced instead.
  */
-export async function publishRaw(core: BrokerCore, exchange: string, routingKey: string, body: Buffer, options: Options.Publish = {}): Promise<void> {
+export async function publishRaw(
+  core: BrokerCore,
+  exchange: string,
+  routingKey: string,
+  body: Buffer,
+  options: Options.Publish = {},
+): Promise<void> {
   const target = exchange === '' ? '' : core.name(exchange);
   const key = exchange === '' ? core.name(routingKey) : routingKey;
   await waitForBroker(core);
   const headers: Record<string, unknown> = { ...options.headers };
-  const { span, ctx } = startProducerSpan(`${target || key} publish`, headers, messagingAttributes(target || key, 'publish', {
-    'messaging.rabbitmq.destination.routing_key': key,
-  }));
+  const { span, ctx } = startProducerSpan(
+    `${target || key} publish`,
+    headers,
+    messagingAttributes(target || key, 'publish', {
+      'messaging.rabbitmq.destination.routing_key': key,
+    }),
+  );
   try {
-    await context.with(ctx, () => core.publisher.publish(target, key, body, { persistent: true, appId: core.service, ...options, headers }));
+    await context.with(ctx, () =>
+      core.publisher.publish(target, key, body, { persistent: true, appId: core.service, ...options, headers }),
+    );
   } catch (err) {
     failSpan(span, err);
     throw err;
@@ -55,7 +67,12 @@ export async function consumeRaw(
     onMessage: async (ch, msg) => {
       let outcome: RawOutcome;
       try {
-        outcome = await withConsumerSpan(`${name} process`, msg.properties.headers, messagingAttributes(name, 'process'), () => onMessage(msg));
+        outcome = await withConsumerSpan(
+          `${name} process`,
+          msg.properties.headers,
+          messagingAttributes(name, 'process'),
+          () => onMessage(msg),
+        );
       } catch (err) {
         outcome = { deadLetter: errorMessage(err) };
       }

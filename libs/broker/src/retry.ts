@@ -36,7 +36,13 @@ function copyProperties(msg: ConsumeMessage, headers: Record<string, unknown>): 
   };
 }
 
-export async function deadLetter(core: BrokerCore, ch: ConfirmChannel, msg: ConsumeMessage, queue: string, reason: string): Promise<void> {
+export async function deadLetter(
+  core: BrokerCore,
+  ch: ConfirmChannel,
+  msg: ConsumeMessage,
+  queue: string,
+  reason: string,
+): Promise<void> {
   const headers = {
     ...msg.properties.headers,
     [Headers.deathReason]: reason.slice(0, MAX_REASON),
@@ -52,11 +58,20 @@ export async function deadLetter(core: BrokerCore, ch: ConfirmChannel, msg: Cons
     settle(() => ch.nack(msg, false, true));
     return;
   }
-  core.logger.warn({ queue, messageId: msg.properties.messageId, type: msg.properties.type, reason }, 'message dead-lettered');
+  core.logger.warn(
+    { queue, messageId: msg.properties.messageId, type: msg.properties.type, reason },
+    'message dead-lettered',
+  );
   ack(ch, msg);
 }
 
-export async function retryLater(core: BrokerCore, ch: ConfirmChannel, msg: ConsumeMessage, queue: string, delayMs: number): Promise<void> {
+export async function retryLater(
+  core: BrokerCore,
+  ch: ConfirmChannel,
+  msg: ConsumeMessage,
+  queue: string,
+  delayMs: number,
+): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, delayMs));
   const headers = { ...msg.properties.headers, [Headers.attempt]: attemptOf(msg) + 1 };
   try {

@@ -5,7 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
-import { AppError, Exchanges, RpcReply, unavailable, type AnyCommand, type ReplyOf, type RequestOf } from '@wahooks/contracts';
+import {
+  AppError,
+  Exchanges,
+  RpcReply,
+  unavailable,
+  type AnyCommand,
+  type ReplyOf,
+  type RequestOf,
+} from '@wahooks/contracts';
 import type { BrokerCore } from './core.js';
 import { Headers } from './headers.js';
 import { Publisher } from './publisher.js';
@@ -35,7 +43,11 @@ export class RpcClient {
     await this.publisher.start([(ch) => this.attach(ch)]);
   }
 
-  async request<C extends AnyCommand>(command: C, request: RequestOf<C>, options: RequestOptions = {}): Promise<ReplyOf<C>> {
+  async request<C extends AnyCommand>(
+    command: C,
+    request: RequestOf<C>,
+    options: RequestOptions = {},
+  ): Promise<ReplyOf<C>> {
     const { core } = this;
     const service = command.service;
     parseOr400(command.request, request); // the original value is sent: the server parses the same input
@@ -47,10 +59,14 @@ export class RpcClient {
     const routingKey = options.routingKey ?? command.name;
     const correlationId = randomUUID();
     const headers: Record<string, unknown> = { [Headers.deadline]: Date.now() + timeoutMs };
-    const { span } = startProducerSpan(`${command.name} request`, headers, messagingAttributes(exchange, 'send', {
-      'messaging.rabbitmq.destination.routing_key': routingKey,
-      'messaging.message.conversation_id': correlationId,
-    }));
+    const { span } = startProducerSpan(
+      `${command.name} request`,
+      headers,
+      messagingAttributes(exchange, 'send', {
+        'messaging.rabbitmq.destination.routing_key': routingKey,
+        'messaging.message.conversation_id': correlationId,
+      }),
+    );
 
     try {
       const reply = await new Promise<ConsumeMessage>((resolve, reject) => {
@@ -60,20 +76,30 @@ export class RpcClient {
         }, timeoutMs);
         this.pending.set(correlationId, { service, channel: ch, timer, resolve, reject });
         try {
-          ch.publish(exchange, routingKey, Buffer.from(JSON.stringify(request)), {
-            correlationId,
-            replyTo: REPLY_TO,
-            expiration: String(timeoutMs), // a request nobody takes in time expires in the queue
-            mandatory: options.mandatory ?? true,
-            persistent: true,
-            contentType: 'application/json',
-            type: command.name,
-            appId: core.service,
-            timestamp: Math.floor(Date.now() / 1000),
-            headers,
-          }, (err: unknown) => {
-            if (err) this.fail(correlationId, unavailable(`${service} service is unavailable: request not accepted by the broker`));
-          });
+          ch.publish(
+            exchange,
+            routingKey,
+            Buffer.from(JSON.stringify(request)),
+            {
+              correlationId,
+              replyTo: REPLY_TO,
+              expiration: String(timeoutMs), // a request nobody takes in time expires in the queue
+              mandatory: options.mandatory ?? true,
+              persistent: true,
+              contentType: 'application/json',
+              type: command.name,
+              appId: core.service,
+              timestamp: Math.floor(Date.now() / 1000),
+              headers,
+            },
+            (err: unknown) => {
+              if (err)
+                this.fail(
+                  correlationId,
+                  unavailable(`${service} service is unavailable: request not accepted by the broker`),
+                );
+            },
+          );
         } catch {
           this.fail(correlationId, unavailable(`${service} service is unavailable: message broker is not connected`));
         }
@@ -117,18 +143,23 @@ export class RpcClient {
     // A reply can only arrive on the channel that sent the request: when it dies, those calls are lost.
     ch.on('close', () => {
       for (const [id, p] of this.pending) {
-        if (p.channel === ch) this.fail(id, unavailable(`${p.service} service is unavailable: connection to the message broker was lost`));
+        if (p.channel === ch)
+          this.fail(id, unavailable(`${p.service} service is unavailable: connection to the message broker was lost`));
       }
     });
-    await ch.consume(REPLY_TO, (msg) => {
-      if (!msg) return;
-      const id = msg.properties.correlationId as string | undefined;
-      const p = id ? this.pending.get(id) : undefined;
-      if (!p || !id) return; // late reply after the deadline: the caller has moved on
-      this.pending.delete(id);
-      clearTimeout(p.timer);
-      p.resolve(msg);
-    }, { noAck: true });
+    await ch.consume(
+      REPLY_TO,
+      (msg) => {
+        if (!msg) return;
+        const id = msg.properties.correlationId as string | undefined;
+        const p = id ? this.pending.get(id) : undefined;
+        if (!p || !id) return; // late reply after the deadline: the caller has moved on
+        this.pending.delete(id);
+        clearTimeout(p.timer);
+        p.resolve(msg);
+      },
+      { noAck: true },
+    );
   }
 
   private fail(correlationId: string, err: Error): void {

@@ -14,7 +14,10 @@ import { failSpan, messagingAttributes, withConsumerSpan } from './tracing.js';
 import { handle, type CommandBinding, type MessageContext } from './types.js';
 import { parseOr400 } from './validation.js';
 
-const INTERNAL: RpcReply = { ok: false, error: { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' } };
+const INTERNAL: RpcReply = {
+  ok: false,
+  error: { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' },
+};
 
 export class RpcServer {
   private readonly bindings = new Map<string, CommandBinding>();
@@ -29,7 +32,13 @@ export class RpcServer {
     const ping = pingCommand(core.service);
     const added = [...bindings];
     if (!this.bindings.has(ping.name)) {
-      added.push(handle(ping, async () => ({ service: core.service, instance: core.instanceId, uptimeMs: Date.now() - core.startedAt })));
+      added.push(
+        handle(ping, async () => ({
+          service: core.service,
+          instance: core.instanceId,
+          uptimeMs: Date.now() - core.startedAt,
+        })),
+      );
     }
     for (const b of added) this.bindings.set(b.command.name, b);
     if (!this.started) {
@@ -41,7 +50,10 @@ export class RpcServer {
         onMessage: (ch, msg) => this.onMessage(ch, msg),
       });
     } else if (this.channel) {
-      await this.declare(this.channel, added.map((b) => b.command.name));
+      await this.declare(
+        this.channel,
+        added.map((b) => b.command.name),
+      );
     }
   }
 
@@ -63,40 +75,51 @@ export class RpcServer {
       return;
     }
     const name = (msg.properties.type as string | undefined) ?? msg.fields.routingKey;
-    await withConsumerSpan(`${name} process`, headers, messagingAttributes(msg.fields.exchange, 'process', {
-      'messaging.rabbitmq.destination.routing_key': msg.fields.routingKey,
-      'messaging.message.conversation_id': correlationId,
-    }), async (span) => {
-      let reply: RpcReply;
-      let httpHeaders: Record<string, string> | undefined;
-      try {
-        reply = { ok: true, data: await this.run(name, msg) };
-      } catch (err) {
-        if (isAppError(err)) {
-          reply = { ok: false, error: err.body };
-          httpHeaders = err.headers;
-          if (err.statusCode >= 500) failSpan(span, err);
-        } else {
-          core.logger.error({ command: name, err }, 'command handler failed');
-          failSpan(span, err);
-          reply = INTERNAL;
-        }
-      }
-      if (replyTo) {
+    await withConsumerSpan(
+      `${name} process`,
+      headers,
+      messagingAttributes(msg.fields.exchange, 'process', {
+        'messaging.rabbitmq.destination.routing_key': msg.fields.routingKey,
+        'messaging.message.conversation_id': correlationId,
+      }),
+      async (span) => {
+        let reply: RpcReply;
+        let httpHeaders: Record<string, string> | undefined;
         try {
-          ch.publish('', replyTo, Buffer.from(JSON.stringify(reply)), {
-            correlationId,
-            contentType: 'application/json',
-            headers: httpHeaders ? { [Headers.httpHeaders]: JSON.stringify(httpHeaders) } : undefined,
-          }, (err: unknown) => {
-            if (err) core.logger.warn({ command: name, err: String(err) }, 'reply not confirmed');
-          });
+          reply = { ok: true, data: await this.run(name, msg) };
         } catch (err) {
-          core.logger.warn({ command: name, err: (err as Error).message }, 'reply not sent');
+          if (isAppError(err)) {
+            reply = { ok: false, error: err.body };
+            httpHeaders = err.headers;
+            if (err.statusCode >= 500) failSpan(span, err);
+          } else {
+            core.logger.error({ command: name, err }, 'command handler failed');
+            failSpan(span, err);
+            reply = INTERNAL;
+          }
         }
-      }
-      ack(ch, msg);
-    });
+        if (replyTo) {
+          try {
+            ch.publish(
+              '',
+              replyTo,
+              Buffer.from(JSON.stringify(reply)),
+              {
+                correlationId,
+                contentType: 'application/json',
+                headers: httpHeaders ? { [Headers.httpHeaders]: JSON.stringify(httpHeaders) } : undefined,
+              },
+              (err: unknown) => {
+                if (err) core.logger.warn({ command: name, err: String(err) }, 'reply not confirmed');
+              },
+            );
+          } catch (err) {
+            core.logger.warn({ command: name, err: (err as Error).message }, 'reply not sent');
+          }
+        }
+        ack(ch, msg);
+      },
+    );
   }
 
   /** Parse, dispatch, check the reply against its schema. Returns the handler's (validated) value. */
@@ -134,5 +157,11 @@ export function messageContext(msg: ConsumeMessage): MessageContext {
 export function isAppError(err: unknown): err is AppError {
   if (err instanceof AppError) return true;
   const e = err as Partial<AppError> | null;
-  return !!e && typeof e === 'object' && typeof e.statusCode === 'number' && !!e.body && typeof e.body.message !== 'undefined';
+  return (
+    !!e &&
+    typeof e === 'object' &&
+    typeof e.statusCode === 'number' &&
+    !!e.body &&
+    typeof e.body.message !== 'undefined'
+  );
 }

@@ -25,7 +25,12 @@ const Envelope = z.object({
   payload: z.unknown(),
 });
 
-export async function subscribe(core: BrokerCore, purpose: string, handlers: EventBinding[], options: SubscribeOptions = {}): Promise<void> {
+export async function subscribe(
+  core: BrokerCore,
+  purpose: string,
+  handlers: EventBinding[],
+  options: SubscribeOptions = {},
+): Promise<void> {
   const bindings = new Map(handlers.map((b) => [b.event.type, b]));
   const maxAttempts = options.maxAttempts ?? 5;
   const backoffMs = options.retryBackoffMs ?? 200;
@@ -34,7 +39,12 @@ export async function subscribe(core: BrokerCore, purpose: string, handlers: Eve
     await declareDeadLetterQueue(ch, core.name, core.service);
     const queue = options.exclusive
       ? (await ch.assertQueue('', exclusiveQueueOptions())).queue
-      : (await ch.assertQueue(core.name(Queues.events(core.service, purpose)), eventQueueOptions(core.name, core.service))).queue;
+      : (
+          await ch.assertQueue(
+            core.name(Queues.events(core.service, purpose)),
+            eventQueueOptions(core.name, core.service),
+          )
+        ).queue;
     for (const type of bindings.keys()) await ch.bindQueue(queue, core.name(Exchanges.events), type);
     return queue;
   };
@@ -47,16 +57,22 @@ export async function subscribe(core: BrokerCore, purpose: string, handlers: Eve
       return deadLetter(core, ch, msg, queue, 'message body is not valid JSON');
     }
     const envelope = Envelope.safeParse(raw);
-    if (!envelope.success) return deadLetter(core, ch, msg, queue, `invalid envelope: ${issueMessages(envelope.error).join('; ')}`);
+    if (!envelope.success)
+      return deadLetter(core, ch, msg, queue, `invalid envelope: ${issueMessages(envelope.error).join('; ')}`);
     const { type, version } = envelope.data;
     const binding = bindings.get(type);
     if (!binding) return deadLetter(core, ch, msg, queue, `unknown event type ${type}`);
-    if (version !== binding.event.version) return deadLetter(core, ch, msg, queue, `unsupported version ${version} of ${type}`);
+    if (version !== binding.event.version)
+      return deadLetter(core, ch, msg, queue, `unsupported version ${version} of ${type}`);
     const payload = binding.event.payload.safeParse(envelope.data.payload);
-    if (!payload.success) return deadLetter(core, ch, msg, queue, `invalid payload: ${issueMessages(payload.error).join('; ')}`);
+    if (!payload.success)
+      return deadLetter(core, ch, msg, queue, `invalid payload: ${issueMessages(payload.error).join('; ')}`);
 
     const attempt = attemptOf(msg);
-    const attributes = messagingAttributes(queue, 'process', { 'messaging.message.id': envelope.data.id, 'wahooks.attempt': attempt });
+    const attributes = messagingAttributes(queue, 'process', {
+      'messaging.message.id': envelope.data.id,
+      'wahooks.attempt': attempt,
+    });
     try {
       await withConsumerSpan(`${type} process`, msg.properties.headers, attributes, () =>
         binding.handler(payload.data, { ...envelope.data, payload: payload.data }, messageContext(msg)),
@@ -72,5 +88,10 @@ export async function subscribe(core: BrokerCore, purpose: string, handlers: Eve
     ack(ch, msg);
   };
 
-  await core.consumers.start({ label: `events:${purpose}`, prefetch: options.prefetch ?? core.prefetch, declare, onMessage });
+  await core.consumers.start({
+    label: `events:${purpose}`,
+    prefetch: options.prefetch ?? core.prefetch,
+    declare,
+    onMessage,
+  });
 }

@@ -29,7 +29,11 @@ const headerGetter: TextMapGetter<AmqpHeaders> = {
 };
 
 /** Start a PRODUCER span as a child of the active context and write its context into `headers`. */
-export function startProducerSpan(name: string, headers: AmqpHeaders, attributes: Attributes): { span: Span; ctx: Context } {
+export function startProducerSpan(
+  name: string,
+  headers: AmqpHeaders,
+  attributes: Attributes,
+): { span: Span; ctx: Context } {
   const span = tracer().startSpan(name, { kind: SpanKind.PRODUCER, attributes }, context.active());
   const ctx = trace.setSpan(context.active(), span);
   propagation.inject(ctx, headers);

@@ -36,9 +36,16 @@ export interface MessageContext {
 }
 
 /** Gets the parsed request; returns the reply (validated against `command.reply` before sending) or throws AppError. */
-export type CommandHandler<C extends AnyCommand> = (request: z.output<C['request']>, ctx: MessageContext) => Promise<z.input<C['reply']>>;
+export type CommandHandler<C extends AnyCommand> = (
+  request: z.output<C['request']>,
+  ctx: MessageContext,
+) => Promise<z.input<C['reply']>>;
 
-export type EventHandler<E extends AnyEvent> = (payload: PayloadOf<E>, event: EventEnvelope<PayloadOf<E>>, ctx: MessageContext) => Promise<void>;
+export type EventHandler<E extends AnyEvent> = (
+  payload: PayloadOf<E>,
+  event: EventEnvelope<PayloadOf<E>>,
+  ctx: MessageContext,
+) => Promise<void>;
 
 /** The body of every event message. `id` (also the AMQP messageId) is the idempotency key downstream. */
 export interface EventEnvelope<P = unknown> {
@@ -71,7 +78,11 @@ export interface Broker {
   serve(handlers: CommandBinding[]): Promise<void>;
 
   /** Publish an event with confirms; resolves once the broker has it. Returns the envelope id. */
-  publish<E extends AnyEvent>(event: E, payload: PayloadOf<E>, options?: { id?: string; headers?: Record<string, unknown> }): Promise<string>;
+  publish<E extends AnyEvent>(
+    event: E,
+    payload: PayloadOf<E>,
+    options?: { id?: string; headers?: Record<string, unknown> },
+  ): Promise<string>;
   /** Consume events on the durable quorum queue `<service>:events:<purpose>` bound to each event's type. */
   subscribe(purpose: string, handlers: EventBinding[], options?: SubscribeOptions): Promise<void>;
 
@@ -80,7 +91,11 @@ export interface Broker {
   /** Low level: confirmed publish to an exchange (namespaced) with raw bytes. */
   publishRaw(exchange: string, routingKey: string, body: Buffer, options?: Options.Publish): Promise<void>;
   /** Low level: consume a (namespaced) queue you declared in a setup; you decide the outcome per message. */
-  consumeRaw(queue: string, onMessage: (msg: ConsumeMessage) => Promise<RawOutcome>, options?: { prefetch?: number }): Promise<void>;
+  consumeRaw(
+    queue: string,
+    onMessage: (msg: ConsumeMessage) => Promise<RawOutcome>,
+    options?: { prefetch?: number },
+  ): Promise<void>;
 
   isConnected(): boolean;
   /** Stop consuming, wait for in-flight handlers, close the connection. */
@@ -97,5 +112,8 @@ export interface EventBinding {
   event: AnyEvent;
   handler: EventHandler<any>;
 }
-export const handle = <C extends AnyCommand>(command: C, handler: CommandHandler<C>): CommandBinding => ({ command, handler });
+export const handle = <C extends AnyCommand>(command: C, handler: CommandHandler<C>): CommandBinding => ({
+  command,
+  handler,
+});
 export const on = <E extends AnyEvent>(event: E, handler: EventHandler<E>): EventBinding => ({ event, handler });

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Exchanges, Queues } from '@wahooks/contracts';
 import { createLogger } from '@wahooks/telemetry';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
-import { BrokerHeaders, connectBroker, on, type Broker, type EventEnvelope, type MessageContext } from '../src/index.js';
+import {
+  BrokerHeaders,
+  connectBroker,
+  on,
+  type Broker,
+  type EventEnvelope,
+  type MessageContext,
+} from '../src/index.js';
 import { collect, header, ItemCreated, ItemPoisoned, waitFor } from './support.js';
 
 let env: TestEnv;
@@ -52,7 +59,9 @@ describe('events', () => {
   });
 
   it('refuses to publish a payload that fails its schema (a producer bug)', async () => {
-    await expect(producer.publish(ItemCreated, { itemId: 'i2', n: 1.5 })).rejects.toThrow(/token.item.created payload fails its schema/);
+    await expect(producer.publish(ItemCreated, { itemId: 'i2', n: 1.5 })).rejects.toThrow(
+      /token.item.created payload fails its schema/,
+    );
   });
 
   it('dead-letters a poison message after maxAttempts, with the reason, and keeps consuming', async () => {
@@ -68,8 +77,16 @@ describe('events', () => {
   });
 
   it('dead-letters a message that fails schema validation at once', async () => {
-    const bad = { id: 'evt_manual1', type: ItemCreated.type, version: 1, occurredAt: new Date().toISOString(), payload: { itemId: 7 } };
-    await producer.publishRaw(Exchanges.events, ItemCreated.type, Buffer.from(JSON.stringify(bad)), { messageId: bad.id });
+    const bad = {
+      id: 'evt_manual1',
+      type: ItemCreated.type,
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      payload: { itemId: 7 },
+    };
+    await producer.publishRaw(Exchanges.events, ItemCreated.type, Buffer.from(JSON.stringify(bad)), {
+      messageId: bad.id,
+    });
     const [dead] = await collect(env.rabbitmqUrl, dlq(), 1);
     expect(dead!.properties.messageId).toBe('evt_manual1');
     expect(header(dead!, BrokerHeaders.deathReason)).toMatch(/^invalid payload: .*itemId/);

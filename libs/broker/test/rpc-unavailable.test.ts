@@ -20,7 +20,11 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as AppError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as AppError,
+  );
 
 describe('rpc to a service that cannot answer', () => {
   it('unroutable (no queue bound to the command): 503 with Retry-After at once', async () => {

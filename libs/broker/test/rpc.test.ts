@@ -15,7 +15,12 @@ const LaxEcho = defineCommand({ ...Echo, request: z.object({ text: z.string() })
 
 beforeAll(async () => {
   env = await createTestEnv('broker-rpc', { database: false });
-  server = await connectBroker({ url: env.rabbitmqUrl, service: 'token', namespace: env.namespace, instanceId: 'srv-1' });
+  server = await connectBroker({
+    url: env.rabbitmqUrl,
+    service: 'token',
+    namespace: env.namespace,
+    instanceId: 'srv-1',
+  });
   client = await connectBroker({ url: env.rabbitmqUrl, service: 'gateway', namespace: env.namespace });
   await server.serve([
     handle(Echo, async (req) => {

@@ -37,16 +37,31 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
 }
 
-/** Close, from the RabbitMQ side, every connection whose client-provided name is `connectionName`. */
-export async function killConnection(connectionName: string): Promise<number> {
+/** The broker-side pids of the connections whose client-provided name is `connectionName`. */
+export async function findConnections(connectionName: string): Promise<string[]> {
   // Table output: the pid column is in the form close_connection accepts (<rabbit@host.N.N.N>).
-  const { stdout } = await run('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties', '--no-table-headers'], { timeout: 30_000 });
+  const { stdout } = await run(
+    'rabbitmqctl',
+    ['-q', 'list_connections', 'pid', 'client_properties', '--no-table-headers'],
+    {
+      timeout: 30_000,
+    },
+  );
   const needle = `{"connection_name","${connectionName}"}`;
-  const pids = stdout
+  return stdout
     .split('\n')
     .filter((line) => line.includes(needle))
     .map((line) => line.split('\t')[0]!.trim());
+}
+
+export async function closeConnections(pids: string[]): Promise<void> {
   for (const pid of pids) await run('rabbitmqctl', ['-q', 'close_connection', pid, 'test'], { timeout: 30_000 });
+}
+
+/** Close, from the RabbitMQ side, every connection whose client-provided name is `connectionName`. */
+export async function killConnection(connectionName: string): Promise<number> {
+  const pids = await findConnections(connectionName);
+  await closeConnections(pids);
   return pids.length;
 }
 
@@ -71,10 +86,14 @@ export async function drainQueue(url: string, queue: string): Promise<GetMessage
 /** Poll `queue` until it has at least `n` messages; returns them (taken). */
 export async function collect(url: string, queue: string, n: number, timeoutMs = 10_000): Promise<GetMessage[]> {
   const got: GetMessage[] = [];
-  await waitFor(async () => {
-    got.push(...(await drainQueue(url, queue)));
-    return got.length >= n;
-  }, timeoutMs, 200);
+  await waitFor(
+    async () => {
+      got.push(...(await drainQueue(url, queue)));
+      return got.length >= n;
+    },
+    timeoutMs,
+    200,
+  );
   return got;
 }
 
