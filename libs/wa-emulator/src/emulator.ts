@@ -267,7 +267,9 @@ export class Emulator implements ServerContext {
       return;
     }
     if (Date.now() < this.refuseUntil) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      // reset, not an HTTP error: Baileys listens for 'unexpected-response' without handling it, so a 503 would
+      // leave it "connecting" forever; a reset surfaces as a WebSocket error and a close
+      socket.destroy();
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {

@@ -89,7 +89,11 @@ export function createClient(options: ClientOptions): TestClient {
       }
     });
     sock.ev.on('messages.upsert', ({ messages, type }) => {
-      for (const message of messages) client.messages.push({ type, message });
+      for (const message of messages) {
+        client.messages.push({ type, message });
+        // Baileys' event buffer folds a receipt that arrives before the next flush into the own message's upsert
+        if (message.key.fromMe && message.status != null) client.statusUpdates.push({ id: message.key.id!, status: message.status });
+      }
     });
     sock.ev.on('messages.update', (updates) => {
       for (const u of updates) if (u.update.status != null) client.statusUpdates.push({ id: u.key.id!, status: u.update.status });
