@@ -43,8 +43,12 @@ export const WebhookDeliveryEnv = z.object({
   WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
   /** In-flight requests per webhook: one slow receiver cannot take every slot. */
   WEBHOOK_ENDPOINT_CONCURRENCY: envInt(16, 1),
-  /** Attempts held in memory per webhook beyond that; above it attempts are deferred by WEBHOOK_BUSY_DELAY. */
-  WEBHOOK_ENDPOINT_BACKLOG: envInt(64, 0),
+  /** Hard cap of attempts queued in memory per webhook beyond the in-flight ones; more are deferred. */
+  WEBHOOK_ENDPOINT_BACKLOG: envInt(200, 0),
+  /** An attempt expected to wait longer than this for its endpoint's slot (queue length x observed latency)
+   *  is deferred by WEBHOOK_BUSY_DELAY instead of holding a prefetch slot: bursts to a fast endpoint queue,
+   *  a slow endpoint sheds its excess. */
+  WEBHOOK_ENDPOINT_MAX_WAIT: duration('2s'),
   /** Wait of an attempt deferred because its endpoint is saturated (does not count as an attempt). */
   WEBHOOK_BUSY_DELAY: duration('1s'),
   /** Unacked attempt messages per process (RabbitMQ docs: 100–300 is the throughput sweet spot). */
@@ -72,6 +76,7 @@ export interface Config {
   allowedHosts: string[];
   endpointConcurrency: number;
   endpointBacklog: number;
+  endpointMaxWaitMs: number;
   busyDelayMs: number;
   prefetch: number;
   fanoutPrefetch: number;
@@ -94,6 +99,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
     endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
     endpointBacklog: e.WEBHOOK_ENDPOINT_BACKLOG,
+    endpointMaxWaitMs: e.WEBHOOK_ENDPOINT_MAX_WAIT,
     busyDelayMs: e.WEBHOOK_BUSY_DELAY,
     prefetch: e.WEBHOOK_PREFETCH,
     fanoutPrefetch: e.WEBHOOK_FANOUT_PREFETCH,

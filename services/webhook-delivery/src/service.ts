@@ -60,10 +60,11 @@ export async function startWebhookDelivery(config: Config, options: { logger?: L
     sender: createHttpSender({ timeoutMs: config.timeoutMs, bodyLimit: config.responseBodyLimit, guard }),
   };
 
+  const attemptHandler = handleAttemptDelivery(deps);
   try {
     await broker.addSetup(declareTopology(broker.name, [...delayBuckets(policy), config.busyDelayMs]));
     await broker.subscribe('connections', [on(ConnectionCreated, onConnectionCreated(deps)), on(ConnectionDeleted, onConnectionDeleted(deps))]);
-    await broker.consumeRaw(AttemptQueue, handleAttemptDelivery(deps), { prefetch: config.prefetch });
+    await broker.consumeRaw(AttemptQueue, attemptHandler, { prefetch: config.prefetch });
     await broker.subscribe('fan-out', [on(WhatsAppEvent, onWhatsAppEvent(deps))], { prefetch: config.fanoutPrefetch });
     await broker.serve([...webhookCommands(deps), ...logCommands(deps)]);
   } catch (err) {
@@ -77,6 +78,7 @@ export async function startWebhookDelivery(config: Config, options: { logger?: L
     deps,
     async stop() {
       await broker.close(); // stops consuming and waits for in-flight attempts
+      attemptHandler.close();
       deps.sender.close();
       await closeDatabase(db);
     },

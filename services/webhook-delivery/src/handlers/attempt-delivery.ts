@@ -7,11 +7,11 @@
  * A crash before 3 redelivers the task and the attempt is repeated; a follow-up that arrives before its
  * outcome is durable is deferred, a duplicate of an attempt already recorded is dropped.
  */
-import PQueue from 'p-queue';
 import type { RawOutcome } from '@wahooks/broker';
 import { WebhookDisabled } from '@wahooks/contracts';
 import type { ConsumeMessage } from 'amqplib';
 import { createBatcher } from '../adapters/batcher.js';
+import { createEndpointLanes } from '../adapters/endpoint-lanes.js';
 import type { AttemptOutcome, AttemptTarget } from '../adapters/deliveries-repo.js';
 import type { SendResult } from '../adapters/http-sender.js';
 import { nextDelay, parseRetryAfter } from '../domain/retry-schedule.js';
@@ -19,27 +19,17 @@ import { signedHeaders } from '../domain/sign.js';
 import { decodeTask } from '../topology.js';
 import { queues, type Deps } from './deps.js';
 
-export function handleAttemptDelivery(deps: Deps) {
+export function handleAttemptDelivery(deps: Deps): ((msg: ConsumeMessage) => Promise<RawOutcome>) & { close(): void } {
   const { config, deliveries, webhooks, sender, policy, logger, broker } = deps;
   const load = createBatcher(deliveries.loadForAttempt, { maxSize: 500, maxInFlight: 3 });
   const record = createBatcher(deliveries.recordOutcomes, { maxSize: 500, maxInFlight: 3 });
   const q = queues(broker);
 
-  // Per-endpoint lanes: at most `endpointConcurrency` requests in flight per webhook, so a slow receiver
-  // holds a few slots, not the whole prefetch window. Lanes vanish when idle.
-  const lanes = new Map<string, PQueue>();
-  const lane = (webhookId: string): PQueue => {
-    let l = lanes.get(webhookId);
-    if (!l) {
-      const created = new PQueue({ concurrency: config.endpointConcurrency });
-      created.on('idle', () => {
-        if (created.size === 0 && created.pending === 0) lanes.delete(webhookId);
-      });
-      lanes.set(webhookId, created);
-      l = created;
-    }
-    return l;
-  };
+  const lanes = createEndpointLanes({
+    concurrency: config.endpointConcurrency,
+    backlog: config.endpointBacklog,
+    maxWaitMs: config.endpointMaxWaitMs,
+  });
 
   const disable = async (t: AttemptTarget, reason: 'gone' | 'failing') => {
     const row = await webhooks.disable(t.webhook_id);
@@ -114,7 +104,7 @@ export function handleAttemptDelivery(deps: Deps) {
     if (applied) await updateHealth(t, result, outcome);
   };
 
-  return async (msg: ConsumeMessage): Promise<RawOutcome> => {
+  const handler = async (msg: ConsumeMessage): Promise<RawOutcome> => {
     const task = decodeTask(msg.content);
     if (!task) return { deadLetter: 'invalid attempt task' };
     const t = await load(task.d);
@@ -129,12 +119,13 @@ export function handleAttemptDelivery(deps: Deps) {
       await deliveries.failWithoutAttempt(t.id); // disabled meanwhile; a replay can still send it
       return 'ack';
     }
-    const l = lane(t.webhook_id);
-    if (l.size + l.pending >= config.endpointConcurrency + config.endpointBacklog) {
-      await q.delay(config.busyDelayMs, task.d, task.a); // endpoint saturated: not an attempt, try later
-      return 'ack';
-    }
-    await l.add(() => attempt(t, task.a));
+    const done = await lanes.run(t.webhook_id, async () => {
+      await attempt(t, task.a);
+      return true;
+    });
+    // Endpoint saturated: not an attempt; look again after the busy delay.
+    if (!done) await q.delay(config.busyDelayMs, task.d, task.a);
     return 'ack';
   };
+  return Object.assign(handler, { close: lanes.close });
 }
