@@ -7,8 +7,8 @@ import { EmulatorInputError } from './errors.js';
 import { SignalPeer } from './signal-peers.js';
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-// refs stay scannable this long after the client stopped showing them (the "phone" may be slow)
-const REF_GRACE_MS = 1000;
+// refs stay scannable a little after the client stopped showing them (the "phone" may be slow)
+const refGraceMs = (nextRefMs: number): number => Math.min(1000, nextRefMs / 2);
 const COMPANION_DEVICE_ID = 7;
 
 /**
@@ -21,7 +21,7 @@ export function startPairing(ctx: ServerContext, connection: Connection): void {
   const start = Date.now();
   connection.refs = Array.from({ length: maxRefs }, (_, i) => ({
     ref: `2@${randomBytes(18).toString('base64')}`,
-    expiresAt: start + firstRefMs + i * nextRefMs + REF_GRACE_MS,
+    expiresAt: start + firstRefMs + i * nextRefMs + refGraceMs(nextRefMs),
   }));
   connection.sendNode({
     tag: 'iq',
