@@ -7,7 +7,7 @@
  * In ESM, express is only instrumented when the import hook is registered before express is imported: start
  * services with `node --import @wahooks/telemetry/register dist/main.js` (see register.ts).
  */
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
@@ -41,9 +41,23 @@ let active: TelemetryHandle | undefined;
 const otlpEndpoint = () =>
   process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || process.env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || '';
 
-/** Starts the SDK once per process; later calls return the running handle (register.ts may have started it). */
+/** True when some tracer provider is registered already (e.g. createTestTracing in a test file). */
+function providerRegistered(): boolean {
+  const noop = new ProxyTracerProvider().getDelegate();
+  const current = trace.getTracerProvider();
+  return current instanceof ProxyTracerProvider ? current.getDelegate() !== noop : true;
+}
+
+const passive: TelemetryHandle = { exporting: false, flush: async () => undefined, shutdown: async () => undefined };
+
+/**
+ * Starts the SDK once per process; later calls return the running handle (register.ts may have started it).
+ * When another tracer provider is registered already (a test's createTestTracing), it leaves that one alone and
+ * returns a handle whose shutdown does nothing.
+ */
 export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   if (active) return active;
+  if (providerRegistered()) return passive;
   // NodeSDK reads these in its constructor and would otherwise default to OTLP on localhost:4318.
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';

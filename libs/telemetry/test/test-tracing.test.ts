@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { createTestTracing, getTracer, withSpan, type TestTracing } from '@wahooks/telemetry';
+import { createTestTracing, getTracer, startTelemetry, withSpan, type TestTracing } from '@wahooks/telemetry';
 
 describe('createTestTracing', () => {
   let tracing: TestTracing;
@@ -41,6 +41,15 @@ describe('createTestTracing', () => {
     const [publish, consume] = tracing.spans();
     expect(consume.spanContext().traceId).toBe(publish.spanContext().traceId);
     expect(consume.parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
+  });
+
+  it('is left alone by startTelemetry (a service started inside the test) and its shutdown', async () => {
+    tracing.reset();
+    const service = startTelemetry({ service: 'in-test' });
+    expect(service.exporting).toBe(false);
+    await service.shutdown();
+    await withSpan(getTracer('test'), 'still-recorded', async () => undefined);
+    expect(tracing.spans().map((s) => s.name)).toEqual(['still-recorded']);
   });
 
   it('can be replaced by a second call in the same file', async () => {
