@@ -64,14 +64,15 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
     },
     async newConnection(userId = randomUUID()) {
       const connectionId = randomUUID();
-      await client.publish(ConnectionCreated, { connectionId, userId });
-      // The projection is eventually consistent: wait until the service knows the owner.
+      // The projection is eventually consistent: wait until the service knows the owner. Re-published on every
+      // try, in case the service's queue did not exist yet (a process still starting).
       for (let i = 0; ; i++) {
         try {
+          if (i % 10 === 0) await client.publish(ConnectionCreated, { connectionId, userId });
           await client.request(ListWebhooks, { userId, connectionId });
           return { connectionId, userId };
         } catch (err) {
-          if (i > 100) throw err;
+          if (i > 300) throw err;
           await sleep(50);
         }
       }

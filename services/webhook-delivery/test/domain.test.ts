@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals';
+import { Webhook } from 'standardwebhooks';
+import { parseDuration, parseDurationList } from '../src/domain/duration.js';
+import { checkEventFilter, matchesFilter } from '../src/domain/filter.js';
+import { delayBuckets, maxAttempts, nextDelay, parseRetryAfter } from '../src/domain/retry-schedule.js';
+import { signedHeaders } from '../src/domain/sign.js';
+import { isBlockedAddress } from '../src/domain/ssrf-guard.js';
+import { rewriteMediaUrl, testEventBody } from '../src/domain/webhook-body.js';
+
+describe('event filter', () => {
+  it('matches "*" or the exact name, never a prefix', () => {
+    expect(matchesFilter(['*'], 'message.ack')).toBe(true);
+    expect(matchesFilter(['message'], 'message')).toBe(true);
+    expect(matchesFilter(['message'], 'message.ack')).toBe(false);
+    expect(matchesFilter(['message.ack', 'presence.update'], 'presence.update')).toBe(true);
+    expect(matchesFilter([], 'message')).toBe(false);
+  });
+  it('validates the list', () => {
+    expect(checkEventFilter(undefined)).toEqual({ ok: false, message: 'url and events are required' });
+    expect(checkEventFilter([])).toMatchObject({ ok: false });
+    expect(checkEventFilter(['message', 1])).toMatchObject({ ok: false });
+    expect(checkEventFilter(['message.*'])).toMatchObject({ ok: false, message: 'unknown event name(s): message.*' });
+    expect(checkEventFilter(['*', 'message', 'message'])).toEqual({ ok: true, events: ['*', 'message'] });
+  });
+});
+
+describe('retry schedule', () => {
+  const policy = { schedule: parseDurationList('5s,10s,20s,40s'), jitter: 0 };
+  it('defaults to the original: 5 attempts, waits 5/10/20/40 s', () => {
+    expect(maxAttempts(policy)).toBe(5);
+    expect([1, 2, 3, 4, 5].map((n) => nextDelay(policy, n))).toEqual([5000, 10000, 20000, 40000, null]);
+  });
+  it('parses a long ladder as one value', () => {
+    expect(parseDurationList('5s,5m,30m,2h,5h,10h,10h')).toEqual([5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000]);
+    expect(parseDuration('200ms')).toBe(200);
+    expect(() => parseDuration('5 weeks')).toThrow(/invalid duration/);
+  });
+  it('jitters among fixed buckets and clamps Retry-After to [d, 2d]', () => {
+    const j = { schedule: [10_000], jitter: 0.2 };
+    expect(delayBuckets(j)).toEqual([8000, 10000, 12000, 20000]);
+    expect(nextDelay(j, 1, null, () => 0)).toBe(8000);
+    expect(nextDelay(j, 1, null, () => 0.99)).toBe(12000);
+    expect(nextDelay(j, 1, 11_000)).toBe(12000);
+    expect(nextDelay(j, 1, 3_600_000)).toBe(20000);
+    expect(nextDelay(j, 1, 1000, () => 0.5)).toBe(10000); // shorter than the ladder: the ladder wins
+    expect(parseRetryAfter('120')).toBe(120_000);
+    expect(parseRetryAfter(new Date(Date.now() + 60_000).toUTCString())).toBeGreaterThan(55_000);
+    expect(parseRetryAfter('soon')).toBeNull();
+  });
+});
+
+describe('signing', () => {
+  it('produces headers any Standard Webhooks library verifies with the hex secret as is', () => {
+    const secret = 'a'.repeat(64);
+    const body = JSON.stringify({ event: 'message', payload: { body: 'hi' } });
+    const h = signedHeaders({ eventType: 'message', msgId: 'evt_01', body, secret });
+    expect(new Webhook(secret).verify(body, h)).toEqual(JSON.parse(body));
+    expect(h['x-wahooks-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(h['webhook-id']).toBe('evt_01');
+    expect(h['x-wahooks-timestamp']).toBe(h['webhook-timestamp']);
+  });
+});
+
+describe('SSRF address classes', () => {
+  it.each(['127.0.0.1', '10.0.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.100.100.200', '0.0.0.0', '::1', 'fe80::1', 'fd00:ec2::254', '::ffff:10.0.0.1', '224.0.0.1'])(
+    'blocks %s',
+    (ip) => expect(isBlockedAddress(ip)).toBe(true),
+  );
+  it.each(['93.184.216.34', '8.8.8.8', '2606:4700::1111', '172.32.0.1'])('allows %s', (ip) => expect(isBlockedAddress(ip)).toBe(false));
+});
+
+describe('body', () => {
+  it('rewrites media URLs to the public proxy and keeps everything else', () => {
+    const p = { body: 'x', media: { url: 'http://10.0.0.5:3000/api/files/u_1_s_2/3EB0.oga', mimetype: 'audio/ogg' } };
+    expect(rewriteMediaUrl(p, 'c1', 'https://api.wahooks.com/')).toEqual({
+      body: 'x',
+      media: { url: 'https://api.wahooks.com/api/connections/c1/media/3EB0.oga', mimetype: 'audio/ogg' },
+    });
+    expect(rewriteMediaUrl({ media: null }, 'c1', 'x')).toEqual({ media: null });
+  });
+  it('test event body is exactly SPEC §4.6', () => {
+    expect(testEventBody(new Date('2026-01-01T00:00:00.000Z'))).toBe(
+      '{"event":"test","session":"test","payload":{"message":"This is a test webhook event from WAHooks","timestamp":"2026-01-01T00:00:00.000Z"}}',
+    );
+  });
+});
