@@ -80,7 +80,10 @@ export class Directory {
     let contact = this.contacts.get(phone);
     if (!contact) {
       const peer = new SignalPeer(phone, this.allocateLid());
-      contact = { peer, profile: { pushName: `Contact ${phone}`, status: 'Hey there! I am using WhatsApp.', presence: 'unavailable' } };
+      contact = {
+        peer,
+        profile: { pushName: `Contact ${phone}`, status: 'Hey there! I am using WhatsApp.', presence: 'unavailable' },
+      };
       this.contacts.set(phone, contact);
       this.contactsByLid.set(peer.lidUser, contact);
     }
@@ -104,8 +107,7 @@ export class Directory {
     if (!decoded) return undefined;
     const account = this.accountForJid(jid);
     if (account) return account.primary;
-    const contact =
-      decoded.server === 'lid' ? this.contactsByLid.get(decoded.user) : this.contacts.get(decoded.user);
+    const contact = decoded.server === 'lid' ? this.contactsByLid.get(decoded.user) : this.contacts.get(decoded.user);
     return contact?.peer;
   }
 

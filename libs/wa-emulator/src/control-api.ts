@@ -5,11 +5,19 @@ import type { OutboundRecord } from './outbound-record.js';
 
 const MAX_BODY_BYTES = 80 * 1024 * 1024; // inbound media arrives as base64 JSON
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 500: 'Internal Server Error' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  500: 'Internal Server Error',
+};
 
 function send(res: ServerResponse, statusCode: number, body: unknown): void {
   const json = JSON.stringify(body);
-  res.writeHead(statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
+  res
+    .writeHead(statusCode, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
+    .end(json);
 }
 
 function sendError(res: ServerResponse, statusCode: number, message: string): void {
@@ -32,7 +40,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch {
     throw new EmulatorInputError('body is not valid JSON');
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new EmulatorInputError('body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new EmulatorInputError('body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
@@ -49,8 +58,10 @@ const routes: Record<string, Route> = {
   'GET /control/accounts': async (emulator) => ({ accounts: emulator.accounts() }),
   'POST /control/scan': async (emulator, req) => {
     const body = await readJson(req);
-    if (typeof body.qr !== 'string' || !body.qr) throw new EmulatorInputError('qr (the QR string the client shows) is required');
-    if (body.phone !== undefined && typeof body.phone !== 'string') throw new EmulatorInputError('phone must be a string of digits');
+    if (typeof body.qr !== 'string' || !body.qr)
+      throw new EmulatorInputError('qr (the QR string the client shows) is required');
+    if (body.phone !== undefined && typeof body.phone !== 'string')
+      throw new EmulatorInputError('phone must be a string of digits');
     const { phone, jid } = await emulator.scan(body.qr, { phone: body.phone as string | undefined });
     return { phone, jid };
   },
@@ -71,7 +82,8 @@ const routes: Record<string, Route> = {
   'POST /control/fault': async (emulator, req) => {
     const body = await readJson(req);
     if (body.kind === undefined) throw new EmulatorInputError('kind is required');
-    if (body.phone !== undefined && typeof body.phone !== 'string') throw new EmulatorInputError('phone must be a string of digits');
+    if (body.phone !== undefined && typeof body.phone !== 'string')
+      throw new EmulatorInputError('phone must be a string of digits');
     emulator.fault(body as never);
     return { ok: true };
   },
@@ -82,7 +94,8 @@ const routes: Record<string, Route> = {
   'POST /control/profile': async (emulator, req) => {
     const body = await readJson(req);
     for (const field of ['pushName', 'status']) {
-      if (body[field] !== undefined && typeof body[field] !== 'string') throw new EmulatorInputError(`${field} must be a string`);
+      if (body[field] !== undefined && typeof body[field] !== 'string')
+        throw new EmulatorInputError(`${field} must be a string`);
     }
     if (body.pictureUrl !== undefined && body.pictureUrl !== null && typeof body.pictureUrl !== 'string') {
       throw new EmulatorInputError('pictureUrl must be a string or null');
@@ -92,12 +105,20 @@ const routes: Record<string, Route> = {
 };
 
 /** HTTP control API under /control (see README). */
-export async function handleControlRequest(emulator: Emulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleControlRequest(
+  emulator: Emulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://emulator');
   const route = routes[`${req.method} ${url.pathname}`];
   if (!route) {
     const known = Object.keys(routes).some((key) => key.endsWith(` ${url.pathname}`));
-    sendError(res, known ? 405 : 404, known ? `${req.method} is not allowed on ${url.pathname}` : `no route ${url.pathname}`);
+    sendError(
+      res,
+      known ? 405 : 404,
+      known ? `${req.method} is not allowed on ${url.pathname}` : `no route ${url.pathname}`,
+    );
     return;
   }
   try {

@@ -124,7 +124,13 @@ export class Emulator implements ServerContext {
     const account = this.requireAccount(request.to);
     if (request.from === request.to) throw new EmulatorInputError('from and to must differ');
     const contact = this.directory.contact(request.from);
-    const message = await buildInboundMessage(request, account, contact.peer.pnJid, this.historyFor(account), this.media);
+    const message = await buildInboundMessage(
+      request,
+      account,
+      contact.peer.pnJid,
+      this.historyFor(account),
+      this.media,
+    );
     const id = request.id ?? newMessageId();
     const text = message.conversation ?? message.extendedTextMessage?.text;
     if (text != null) this.inboundTexts.set(`${account.phone}:${id}`, text);
@@ -170,11 +176,14 @@ export class Emulator implements ServerContext {
   /** Contact `from` shows `presence` to linked account `to` (live only: presence is not queued). */
   presence(command: PresenceCommand): void {
     const account = this.requireAccount(command.to);
-    if (!PRESENCES.includes(command.presence)) throw new EmulatorInputError(`presence must be one of ${PRESENCES.join(', ')}`);
+    if (!PRESENCES.includes(command.presence))
+      throw new EmulatorInputError(`presence must be one of ${PRESENCES.join(', ')}`);
     const contact = this.directory.contact(assertDigits(command.from, 'from'));
-    if (command.presence === 'available' || command.presence === 'unavailable') contact.profile.presence = command.presence;
+    if (command.presence === 'available' || command.presence === 'unavailable')
+      contact.profile.presence = command.presence;
     const connection = account.connection;
-    if (connection?.isOpen && connection.active) connection.sendNode(presenceNode(contact.peer.pnJid, command.presence));
+    if (connection?.isOpen && connection.active)
+      connection.sendNode(presenceNode(contact.peer.pnJid, command.presence));
   }
 
   /** A contact's profile as linked clients see it: push name (next messages), status (usync), picture URL. */

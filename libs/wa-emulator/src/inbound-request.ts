@@ -108,7 +108,13 @@ export function parseInboundRequest(input: unknown): InboundRequest & { data?: B
       return { ...base, type, text: str(input, 'text', true)!, replyTo: base.replyTo! };
     case 'image':
     case 'video':
-      return { ...base, type, data: media(input), caption: str(input, 'caption', false), mimetype: str(input, 'mimetype', false) };
+      return {
+        ...base,
+        type,
+        data: media(input),
+        caption: str(input, 'caption', false),
+        mimetype: str(input, 'mimetype', false),
+      };
     case 'audio':
       if (input.ptt !== undefined && typeof input.ptt !== 'boolean') fail('ptt must be a boolean');
       return {

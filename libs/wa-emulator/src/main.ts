@@ -16,7 +16,12 @@ const emulator = await startEmulator({
   logStanzas: process.env.WA_EMULATOR_LOG === 'stanzas',
 });
 console.log(
-  JSON.stringify({ event: 'listening', url: emulator.url, control: `${emulator.baseUrl}/control`, rootKey: emulator.rootPublicKey }),
+  JSON.stringify({
+    event: 'listening',
+    url: emulator.url,
+    control: `${emulator.baseUrl}/control`,
+    rootKey: emulator.rootPublicKey,
+  }),
 );
 
 const shutdown = (): void => {

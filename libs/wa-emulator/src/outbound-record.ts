@@ -73,7 +73,9 @@ export function describeMessage(raw: proto.IMessage): { fields: Partial<Outbound
   if (m.conversation != null) return { fields: { type: 'text', text: m.conversation, message } };
   if (m.extendedTextMessage) {
     const ext = m.extendedTextMessage;
-    return { fields: { type: 'text', text: ext.text ?? '', quotedId: ext.contextInfo?.stanzaId ?? undefined, message } };
+    return {
+      fields: { type: 'text', text: ext.text ?? '', quotedId: ext.contextInfo?.stanzaId ?? undefined, message },
+    };
   }
   for (const [field, type] of MEDIA_FIELDS) {
     const media = m[field];

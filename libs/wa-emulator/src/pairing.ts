@@ -54,7 +54,9 @@ export interface ScanResult {
 export function scanQr(ctx: ServerContext, qr: string, requestedPhone?: string): ScanResult {
   const parts = qr.replace(/^.*#/, '').split(',');
   if (parts.length < 4 || parts.slice(0, 4).some((p) => !p)) {
-    throw new EmulatorInputError('qr is not a WhatsApp pairing QR string (expected "ref,noiseKey,identityKey,advSecret")');
+    throw new EmulatorInputError(
+      'qr is not a WhatsApp pairing QR string (expected "ref,noiseKey,identityKey,advSecret")',
+    );
   }
   const [ref, noiseB64, identityB64, advB64] = parts as [string, string, string, string];
   const connection = [...ctx.connections].find((c) => c.refs.some((r) => r.ref === ref));
@@ -106,7 +108,12 @@ export function scanQr(ctx: ServerContext, qr: string, requestedPhone?: string):
   const hmac = hmacSign(signedIdentity, Buffer.from(advB64, 'base64'));
   connection.sendNode({
     tag: 'iq',
-    attrs: { from: S_WHATSAPP_NET, type: 'set', id: `pair-success-${randomBytes(4).toString('hex')}`, t: `${nowSeconds()}` },
+    attrs: {
+      from: S_WHATSAPP_NET,
+      type: 'set',
+      id: `pair-success-${randomBytes(4).toString('hex')}`,
+      t: `${nowSeconds()}`,
+    },
     content: [
       {
         tag: 'pair-success',

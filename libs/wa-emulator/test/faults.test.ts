@@ -64,8 +64,19 @@ describe('faults and offline queueing', () => {
     const { client, phone } = await pairClient(emulator);
     client.end();
     await waitFor(() => !emulator.accounts().find((a) => a.phone === phone)?.connected, 'closed');
-    const { id: first } = await emulator.inbound({ to: phone, from: CONTACT, type: 'text', text: 'while you were away' });
-    const { id: second } = await emulator.inbound({ to: phone, from: CONTACT, type: 'location', latitude: 1, longitude: 2 });
+    const { id: first } = await emulator.inbound({
+      to: phone,
+      from: CONTACT,
+      type: 'text',
+      text: 'while you were away',
+    });
+    const { id: second } = await emulator.inbound({
+      to: phone,
+      from: CONTACT,
+      type: 'location',
+      latitude: 1,
+      longitude: 2,
+    });
     const back = createClient({ emulator, creds: client.creds, keys: client.keys });
     const a = await waitFor(() => messageById(back, first), 'first offline message');
     const b = await waitFor(() => messageById(back, second), 'second offline message');

@@ -67,8 +67,19 @@ describe('inbound messages (Signal pkmsg then msg)', () => {
   });
 
   it('location and contact card', async () => {
-    const location = await arrive({ type: 'location', latitude: 52.52, longitude: 13.405, name: 'Berlin', address: 'Mitte' });
-    expect(location.message?.locationMessage).toMatchObject({ degreesLatitude: 52.52, degreesLongitude: 13.405, name: 'Berlin', address: 'Mitte' });
+    const location = await arrive({
+      type: 'location',
+      latitude: 52.52,
+      longitude: 13.405,
+      name: 'Berlin',
+      address: 'Mitte',
+    });
+    expect(location.message?.locationMessage).toMatchObject({
+      degreesLatitude: 52.52,
+      degreesLongitude: 13.405,
+      name: 'Berlin',
+      address: 'Mitte',
+    });
     const vcard = 'BEGIN:VCARD\nVERSION:3.0\nFN:Jeff\nTEL;type=CELL;waid=911234567890:+91 12345 67890\nEND:VCARD';
     const contact = await arrive({ type: 'contact', displayName: 'Jeff', vcard });
     expect(contact.message?.contactMessage).toMatchObject({ displayName: 'Jeff', vcard });
@@ -107,9 +118,15 @@ describe('inbound messages (Signal pkmsg then msg)', () => {
   });
 
   it('rejects bad input with a clear message', async () => {
-    await expect(emulator.inbound({ to: phone, from: CONTACT, type: 'nope' } as never)).rejects.toThrow(/type must be one of/);
-    await expect(emulator.inbound({ to: '1', from: CONTACT, type: 'text', text: 'x' })).rejects.toThrow(/to must be a phone number/);
-    await expect(emulator.inbound({ to: '4400000000', from: CONTACT, type: 'text', text: 'x' })).rejects.toThrow(/no linked account/);
+    await expect(emulator.inbound({ to: phone, from: CONTACT, type: 'nope' } as never)).rejects.toThrow(
+      /type must be one of/,
+    );
+    await expect(emulator.inbound({ to: '1', from: CONTACT, type: 'text', text: 'x' })).rejects.toThrow(
+      /to must be a phone number/,
+    );
+    await expect(emulator.inbound({ to: '4400000000', from: CONTACT, type: 'text', text: 'x' })).rejects.toThrow(
+      /no linked account/,
+    );
     await expect(emulator.inbound({ to: phone, from: CONTACT, type: 'image' } as never)).rejects.toThrow(/data/);
   });
 });

@@ -48,9 +48,21 @@ describe('outbound capture', () => {
   });
 
   it.each([
-    ['image', (data: Buffer) => ({ image: data, caption: 'look', mimetype: 'image/png' }), { caption: 'look', mimetype: 'image/png' }],
-    ['video', (data: Buffer) => ({ video: data, caption: 'watch', mimetype: 'video/mp4' }), { caption: 'watch', mimetype: 'video/mp4' }],
-    ['audio', (data: Buffer) => ({ audio: data, ptt: true, mimetype: 'audio/ogg; codecs=opus' }), { ptt: true, mimetype: 'audio/ogg; codecs=opus' }],
+    [
+      'image',
+      (data: Buffer) => ({ image: data, caption: 'look', mimetype: 'image/png' }),
+      { caption: 'look', mimetype: 'image/png' },
+    ],
+    [
+      'video',
+      (data: Buffer) => ({ video: data, caption: 'watch', mimetype: 'video/mp4' }),
+      { caption: 'watch', mimetype: 'video/mp4' },
+    ],
+    [
+      'audio',
+      (data: Buffer) => ({ audio: data, ptt: true, mimetype: 'audio/ogg; codecs=opus' }),
+      { ptt: true, mimetype: 'audio/ogg; codecs=opus' },
+    ],
     [
       'document',
       (data: Buffer) => ({ document: data, fileName: 'invoice.pdf', mimetype: 'application/pdf', caption: 'invoice' }),
@@ -65,8 +77,13 @@ describe('outbound capture', () => {
   });
 
   it('location, contact card and reaction', async () => {
-    const location = await send({ location: { degreesLatitude: 48.85, degreesLongitude: 2.35, name: 'Paris', address: 'Centre' } });
-    expect(location).toMatchObject({ type: 'location', location: { latitude: 48.85, longitude: 2.35, name: 'Paris', address: 'Centre' } });
+    const location = await send({
+      location: { degreesLatitude: 48.85, degreesLongitude: 2.35, name: 'Paris', address: 'Centre' },
+    });
+    expect(location).toMatchObject({
+      type: 'location',
+      location: { latitude: 48.85, longitude: 2.35, name: 'Paris', address: 'Centre' },
+    });
 
     const vcard = 'BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nTEL;type=CELL;waid=15551234567:+1 555 123 4567\nEND:VCARD';
     const contact = await send({ contacts: { displayName: 'Ann', contacts: [{ vcard }] } });
@@ -88,10 +105,15 @@ describe('outbound capture', () => {
   });
 
   it('answers onWhatsApp, fetchStatus and profilePictureUrl from the contact profile', async () => {
-    emulator.profile({ phone: CONTACT, status: 'at the gym', pictureUrl: 'https://example.invalid/pp.jpg', pushName: 'Gym Bro' });
+    emulator.profile({
+      phone: CONTACT,
+      status: 'at the gym',
+      pictureUrl: 'https://example.invalid/pp.jpg',
+      pushName: 'Gym Bro',
+    });
     const [exists] = (await client.sock.onWhatsApp(CONTACT)) ?? [];
     expect(exists).toMatchObject({ jid: CONTACT_JID, exists: true });
-    const statuses = (await client.sock.fetchStatus(CONTACT_JID)) as { status: { status: string } }[];
+    const statuses = (await client.sock.fetchStatus(CONTACT_JID)) as unknown as { status: { status: string } }[];
     expect(statuses[0]?.status.status).toBe('at the gym');
     expect(await client.sock.profilePictureUrl(CONTACT_JID)).toBe('https://example.invalid/pp.jpg');
     const { id } = await emulator.inbound({ to: phone, from: CONTACT, type: 'text', text: 'new name' });

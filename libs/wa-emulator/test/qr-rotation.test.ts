@@ -48,6 +48,8 @@ describe('QR ref rotation (short timings)', () => {
 
   it('rejects QR strings nobody is showing', async () => {
     await expect(emulator.scan('not a qr')).rejects.toThrow(/not a WhatsApp pairing QR/);
-    await expect(emulator.scan('https://wa.me/settings/linked_devices#2@nope,AAAA,BBBB,CCCC,1')).rejects.toThrow(/no connected client/);
+    await expect(emulator.scan('https://wa.me/settings/linked_devices#2@nope,AAAA,BBBB,CCCC,1')).rejects.toThrow(
+      /no connected client/,
+    );
   });
 });

@@ -45,7 +45,9 @@ describe('receipts and presence', () => {
 
   it('rejects receipts for unknown messages or statuses', () => {
     expect(() => emulator.receipt({ phone, messageId: 'NOPE', status: 'read' })).toThrow(/no message with id NOPE/);
-    expect(() => emulator.receipt({ phone, messageId: 'NOPE', status: 'seen' as never })).toThrow(/status must be one of/);
+    expect(() => emulator.receipt({ phone, messageId: 'NOPE', status: 'seen' as never })).toThrow(
+      /status must be one of/,
+    );
   });
 
   it('automatic receipts (read) follow every captured message', async () => {
@@ -70,10 +72,13 @@ describe('receipts and presence', () => {
       client.events.some(
         (e) =>
           e.name === 'presence.update' &&
-          (e.data as { presences: Record<string, { lastKnownPresence: string }> }).presences[CONTACT_JID]?.lastKnownPresence === presence,
+          (e.data as { presences: Record<string, { lastKnownPresence: string }> }).presences[CONTACT_JID]
+            ?.lastKnownPresence === presence,
       );
     await waitFor(() => seen('available'), 'available');
     await waitFor(() => seen('composing'), 'composing');
-    expect(() => emulator.presence({ to: phone, from: CONTACT, presence: 'dancing' as never })).toThrow(/presence must be one of/);
+    expect(() => emulator.presence({ to: phone, from: CONTACT, presence: 'dancing' as never })).toThrow(
+      /presence must be one of/,
+    );
   });
 });

@@ -19,7 +19,9 @@ export async function captureOutbound(ctx: ServerContext, connection: Connection
 
   const recipient = jidDecode(to);
   if (!recipient || (recipient.server !== 's.whatsapp.net' && recipient.server !== 'lid')) return; // groups etc.
-  const contact = ctx.directory.contactForJid(to) ?? (recipient.server === 's.whatsapp.net' ? ctx.directory.contact(recipient.user) : undefined);
+  const contact =
+    ctx.directory.contactForJid(to) ??
+    (recipient.server === 's.whatsapp.net' ? ctx.directory.contact(recipient.user) : undefined);
   const record: OutboundRecord = {
     id: node.attrs.id!,
     from: account.phone,
@@ -34,7 +36,8 @@ export async function captureOutbound(ctx: ServerContext, connection: Connection
     const target = jidDecode(jid);
     if (!target || (target.device ?? 0) !== 0) continue;
     const type = enc.attrs.type;
-    if ((type !== 'pkmsg' && type !== 'msg') || !Buffer.isBuffer(enc.content) && !(enc.content instanceof Uint8Array)) continue;
+    if ((type !== 'pkmsg' && type !== 'msg') || (!Buffer.isBuffer(enc.content) && !(enc.content instanceof Uint8Array)))
+      continue;
     const ownPhone = ctx.directory.accountForJid(jid) === account;
     const peer = ownPhone ? account.primary : contact?.peer;
     if (!peer) continue;

@@ -52,7 +52,9 @@ export function digestNode(account: Account): BinaryNode {
       {
         tag: 'list',
         attrs: {},
-        content: (bundle?.preKeys ?? []).slice(0, 5).map((k) => ({ tag: 'id', attrs: {}, content: encodeBigEndian(k.id, 3) })),
+        content: (bundle?.preKeys ?? [])
+          .slice(0, 5)
+          .map((k) => ({ tag: 'id', attrs: {}, content: encodeBigEndian(k.id, 3) })),
       },
       { tag: 'hash', attrs: {}, content: sha256(Buffer.from('wa-emulator')) },
     ],

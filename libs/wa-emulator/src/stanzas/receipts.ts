@@ -15,7 +15,12 @@ const RECEIPT_TYPE: Record<ReceiptStatus, string | undefined> = {
 };
 
 /** The contact's device sends a receipt for a message the linked client sent (queued while it is offline). */
-export function sendContactReceipt(ctx: ServerContext, account: Account, record: OutboundRecord, status: ReceiptStatus): void {
+export function sendContactReceipt(
+  ctx: ServerContext,
+  account: Account,
+  record: OutboundRecord,
+  status: ReceiptStatus,
+): void {
   if (status !== 'server') record.status = status;
   const type = RECEIPT_TYPE[status];
   ctx.deliver(account, async (connection, offline) => {

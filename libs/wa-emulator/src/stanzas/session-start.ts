@@ -36,7 +36,9 @@ export function startSession(ctx: ServerContext, connection: Connection): void {
       connection.active = true;
       if (firstLogin) {
         connection.later(30, () => {
-          sendFromPhone(connection, historySyncNotification(ctx)).catch((e: unknown) => ctx.options.log('history sync', e));
+          sendFromPhone(connection, historySyncNotification(ctx)).catch((e: unknown) =>
+            ctx.options.log('history sync', e),
+          );
         });
       }
     })().catch((error: unknown) => ctx.options.log('session start failed', error));
@@ -79,4 +81,3 @@ function historySyncNotification(ctx: ServerContext): proto.IMessage {
     },
   };
 }
-

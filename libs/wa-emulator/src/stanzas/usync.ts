@@ -1,4 +1,10 @@
-import { getBinaryNodeChild, getBinaryNodeChildren, jidDecode, jidEncode, type BinaryNode } from '@whiskeysockets/baileys';
+import {
+  getBinaryNodeChild,
+  getBinaryNodeChildren,
+  jidDecode,
+  jidEncode,
+  type BinaryNode,
+} from '@whiskeysockets/baileys';
 import type { ServerContext } from '../context.js';
 import { childrenOf } from './reply.js';
 
@@ -19,7 +25,11 @@ export function answerUsync(ctx: ServerContext, usync: BinaryNode): BinaryNode {
     const decoded = jidDecode(jid);
     const account = ctx.directory.accountForJid(jid);
     const contact =
-      account || !decoded ? undefined : decoded.server === 'lid' ? ctx.directory.contactForJid(jid) : ctx.directory.contact(decoded.user);
+      account || !decoded
+        ? undefined
+        : decoded.server === 'lid'
+          ? ctx.directory.contactForJid(jid)
+          : ctx.directory.contact(decoded.user);
     const lidUser = account?.lidUser ?? contact?.peer.lidUser;
     const content: BinaryNode[] = [];
     for (const protocol of protocols) {
@@ -28,7 +38,8 @@ export function answerUsync(ctx: ServerContext, usync: BinaryNode): BinaryNode {
         if (account) devices.push({ tag: 'device', attrs: { id: `${account.deviceId}`, 'key-index': '1' } });
         content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: devices }] });
       } else if (protocol === 'lid') {
-        if (lidUser && decoded?.server !== 'lid') content.push({ tag: 'lid', attrs: { val: jidEncode(lidUser, 'lid') } });
+        if (lidUser && decoded?.server !== 'lid')
+          content.push({ tag: 'lid', attrs: { val: jidEncode(lidUser, 'lid') } });
       } else if (protocol === 'contact') {
         content.push({ tag: 'contact', attrs: { type: 'in' } });
       } else if (protocol === 'status') {

@@ -83,7 +83,8 @@ export function createClient(options: ClientOptions): TestClient {
       if (update.qr) options.onQr?.(update.qr, client);
       if (update.connection === 'open') client.opens++;
       if (update.connection === 'close') {
-        const code = (update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+        const code = (update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output
+          ?.statusCode;
         client.closes.push(code);
         if (code === DisconnectReason.restartRequired && client.autoRestart) setTimeout(connect, 10);
       }
@@ -92,11 +93,13 @@ export function createClient(options: ClientOptions): TestClient {
       for (const message of messages) {
         client.messages.push({ type, message });
         // Baileys' event buffer folds a receipt that arrives before the next flush into the own message's upsert
-        if (message.key.fromMe && message.status != null) client.statusUpdates.push({ id: message.key.id!, status: message.status });
+        if (message.key.fromMe && message.status != null)
+          client.statusUpdates.push({ id: message.key.id!, status: message.status });
       }
     });
     sock.ev.on('messages.update', (updates) => {
-      for (const u of updates) if (u.update.status != null) client.statusUpdates.push({ id: u.key.id!, status: u.update.status });
+      for (const u of updates)
+        if (u.update.status != null) client.statusUpdates.push({ id: u.key.id!, status: u.update.status });
     });
     for (const name of ['messages.update', 'presence.update', 'messaging-history.set'] as const) {
       sock.ev.on(name, (data: unknown) => client.events.push({ name, data }));
@@ -106,7 +109,11 @@ export function createClient(options: ClientOptions): TestClient {
   return client;
 }
 
-export async function waitFor<T>(probe: () => T | undefined | false | null, what: string, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | false | null,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const start = Date.now();
   for (;;) {
     const value = probe();
