@@ -38,15 +38,21 @@ export async function publishEvent<E extends AnyEvent>(
   );
   try {
     await context.with(ctx, () =>
-      core.publisher.publish(exchange, event.type, Buffer.from(JSON.stringify(envelope)), {
-        messageId: envelope.id,
-        type: event.type,
-        persistent: true,
-        contentType: 'application/json',
-        appId: core.service,
-        timestamp: Math.floor(Date.now() / 1000),
-        headers,
-      }),
+      core.publisher.publish(
+        exchange,
+        event.type,
+        Buffer.from(JSON.stringify(envelope)),
+        {
+          messageId: envelope.id,
+          type: event.type,
+          persistent: true,
+          contentType: 'application/json',
+          appId: core.service,
+          timestamp: Math.floor(Date.now() / 1000),
+          headers,
+        },
+        core.publishWaitMs,
+      ),
     );
     return envelope.id;
   } catch (err) {

@@ -1,6 +1,6 @@
 /** A confirm channel used for publishing; `publish` resolves when the broker confirms, rejects on nack. */
 import type { ConfirmChannel, Options } from 'amqplib';
-import { unavailable } from '@wahooks/contracts';
+import { AppError, unavailable } from '@wahooks/contracts';
 import type { BrokerConnection, ChannelHandle } from './connection.js';
 
 export type ChannelSetup = (ch: ConfirmChannel) => Promise<void>;
@@ -37,10 +37,26 @@ export class Publisher {
     return this.handle?.current();
   }
 
-  async publish(exchange: string, routingKey: string, body: Buffer, options: Options.Publish): Promise<void> {
-    const ch = this.channel();
+  /** Confirmed publish; when the channel is being re-opened, waits up to `waitMs` for it, then fails with 503. */
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    options: Options.Publish,
+    waitMs = 0,
+  ): Promise<void> {
+    let ch = this.channel();
+    for (const until = Date.now() + waitMs; !ch && Date.now() < until; ch = this.channel()) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     if (!ch) throw unavailable('message broker is unavailable');
-    await confirmPublish(ch, exchange, routingKey, body, options);
+    try {
+      await confirmPublish(ch, exchange, routingKey, body, options, CONFIRM_TIMEOUT_MS);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      // nack (e.g. a full reject-publish queue) or the channel closed under us (e.g. 404 on the exchange)
+      throw unavailable(`message broker did not accept the message: ${(err as Error).message}`);
+    }
   }
 
   private async runSetups(ch: ConfirmChannel): Promise<void> {
@@ -48,21 +64,33 @@ export class Publisher {
   }
 }
 
-/** Publish on a confirm channel and wait for the broker's ack (nack or a closed channel rejects). */
+/**
+ * A confirm that takes this long means a blocked connection (memory/disk alarm) or a stuck broker: give up with
+ * 503 rather than hang the caller. The message may still land later: consumers dedupe on the event id.
+ */
+const CONFIRM_TIMEOUT_MS = 15_000;
+
+/** Publish on a confirm channel and wait for the broker's ack (nack, a closed channel or `timeoutMs` rejects). */
 export function confirmPublish(
   ch: ConfirmChannel,
   exchange: string,
   routingKey: string,
   body: Buffer,
   options: Options.Publish,
+  timeoutMs?: number,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    const timer = timeoutMs
+      ? setTimeout(() => reject(unavailable(`message broker did not confirm within ${timeoutMs} ms`)), timeoutMs)
+      : undefined;
     try {
       ch.publish(exchange, routingKey, body, options, (err: unknown) => {
+        clearTimeout(timer);
         if (err) reject(err instanceof Error ? err : new Error(`publish not confirmed: ${String(err)}`));
         else resolve();
       });
     } catch (err) {
+      clearTimeout(timer);
       reject(err instanceof Error ? err : new Error(String(err))); // channel already closed
     }
   });

@@ -34,7 +34,13 @@ export async function publishRaw(
   );
   try {
     await context.with(ctx, () =>
-      core.publisher.publish(target, key, body, { persistent: true, appId: core.service, ...options, headers }),
+      core.publisher.publish(
+        target,
+        key,
+        body,
+        { persistent: true, appId: core.service, ...options, headers },
+        core.publishWaitMs,
+      ),
     );
   } catch (err) {
     failSpan(span, err);
