@@ -10,6 +10,7 @@ import { Publisher } from './publisher.js';
 import { consumeRaw, publishRaw } from './raw.js';
 import { RpcClient } from './rpc-client.js';
 import { RpcServer } from './rpc-server.js';
+import { serveRouted } from './routed-server.js';
 import { subscribe } from './subscribe.js';
 import { declareExchanges } from './topology.js';
 import type { Broker, BrokerOptions } from './types.js';
@@ -63,6 +64,7 @@ export async function connectBroker(options: BrokerOptions): Promise<Broker> {
     name,
     request: (command, request, opts) => rpcClient.request(command, request, opts),
     serve: (bindings) => rpcServer.serve(bindings),
+    serveRouted: (bindings, opts) => serveRouted(core, bindings, opts?.exchange),
     publish: (event, payload, opts) => publishEvent(core, event, payload, opts),
     subscribe: (purpose, bindings, opts) => subscribe(core, purpose, bindings, opts),
     addSetup: (setup) => core.publisher.addSetup(setup),

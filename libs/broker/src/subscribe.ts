@@ -11,7 +11,7 @@ import { ack } from './consumer.js';
 import type { BrokerCore } from './core.js';
 import { errorMessage, PermanentError } from './errors.js';
 import { attemptOf, deadLetter, retryDelayMs, retryLater } from './retry.js';
-import { messageContext } from './rpc-server.js';
+import { messageContext } from './command-dispatch.js';
 import { declareDeadLetterQueue, eventQueueOptions, exclusiveQueueOptions } from './topology.js';
 import { messagingAttributes, withConsumerSpan } from './tracing.js';
 import type { EventBinding, SubscribeOptions } from './types.js';

@@ -77,6 +77,13 @@ export interface Broker {
   /** Answer commands (declares `<service>:commands`, binds each command name; also answers the ping). */
   serve(handlers: CommandBinding[]): Promise<void>;
 
+  /**
+   * Answer commands addressed to a key this instance holds (e.g. a connection id on `wahooks.sessions`), on a
+   * per-instance queue; callers use `request(cmd, req, {exchange: Exchanges.sessions, routingKey: key})`.
+   * `exchange` is un-namespaced and must be a direct exchange (default Exchanges.sessions).
+   */
+  serveRouted(handlers: CommandBinding[], options?: { exchange?: string }): Promise<RoutedServer>;
+
   /** Publish an event with confirms; resolves once the broker has it. Returns the envelope id. */
   publish<E extends AnyEvent>(
     event: E,
@@ -100,6 +107,15 @@ export interface Broker {
   isConnected(): boolean;
   /** Stop consuming, wait for in-flight handlers, close the connection. */
   close(): Promise<void>;
+}
+
+/** The keys one instance answers for on a routed (direct) exchange; re-bound after every reconnect. */
+export interface RoutedServer {
+  /** Start receiving commands routed with `key` (idempotent). */
+  bind(key: string): Promise<void>;
+  /** Stop receiving them; requests for the key become unroutable (503) unless another instance holds it. */
+  unbind(key: string): Promise<void>;
+  keys(): string[];
 }
 
 /** A command paired with its handler; build with `handle(command, fn)` so the handler is typed. */

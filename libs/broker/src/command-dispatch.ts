@@ -1,0 +1,128 @@
+/**
+ * Runs one RPC request: skip it past its deadline, parse, dispatch by command name (AMQP `type`), validate the
+ * reply, answer `{ok:true,data}` or `{ok:false,error}` to the caller's reply-to address, then ack.
+ */
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { AppError, type RpcReply } from '@wahooks/contracts';
+import { ack } from './consumer.js';
+import type { BrokerCore } from './core.js';
+import { Headers, headerNumber } from './headers.js';
+import { attemptOf } from './retry.js';
+import { failSpan, messagingAttributes, withConsumerSpan } from './tracing.js';
+import type { CommandBinding, MessageContext } from './types.js';
+import { parseOr400 } from './validation.js';
+
+const INTERNAL: RpcReply = {
+  ok: false,
+  error: { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' },
+};
+
+export class CommandDispatcher {
+  readonly bindings = new Map<string, CommandBinding>();
+
+  constructor(private readonly core: BrokerCore) {}
+
+  add(bindings: CommandBinding[]): void {
+    for (const b of bindings) this.bindings.set(b.command.name, b);
+  }
+
+  async onMessage(ch: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
+    const { core } = this;
+    const { headers, replyTo, correlationId } = msg.properties;
+    const deadline = headerNumber(headers, Headers.deadline);
+    if (deadline !== undefined && deadline < Date.now()) {
+      core.logger.debug({ command: msg.properties.type }, 'request past its deadline; skipped');
+      ack(ch, msg);
+      return;
+    }
+    const name = (msg.properties.type as string | undefined) ?? msg.fields.routingKey;
+    await withConsumerSpan(
+      `${name} process`,
+      headers,
+      messagingAttributes(msg.fields.exchange, 'process', {
+        'messaging.rabbitmq.destination.routing_key': msg.fields.routingKey,
+        'messaging.message.conversation_id': correlationId,
+      }),
+      async (span) => {
+        let reply: RpcReply;
+        let httpHeaders: Record<string, string> | undefined;
+        try {
+          reply = { ok: true, data: await this.run(name, msg) };
+        } catch (err) {
+          if (isAppError(err)) {
+            reply = { ok: false, error: err.body };
+            httpHeaders = err.headers;
+            if (err.statusCode >= 500) failSpan(span, err);
+          } else {
+            core.logger.error({ command: name, err }, 'command handler failed');
+            failSpan(span, err);
+            reply = INTERNAL;
+          }
+        }
+        if (replyTo) {
+          try {
+            ch.publish(
+              '',
+              replyTo,
+              Buffer.from(JSON.stringify(reply)),
+              {
+                correlationId,
+                contentType: 'application/json',
+                headers: httpHeaders ? { [Headers.httpHeaders]: JSON.stringify(httpHeaders) } : undefined,
+              },
+              (err: unknown) => {
+                if (err) core.logger.warn({ command: name, err: String(err) }, 'reply not confirmed');
+              },
+            );
+          } catch (err) {
+            core.logger.warn({ command: name, err: (err as Error).message }, 'reply not sent');
+          }
+        }
+        ack(ch, msg);
+      },
+    );
+  }
+
+  /** Parse, dispatch, check the reply against its schema. Returns the handler's (validated) value. */
+  private async run(name: string, msg: ConsumeMessage): Promise<unknown> {
+    const binding = this.bindings.get(name);
+    if (!binding) throw new AppError(501, `${this.core.service} service does not handle ${name}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(msg.content.toString('utf8'));
+    } catch {
+      throw new AppError(400, 'request body is not valid JSON');
+    }
+    const request = parseOr400(binding.command.request, body);
+    const data = await binding.handler(request, messageContext(msg));
+    const checked = binding.command.reply.safeParse(data);
+    if (!checked.success) {
+      this.core.logger.error({ command: name, issues: checked.error.issues }, 'handler reply fails its schema');
+      throw new Error(`reply of ${name} fails its schema`);
+    }
+    return data; // as returned: the client parses the same input with the same schema
+  }
+}
+
+export function messageContext(msg: ConsumeMessage): MessageContext {
+  return {
+    messageId: (msg.properties.messageId as string | undefined) ?? '',
+    type: (msg.properties.type as string | undefined) ?? msg.fields.routingKey,
+    headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
+    attempt: attemptOf(msg),
+    redelivered: msg.fields.redelivered,
+  };
+}
+
+/** instanceof, or the same shape from another copy of the contracts package. */
+export function isAppError(err: unknown): err is AppError {
+  if (err instanceof AppError) return true;
+  const e = err as Partial<AppError> | null;
+  return (
+    !!e &&
+    typeof e === 'object' &&
+    typeof e.statusCode === 'number' &&
+    !!e.body &&
+    typeof e.body.message !== 'undefined'
+  );
+}
