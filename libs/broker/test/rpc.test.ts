@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { AppError, defineCommand, pingCommand, unavailable } from '@wahooks/contracts';
+import { createLogger } from '@wahooks/telemetry';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import { connectBroker, handle, type Broker } from '../src/index.js';
 import { Echo } from './support.js';
@@ -20,6 +21,7 @@ beforeAll(async () => {
     service: 'token',
     namespace: env.namespace,
     instanceId: 'srv-1',
+    logger: createLogger('test', 'fatal'), // the crash test logs an error on purpose
   });
   client = await connectBroker({ url: env.rabbitmqUrl, service: 'gateway', namespace: env.namespace });
   await server.serve([
