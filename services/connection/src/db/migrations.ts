@@ -24,6 +24,19 @@ export const statements: string[] = [
   `CREATE TABLE IF NOT EXISTS connection.session_fences (
      connection_id uuid PRIMARY KEY,
      token bigint NOT NULL)`,
+  // Transactional outbox: WhatsApp events written as they are taken from Baileys, relayed with confirms.
+  // `seq` orders the relay; `dedupe_key` drops a fact Baileys delivers twice (notify + append, offline replay).
+  `CREATE TABLE IF NOT EXISTS connection.outbox (
+     seq bigserial PRIMARY KEY,
+     connection_id uuid NOT NULL,
+     event_id text NOT NULL UNIQUE,
+     dedupe_key text,
+     body text NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     sent_at timestamptz)`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS outbox_dedupe ON connection.outbox (connection_id, dedupe_key)
+     WHERE dedupe_key IS NOT NULL`,
+  `CREATE INDEX IF NOT EXISTS outbox_unsent ON connection.outbox (connection_id, seq) WHERE sent_at IS NULL`,
 ];
 
 export async function migrate(sql: Sql): Promise<void> {
