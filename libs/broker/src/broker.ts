@@ -48,7 +48,11 @@ export async function connectBroker(options: BrokerOptions): Promise<Broker> {
   const rpcClient = new RpcClient(core);
   const rpcServer = new RpcServer(core);
 
-  await connection.start();
+  try {
+    await connection.start();
+  } catch (err) {
+    throw new Error(`cannot connect to RabbitMQ at ${redact(options.url)}: ${(err as Error).message}`, { cause: err });
+  }
   try {
     await core.publisher.start([(ch) => declareExchanges(ch, name)]);
     await rpcClient.start();
@@ -85,4 +89,14 @@ export async function connectBroker(options: BrokerOptions): Promise<Broker> {
       await connection.close();
     },
   };
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
 }

@@ -72,4 +72,10 @@ describe('rpc to a service that cannot answer', () => {
     expect(err!.statusCode).toBe(503);
     expect(Date.now() - started).toBeLessThan(200);
   });
+
+  it('connectBroker gives up with a clear error when RabbitMQ cannot be reached', async () => {
+    await expect(
+      connectBroker({ url: 'amqp://guest:secret@127.0.0.1:1', service: 'billing', connectRetries: 1, logger }),
+    ).rejects.toThrow('cannot connect to RabbitMQ at amqp://guest:***@127.0.0.1:1');
+  });
 });
