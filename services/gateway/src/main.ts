@@ -1,6 +1,6 @@
 /** Composition root: config from the environment, tracing, the gateway, graceful shutdown. */
 import { loadConfig } from '@wahooks/config';
-import { createLogger, startTelemetry } from '@wahooks/telemetry';
+import { createLogger, shutdownTelemetry, startTelemetry } from '@wahooks/telemetry';
 import { GatewayEnv } from './config.js';
 
 const config = loadConfig(GatewayEnv);
@@ -13,11 +13,14 @@ const gateway = await startGateway(config, { logger });
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
     logger.info({ signal }, 'draining');
-    gateway.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    gateway
+      .stop()
+      .then(shutdownTelemetry)
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   });

@@ -111,9 +111,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       clearTimeout(timer);
       await broker.close().catch((err: Error) => logger.warn({ err: err.message }, 'broker close failed'));
       await health.close();
+      if (redis.isReady) await redis.close().catch(() => undefined);
+      else if (redis.isOpen) redis.destroy(); // still (re)connecting: stop trying
       await redisConnecting;
-      if (redis.isOpen) await redis.close().catch(() => undefined);
-      else redis.destroy();
     })());
 
   return { url: `http://127.0.0.1:${port}`, port, server, broker, stop };

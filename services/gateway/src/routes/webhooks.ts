@@ -30,7 +30,8 @@ export const webhookRoutes = [
     params: connectionParams,
     response: z.array(WebhookConfig),
     errors: [403, 404],
-    handler: ({ broker, user, params }) => broker.request(ListWebhooks, { userId: user.id, connectionId: params.connectionId }),
+    handler: ({ broker, user, params }) =>
+      broker.request(ListWebhooks, { userId: user.id, connectionId: params.connectionId }),
   }),
   defineRoute({
     method: 'post',
@@ -43,7 +44,12 @@ export const webhookRoutes = [
     response: WebhookConfig,
     errors: [400, 403, 404],
     handler: ({ broker, user, params, body }) =>
-      broker.request(CreateWebhook, { userId: user.id, connectionId: params.connectionId, url: body.url, events: body.events }),
+      broker.request(CreateWebhook, {
+        userId: user.id,
+        connectionId: params.connectionId,
+        url: body.url,
+        events: body.events,
+      }),
   }),
   defineRoute({
     method: 'put',
@@ -55,7 +61,13 @@ export const webhookRoutes = [
     response: WebhookConfig,
     errors: [400, 403, 404],
     handler: ({ broker, user, params, body }) =>
-      broker.request(UpdateWebhook, { userId: user.id, webhookId: params.id, url: body.url, events: body.events, active: body.active }),
+      broker.request(UpdateWebhook, {
+        userId: user.id,
+        webhookId: params.id,
+        url: body.url,
+        events: body.events,
+        active: body.active,
+      }),
   }),
   defineRoute({
     method: 'delete',
@@ -71,7 +83,8 @@ export const webhookRoutes = [
     method: 'get',
     path: '/api/webhooks/:id/logs',
     auth: true,
-    summary: 'Delivery logs, newest first, each with its attempts; ?status=&event=&limit=&before=; next page cursor in X-Next-Cursor',
+    summary:
+      'Delivery logs, newest first, each with its attempts; ?status=&event=&limit=&before=; next page cursor in X-Next-Cursor',
     params: webhookParams,
     query: z.object({
       status: z.string().optional(),
@@ -104,7 +117,8 @@ export const webhookRoutes = [
     params: webhookParams,
     response: RotateWebhookSecret.reply,
     errors: [403, 404],
-    handler: ({ broker, user, params }) => broker.request(RotateWebhookSecret, { userId: user.id, webhookId: params.id }),
+    handler: ({ broker, user, params }) =>
+      broker.request(RotateWebhookSecret, { userId: user.id, webhookId: params.id }),
   }),
   defineRoute({
     method: 'post',
