@@ -30,6 +30,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
+  const cut = () => {
+    up = false;
+    for (const s of open) s.destroy();
+    open.clear();
+  };
   return {
     port,
     url(base) {
@@ -38,16 +43,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       u.port = String(port);
       return u.toString();
     },
-    cut() {
-      up = false;
-      for (const s of open) s.destroy();
-      open.clear();
-    },
+    cut,
     restore() {
       up = true;
     },
     async close() {
-      this.cut();
+      cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
