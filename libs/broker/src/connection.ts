@@ -118,6 +118,7 @@ export class BrokerConnection extends EventEmitter {
       try {
         await this.openSlot(slot, this.model);
       } catch (err) {
+        slot.closed = true; // no retry for a slot whose first setup failed: the caller gets the error
         this.slots.splice(this.slots.indexOf(slot), 1);
         throw err;
       }

@@ -51,7 +51,7 @@ export class RpcClient {
     const { core } = this;
     const service = command.service;
     parseOr400(command.request, request); // the original value is sent: the server parses the same input
-    const timeoutMs = options.timeoutMs ?? core.defaultTimeoutMs;
+    const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? core.defaultTimeoutMs)); // AMQP expiration: integer ms
     const ch = core.connection.isConnected() ? this.publisher.channel() : undefined;
     if (!ch) throw unavailable(`${service} service is unavailable: message broker is not connected`);
 
