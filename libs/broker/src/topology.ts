@@ -19,10 +19,14 @@ export async function declareExchanges(ch: ConfirmChannel, name: Namer): Promise
 /** Crash-loop safety net: a message redelivered this many times (consumer died mid-handler) is dead-lettered. */
 export const DELIVERY_LIMIT = 10;
 
-/** RPC requests: quorum, no dead-lettering (an expired request is worthless; its caller has already answered 503). */
+/**
+ * RPC requests: a durable CLASSIC queue, no dead-lettering. A request lives for its deadline (seconds) and its
+ * caller answers 503 if it is lost, so quorum replication buys nothing here and costs ~40% of RPC throughput on
+ * this 2-core machine (3.7k vs 6.3k calls/s, p99 36 vs 26 ms, measured by the broker tests' author).
+ */
 export const commandQueueOptions = (): Options.AssertQueue => ({
   durable: true,
-  arguments: { 'x-queue-type': 'quorum' },
+  arguments: { 'x-queue-type': 'classic' },
 });
 
 /** Event queues: quorum, dead-lettered at least once to the service's dead-letter queue. */
