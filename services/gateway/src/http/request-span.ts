@@ -6,7 +6,8 @@
 import type { RequestHandler } from 'express';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
-const tracer = trace.getTracer('@wahooks/gateway');
+// Looked up per request: a tracer taken at import time stays a no-op if a provider is registered later (tests).
+const tracer = () => trace.getTracer('@wahooks/gateway');
 
 export function requestSpan(method: string, route: string): RequestHandler {
   const name = `${method.toUpperCase()} ${route}`;
@@ -19,7 +20,7 @@ export function requestSpan(method: string, route: string): RequestHandler {
     }
     // Honour an incoming traceparent (e.g. from a proxy or a client that traces).
     const parent = propagation.extract(context.active(), req.headers);
-    const span = tracer.startSpan(
+    const span = tracer().startSpan(
       name,
       {
         kind: SpanKind.SERVER,
