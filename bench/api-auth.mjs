@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// API auth benchmark (issue 2). Run after `npx tsc -b`: `node bench/api-auth.mjs`.
+// Authenticated `GET /api/tokens` (wh_ token) through gateway → RabbitMQ → token service → Postgres, both
+// services as their own processes from dist, against a bare express hello-world (own process) measured in the
+// same run with the same load: autocannon, 50 connections, 20 s each. Prints JSON
+// {bare: {rps, p99}, api: {rps, p99}, ratio, target}.
+//
+// Env: BENCH_SECONDS (20), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3).
+import { fork, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { SignJWT } from 'jose';
+import { createTestEnv } from '@wahooks/testing';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const SECRET = `bench-secret-${randomUUID()}`;
+const log = (...a) => process.stderr.write(`[bench] ${a.join(' ')}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const children = [];
+function startService(name, env) {
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: path.join(root, 'services', name),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitHttp(url, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`${url} did not come up`);
+    await sleep(200);
+  }
+}
+
+function load(url, headers, seconds) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections: CONNECTIONS, duration: seconds, headers }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
+  });
+}
+
+const summary = (r) => ({
+  rps: Math.round(r.requests.average),
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  non2xx: r.non2xx,
+  errors: r.errors + r.timeouts,
+});
+
+async function main() {
+  const env = await createTestEnv('bench_api');
+  try {
+    const bare = fork(path.join(root, 'bench/api-auth-bare.mjs'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(bare);
+    const barePort = await new Promise((resolve) => bare.once('message', (m) => resolve(m.port)));
+
+    const serviceEnv = { ...env.serviceEnv, LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: '' };
+    startService('token', serviceEnv);
+    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    startService('gateway', {
+      ...serviceEnv,
+      PORT: String(port),
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      SUPABASE_JWT_SECRET: SECRET,
+    });
+    const api = `http://127.0.0.1:${port}`;
+    await waitHttp(`${api}/api`);
+    await waitHttp(`${api}/api/health`);
+
+    // A user with three tokens; the benchmark authenticates with one of them.
+    const jwt = await new SignJWT({ sub: randomUUID() })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(SECRET));
+    let token;
+    for (const name of ['bench', 'ci', 'deploy']) {
+      const r = await fetch(`${api}/api/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+      if (r.status !== 201) throw new Error(`token create: ${r.status} ${await r.text()}`);
+      token ??= (await r.json()).token;
+    }
+    const headers = { authorization: `Bearer ${token}` };
+    const check = await fetch(`${api}/api/tokens`, { headers });
+    if (check.status !== 200) throw new Error(`GET /api/tokens: ${check.status}`);
+
+    log(`warm-up ${WARMUP}s each`);
+    await load(`http://127.0.0.1:${barePort}/api/tokens`, {}, WARMUP);
+    await load(`${api}/api/tokens`, headers, WARMUP);
+    log(`bare express: ${CONNECTIONS} connections, ${SECONDS}s`);
+    const bareResult = summary(await load(`http://127.0.0.1:${barePort}/api/tokens`, {}, SECONDS));
+    log(`gateway → RabbitMQ → token → Postgres: ${CONNECTIONS} connections, ${SECONDS}s`);
+    const apiResult = summary(await load(`${api}/api/tokens`, headers, SECONDS));
+    const ratio = Number((apiResult.rps / bareResult.rps).toFixed(3));
+    const out = {
+      bare: bareResult,
+      api: apiResult,
+      ratio,
+      target: { ratio: 0.35, p99: 30, met: ratio >= 0.35 && apiResult.p99 <= 30 && apiResult.non2xx === 0 },
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+      cpus: (await import('node:os')).cpus().length,
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await sleep(1500);
+    await env.cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    log(err.stack ?? String(err));
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(1);
+  },
+);
