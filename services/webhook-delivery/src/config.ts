@@ -44,7 +44,7 @@ export const WebhookDeliveryEnv = z.object({
   /** In-flight requests per webhook: one slow receiver cannot take every slot. */
   WEBHOOK_ENDPOINT_CONCURRENCY: envInt(16, 1),
   /** Hard cap of attempts queued in memory per webhook beyond the in-flight ones; more are deferred. */
-  WEBHOOK_ENDPOINT_BACKLOG: envInt(200, 0),
+  WEBHOOK_ENDPOINT_BACKLOG: envInt(1000, 0),
   /** An attempt expected to wait longer than this for its endpoint's slot (queue length x observed latency)
    *  is deferred by WEBHOOK_BUSY_DELAY instead of holding a prefetch slot: bursts to a fast endpoint queue,
    *  a slow endpoint sheds its excess. */
@@ -96,7 +96,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
     retryJitter: e.WEBHOOK_RETRY_JITTER,
     timeoutMs: e.WEBHOOK_TIMEOUT,
-    allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean),
+    allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
     endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
     endpointBacklog: e.WEBHOOK_ENDPOINT_BACKLOG,
     endpointMaxWaitMs: e.WEBHOOK_ENDPOINT_MAX_WAIT,

@@ -26,7 +26,10 @@ export interface WebhookDelivery {
   stop(): Promise<void>;
 }
 
-export async function startWebhookDelivery(config: Config, options: { logger?: Logger } = {}): Promise<WebhookDelivery> {
+export async function startWebhookDelivery(
+  config: Config,
+  options: { logger?: Logger } = {},
+): Promise<WebhookDelivery> {
   const logger = options.logger ?? createLogger('webhook-delivery');
   const db = await openDatabase({
     url: config.databaseUrl,
@@ -63,7 +66,10 @@ export async function startWebhookDelivery(config: Config, options: { logger?: L
   const attemptHandler = handleAttemptDelivery(deps);
   try {
     await broker.addSetup(declareTopology(broker.name, [...delayBuckets(policy), config.busyDelayMs]));
-    await broker.subscribe('connections', [on(ConnectionCreated, onConnectionCreated(deps)), on(ConnectionDeleted, onConnectionDeleted(deps))]);
+    await broker.subscribe('connections', [
+      on(ConnectionCreated, onConnectionCreated(deps)),
+      on(ConnectionDeleted, onConnectionDeleted(deps)),
+    ]);
     await broker.consumeRaw(AttemptQueue, attemptHandler, { prefetch: config.prefetch });
     await broker.subscribe('fan-out', [on(WhatsAppEvent, onWhatsAppEvent(deps))], { prefetch: config.fanoutPrefetch });
     await broker.serve([...webhookCommands(deps), ...logCommands(deps)]);

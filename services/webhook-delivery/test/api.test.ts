@@ -26,22 +26,34 @@ afterAll(async () => {
 });
 
 const rejectsWith = (p: Promise<unknown>, statusCode: number, message?: string | RegExp) =>
-  expect(p).rejects.toMatchObject({ statusCode, ...(message ? { body: { message: expect.stringMatching(message) } } : {}) });
+  expect(p).rejects.toMatchObject({
+    statusCode,
+    ...(message ? { body: { message: expect.stringMatching(message) } } : {}),
+  });
 
 describe('webhook API', () => {
   it('validates url and events with clear 400s', async () => {
     const { connectionId, userId } = await h.newConnection();
-    const create = (body: Record<string, unknown>) => h.client.request(CreateWebhook, { userId, connectionId, ...body } as never);
+    const create = (body: Record<string, unknown>) =>
+      h.client.request(CreateWebhook, { userId, connectionId, ...body } as never);
     await rejectsWith(create({ events: ['*'] }), 400, /^url and events are required$/);
     await rejectsWith(create({ url: rx.url() }), 400, /^url and events are required$/);
     await rejectsWith(create({ url: 'not a url', events: ['*'] }), 400, /http\(s\) URL/);
     await rejectsWith(create({ url: 'ftp://example.com/x', events: ['*'] }), 400, /http or https/);
     await rejectsWith(create({ url: rx.url(), events: [] }), 400, /must not be empty/);
     await rejectsWith(create({ url: rx.url(), events: 'message' }), 400, /array/);
-    await rejectsWith(create({ url: rx.url(), events: ['message', 'nope.event'] }), 400, /unknown event name\(s\): nope.event/);
+    await rejectsWith(
+      create({ url: rx.url(), events: ['message', 'nope.event'] }),
+      400,
+      /unknown event name\(s\): nope.event/,
+    );
     const w = await create({ url: rx.url(), events: ['message', 'message'] });
     expect(w).toMatchObject({ events: ['message'], active: true, sessionId: connectionId, userId });
-    await rejectsWith(h.client.request(UpdateWebhook, { userId, webhookId: (w as { id: string }).id, active: 'yes' }), 400, /active must be a boolean/);
+    await rejectsWith(
+      h.client.request(UpdateWebhook, { userId, webhookId: (w as { id: string }).id, active: 'yes' }),
+      400,
+      /active must be a boolean/,
+    );
   });
 
   it('refuses URLs resolving to loopback, private, link-local or metadata addresses unless allow-listed', async () => {
@@ -72,10 +84,14 @@ describe('webhook API', () => {
     // As if the name now resolved elsewhere: point the stored URL at a non-allow-listed loopback name.
     await h.service!.deps.webhooks.update(w.id, { url: `http://localhost:${rx.port}/rebind` });
     await h.client.request(TestWebhook, { userId, webhookId: w.id });
-    const log = await waitFor(async () => {
-      const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
-      return l.items[0]?.attempts ? l.items[0] : null;
-    }, 5000, 'first attempt');
+    const log = await waitFor(
+      async () => {
+        const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
+        return l.items[0]?.attempts ? l.items[0] : null;
+      },
+      5000,
+      'first attempt',
+    );
     expect(log.attemptLog[0]!.error).toMatch(/^BLOCKED_ADDRESS: localhost resolves to (127\.0\.0\.1|::1)/);
     expect(log.attemptLog[0]!.statusCode).toBeNull();
     expect(rx.received.filter((r) => r.path === '/rebind')).toHaveLength(0);
@@ -84,10 +100,27 @@ describe('webhook API', () => {
   it('checks ownership: 404 / 403 with the original messages; 503 while the connection service is unknown', async () => {
     const a = await h.newConnection();
     const b = await h.newConnection();
-    const w = await h.client.request(CreateWebhook, { userId: a.userId, connectionId: a.connectionId, url: rx.url(), events: ['*'] });
-    await rejectsWith(h.client.request(ListWebhooks, { userId: b.userId, connectionId: a.connectionId }), 403, /^You do not own this connection$/);
-    await rejectsWith(h.client.request(ListWebhooks, { userId: a.userId, connectionId: 'nope' }), 404, /^Connection not found$/);
-    await rejectsWith(h.client.request(ListWebhooks, { userId: a.userId, connectionId: randomUUID() }), 503, /Connection service unavailable/);
+    const w = await h.client.request(CreateWebhook, {
+      userId: a.userId,
+      connectionId: a.connectionId,
+      url: rx.url(),
+      events: ['*'],
+    });
+    await rejectsWith(
+      h.client.request(ListWebhooks, { userId: b.userId, connectionId: a.connectionId }),
+      403,
+      /^You do not own this connection$/,
+    );
+    await rejectsWith(
+      h.client.request(ListWebhooks, { userId: a.userId, connectionId: 'nope' }),
+      404,
+      /^Connection not found$/,
+    );
+    await rejectsWith(
+      h.client.request(ListWebhooks, { userId: a.userId, connectionId: randomUUID() }),
+      503,
+      /Connection service unavailable/,
+    );
     for (const req of [
       h.client.request(UpdateWebhook, { userId: b.userId, webhookId: w.id, active: false }),
       h.client.request(DeleteWebhook, { userId: b.userId, webhookId: w.id }),
@@ -97,22 +130,43 @@ describe('webhook API', () => {
     ]) {
       await rejectsWith(req, 403, /^You do not own this webhook config$/);
     }
-    await rejectsWith(h.client.request(UpdateWebhook, { userId: a.userId, webhookId: randomUUID(), active: false }), 404, /^Webhook config not found$/);
-    await rejectsWith(h.client.request(DeleteWebhook, { userId: a.userId, webhookId: 'x' }), 404, /^Webhook config not found$/);
-    await rejectsWith(h.client.request(ReplayDelivery, { userId: a.userId, webhookId: w.id, logId: 'x' }), 404, /^Webhook log not found$/);
-    await expect(h.client.request(DeleteWebhook, { userId: a.userId, webhookId: w.id })).resolves.toEqual({ success: true });
-    await expect(h.client.request(ListWebhooks, { userId: a.userId, connectionId: a.connectionId })).resolves.toEqual([]);
+    await rejectsWith(
+      h.client.request(UpdateWebhook, { userId: a.userId, webhookId: randomUUID(), active: false }),
+      404,
+      /^Webhook config not found$/,
+    );
+    await rejectsWith(
+      h.client.request(DeleteWebhook, { userId: a.userId, webhookId: 'x' }),
+      404,
+      /^Webhook config not found$/,
+    );
+    await rejectsWith(
+      h.client.request(ReplayDelivery, { userId: a.userId, webhookId: w.id, logId: 'x' }),
+      404,
+      /^Webhook log not found$/,
+    );
+    await expect(h.client.request(DeleteWebhook, { userId: a.userId, webhookId: w.id })).resolves.toEqual({
+      success: true,
+    });
+    await expect(h.client.request(ListWebhooks, { userId: a.userId, connectionId: a.connectionId })).resolves.toEqual(
+      [],
+    );
   });
 
   it('lists logs newest first, filtered by status and event, paginated with limit + before', async () => {
     const { connectionId, userId } = await h.newConnection();
     const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
     const sent = [];
-    for (let i = 0; i < 5; i++) sent.push(await h.publishEvent({ connectionId, userId, event: i % 2 ? 'message.ack' : 'message' }));
-    await waitFor(async () => {
-      const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id, status: 'delivered' });
-      return l.items.length === 5;
-    }, 10_000, '5 delivered');
+    for (let i = 0; i < 5; i++)
+      sent.push(await h.publishEvent({ connectionId, userId, event: i % 2 ? 'message.ack' : 'message' }));
+    await waitFor(
+      async () => {
+        const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id, status: 'delivered' });
+        return l.items.length === 5;
+      },
+      10_000,
+      '5 delivered',
+    );
     const all = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
     const createdAt = all.items.map((l) => l.createdAt);
     expect([...createdAt].sort().reverse()).toEqual(createdAt);
@@ -130,10 +184,22 @@ describe('webhook API', () => {
     expect(acks.items.map((l) => l.eventType)).toEqual(['message.ack', 'message.ack']);
     expect((await h.client.request(ListWebhookLogs, { userId, webhookId: w.id, status: 'failed' })).items).toEqual([]);
 
-    await rejectsWith(h.client.request(ListWebhookLogs, { userId, webhookId: w.id, limit: '0' }), 400, /limit must be an integer between 1 and 100/);
+    await rejectsWith(
+      h.client.request(ListWebhookLogs, { userId, webhookId: w.id, limit: '0' }),
+      400,
+      /limit must be an integer between 1 and 100/,
+    );
     await rejectsWith(h.client.request(ListWebhookLogs, { userId, webhookId: w.id, limit: 101 }), 400, /limit/);
-    await rejectsWith(h.client.request(ListWebhookLogs, { userId, webhookId: w.id, status: 'done' }), 400, /status must be one of/);
-    await rejectsWith(h.client.request(ListWebhookLogs, { userId, webhookId: w.id, before: 'abc' }), 400, /before must be a cursor/);
+    await rejectsWith(
+      h.client.request(ListWebhookLogs, { userId, webhookId: w.id, status: 'done' }),
+      400,
+      /status must be one of/,
+    );
+    await rejectsWith(
+      h.client.request(ListWebhookLogs, { userId, webhookId: w.id, before: 'abc' }),
+      400,
+      /before must be a cursor/,
+    );
 
     // Logs and attempts match what the receiver saw.
     for (const l of all.items) {
@@ -146,9 +212,18 @@ describe('webhook API', () => {
     // A delivered log can be replayed; replaying it again while that replay is pending is a 409.
     const slow = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url('/slow'), events: ['*'] });
     const t = await h.client.request(TestWebhook, { userId, webhookId: slow.id });
-    await waitFor(async () => (await h.client.request(ListWebhookLogs, { userId, webhookId: slow.id, status: 'delivered' })).items.length, 5000, 'test delivered');
+    await waitFor(
+      async () =>
+        (await h.client.request(ListWebhookLogs, { userId, webhookId: slow.id, status: 'delivered' })).items.length,
+      5000,
+      'test delivered',
+    );
     await h.client.request(ReplayDelivery, { userId, webhookId: slow.id, logId: t.logId });
-    await rejectsWith(h.client.request(ReplayDelivery, { userId, webhookId: slow.id, logId: t.logId }), 409, /still pending/);
+    await rejectsWith(
+      h.client.request(ReplayDelivery, { userId, webhookId: slow.id, logId: t.logId }),
+      409,
+      /still pending/,
+    );
   });
 
   it('a deleted connection takes its webhooks and logs with it', async () => {

@@ -60,7 +60,9 @@ describe('crash safety', () => {
       const published: string[] = [];
       const publishing = (async () => {
         for (let i = 0; i < EVENTS; i += 100) {
-          const batch = await Promise.all(Array.from({ length: Math.min(100, EVENTS - i) }, () => h.publishEvent({ connectionId, userId })));
+          const batch = await Promise.all(
+            Array.from({ length: Math.min(100, EVENTS - i) }, () => h.publishEvent({ connectionId, userId })),
+          );
           published.push(...batch.map((e) => e.id));
         }
       })();
@@ -83,11 +85,17 @@ describe('crash safety', () => {
       const db = new pg.Client({ connectionString: h.env.databaseUrl });
       await db.connect();
       try {
-        const r = await waitFor(async () => {
-          const q = await db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM webhook_delivery.deliveries GROUP BY status');
-          const byStatus = Object.fromEntries(q.rows.map((x) => [x.status, Number(x.n)]));
-          return byStatus.delivered === EVENTS ? byStatus : null;
-        }, 10_000, 'all deliveries recorded as delivered');
+        const r = await waitFor(
+          async () => {
+            const q = await db.query<{ status: string; n: string }>(
+              'SELECT status, count(*) AS n FROM webhook_delivery.deliveries GROUP BY status',
+            );
+            const byStatus = Object.fromEntries(q.rows.map((x) => [x.status, Number(x.n)]));
+            return byStatus.delivered === EVENTS ? byStatus : null;
+          },
+          10_000,
+          'all deliveries recorded as delivered',
+        );
         expect(r).toEqual({ delivered: EVENTS });
       } finally {
         await db.end();

@@ -20,17 +20,35 @@ describe('delivery', () => {
   it('delivers one signed POST per matching webhook, verifiable with both recipes', async () => {
     const { connectionId, userId } = await h.newConnection();
     const all = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url('/all'), events: ['*'] });
-    const onlyAck = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url('/ack'), events: ['message.ack'] });
-    const onlyMsg = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url('/msg'), events: ['message', 'message.any'] });
+    const onlyAck = await h.client.request(CreateWebhook, {
+      userId,
+      connectionId,
+      url: rx.url('/ack'),
+      events: ['message.ack'],
+    });
+    const onlyMsg = await h.client.request(CreateWebhook, {
+      userId,
+      connectionId,
+      url: rx.url('/msg'),
+      events: ['message', 'message.any'],
+    });
     expect(all.signingSecret).toMatch(/^[0-9a-f]{64}$/);
 
     const evt = await h.publishEvent({
       connectionId,
       userId,
       event: 'message',
-      payload: { body: 'hello', hasMedia: true, media: { url: 'http://10.0.0.7:3000/api/files/default/ABC.jpeg', mimetype: 'image/jpeg' } },
+      payload: {
+        body: 'hello',
+        hasMedia: true,
+        media: { url: 'http://10.0.0.7:3000/api/files/default/ABC.jpeg', mimetype: 'image/jpeg' },
+      },
     });
-    await waitFor(() => rx.received.filter((r) => r.headers['webhook-id'] === evt.id).length >= 2, 10_000, 'two deliveries');
+    await waitFor(
+      () => rx.received.filter((r) => r.headers['webhook-id'] === evt.id).length >= 2,
+      10_000,
+      'two deliveries',
+    );
     await new Promise((r) => setTimeout(r, 300));
     const got = rx.received.filter((r) => r.headers['webhook-id'] === evt.id);
     expect(got.map((r) => r.path).sort()).toEqual(['/all', '/msg']);
@@ -62,13 +80,20 @@ describe('delivery', () => {
     const logs = await h.client.request(ListWebhookLogs, { userId, webhookId: all.id });
     expect(logs.items).toHaveLength(1);
     expect(logs.items[0]).toMatchObject({ status: 'delivered', attempts: 1, eventType: 'message', eventId: evt.id });
-    expect(logs.items[0]!.attemptLog).toEqual([expect.objectContaining({ attempt: 1, statusCode: 200, responseBody: 'ok', error: null })]);
+    expect(logs.items[0]!.attemptLog).toEqual([
+      expect.objectContaining({ attempt: 1, statusCode: 200, responseBody: 'ok', error: null }),
+    ]);
     expect(logs.items[0]!.payload).toEqual(body);
   });
 
   it('test event ignores the filter and active; rotation signs with both secrets', async () => {
     const { connectionId, userId } = await h.newConnection();
-    const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url('/test'), events: ['message.ack'] });
+    const w = await h.client.request(CreateWebhook, {
+      userId,
+      connectionId,
+      url: rx.url('/test'),
+      events: ['message.ack'],
+    });
     const rotated = await h.client.request(RotateWebhookSecret, { userId, webhookId: w.id });
     expect(rotated.signingSecret).not.toBe(w.signingSecret);
     const t = await h.client.request(TestWebhook, { userId, webhookId: w.id });

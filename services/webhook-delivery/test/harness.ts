@@ -18,7 +18,9 @@ export interface Harness {
   stop(): Promise<void>;
   close(): Promise<void>;
   newConnection(userId?: string): Promise<{ connectionId: string; userId: string }>;
-  publishEvent(e: Partial<WhatsAppEventPayload> & { connectionId: string; userId: string }): Promise<WhatsAppEventPayload>;
+  publishEvent(
+    e: Partial<WhatsAppEventPayload> & { connectionId: string; userId: string },
+  ): Promise<WhatsAppEventPayload>;
 }
 
 export function testConfig(env: TestEnv, overrides: Partial<Config> = {}): Config {
@@ -38,9 +40,14 @@ export function testConfig(env: TestEnv, overrides: Partial<Config> = {}): Confi
 }
 
 let seq = 0;
-export const eventId = () => `evt_${Date.now().toString(36)}${(seq++).toString(36).padStart(4, '0')}${Math.random().toString(36).slice(2, 8)}`;
+export const eventId = () =>
+  `evt_${Date.now().toString(36)}${(seq++).toString(36).padStart(4, '0')}${Math.random().toString(36).slice(2, 8)}`;
 
-export async function createHarness(label: string, overrides: Partial<Config> = {}, opts: { start?: boolean } = {}): Promise<Harness> {
+export async function createHarness(
+  label: string,
+  overrides: Partial<Config> = {},
+  opts: { start?: boolean } = {},
+): Promise<Harness> {
   const env = await createTestEnv(label);
   const config = testConfig(env, overrides);
   const logger = createLogger('webhook-delivery-test', process.env.TEST_LOG_LEVEL ?? 'warn');
@@ -99,7 +106,11 @@ export async function createHarness(label: string, overrides: Partial<Config> = 
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -117,13 +128,23 @@ export interface Received {
 }
 
 /** A local receiver: records every request; `respond` decides the answer (default 200). */
-export async function startReceiver(respond: (r: Received, all: Received[]) => number | { status: number; headers?: Record<string, string>; delayMs?: number; body?: string } = () => 200) {
+export async function startReceiver(
+  respond: (
+    r: Received,
+    all: Received[],
+  ) => number | { status: number; headers?: Record<string, string>; delayMs?: number; body?: string } = () => 200,
+) {
   const received: Received[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: Received = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const r: Received = {
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
       received.push(r);
       const a = respond(r, received);
       const ans = typeof a === 'number' ? { status: a } : a;

@@ -5,7 +5,12 @@ import { createHarness, startReceiver, waitFor, type Harness } from './harness.j
 let h: Harness;
 
 beforeAll(async () => {
-  h = await createHarness('wd_isolation', { endpointConcurrency: 4, endpointMaxWaitMs: 500, timeoutMs: 5000, busyDelayMs: 300 });
+  h = await createHarness('wd_isolation', {
+    endpointConcurrency: 4,
+    endpointMaxWaitMs: 500,
+    timeoutMs: 5000,
+    busyDelayMs: 300,
+  });
 });
 afterAll(async () => {
   await h.close();

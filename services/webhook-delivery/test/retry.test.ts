@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
 import { on } from '@wahooks/broker';
-import { CreateWebhook, ListWebhookLogs, ListWebhooks, ReplayDelivery, UpdateWebhook, WebhookDisabled, type PayloadOf } from '@wahooks/contracts';
+import {
+  CreateWebhook,
+  ListWebhookLogs,
+  ListWebhooks,
+  ReplayDelivery,
+  UpdateWebhook,
+  WebhookDisabled,
+  type PayloadOf,
+} from '@wahooks/contracts';
 import { createHarness, sleep, startReceiver, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
@@ -36,10 +44,14 @@ describe('retries', () => {
       const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
       const evt = await h.publishEvent({ connectionId, userId });
       await waitFor(() => rx.received.length >= 3, 10_000, '3 attempts');
-      const logs = await waitFor(async () => {
-        const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
-        return l.items[0]?.status === 'failed' ? l : null;
-      }, 5000, 'failed status');
+      const logs = await waitFor(
+        async () => {
+          const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
+          return l.items[0]?.status === 'failed' ? l : null;
+        },
+        5000,
+        'failed status',
+      );
       await sleep(1200); // nothing more comes
       expect(rx.received).toHaveLength(3);
       const ids = new Set(rx.received.map((r) => r.headers['webhook-id']));
@@ -65,13 +77,19 @@ describe('retries', () => {
       expect(replay).toMatchObject({ success: true, logId: log.id });
       await waitFor(() => rx.received.length >= 4, 5000, 'replayed delivery');
       expect(rx.received[3]!.headers['webhook-id']).toBe(evt.id);
-      const after = await waitFor(async () => {
-        const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
-        return l.items[0]?.status === 'delivered' ? l.items[0] : null;
-      }, 5000, 'delivered after replay');
+      const after = await waitFor(
+        async () => {
+          const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
+          return l.items[0]?.status === 'delivered' ? l.items[0] : null;
+        },
+        5000,
+        'delivered after replay',
+      );
       expect(after.attempts).toBe(4);
       expect(after.attemptLog.at(-1)).toMatchObject({ attempt: 4, statusCode: 200 });
-      await expect(h.client.request(ReplayDelivery, { userId, webhookId: w.id, logId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({
+      await expect(
+        h.client.request(ReplayDelivery, { userId, webhookId: w.id, logId: '00000000-0000-4000-8000-000000000000' }),
+      ).rejects.toMatchObject({
         statusCode: 404,
       });
     } finally {
@@ -107,7 +125,11 @@ describe('retries', () => {
       const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
       await h.publishEvent({ connectionId, userId });
       await h.publishEvent({ connectionId, userId });
-      const d = await waitFor(() => disabled.find((x) => x.webhookId === w.id), 15_000, 'disabled after 2 failed deliveries');
+      const d = await waitFor(
+        () => disabled.find((x) => x.webhookId === w.id),
+        15_000,
+        'disabled after 2 failed deliveries',
+      );
       expect(d.reason).toBe('failing');
       const logs = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
       expect(logs.items).toHaveLength(2);
@@ -125,7 +147,9 @@ describe('retries', () => {
   });
 
   it('honours Retry-After within [wait, 2 x wait]', async () => {
-    const rx = await startReceiver((_r, all) => (all.length === 1 ? { status: 429, headers: { 'retry-after': '3600' } } : 200));
+    const rx = await startReceiver((_r, all) =>
+      all.length === 1 ? { status: 429, headers: { 'retry-after': '3600' } } : 200,
+    );
     try {
       const { connectionId, userId } = await h.newConnection();
       await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });

@@ -64,7 +64,12 @@ export const ListWebhooks = defineCommand({
 export const CreateWebhook = defineCommand({
   name: 'webhook-delivery.config.create',
   version: 1,
-  request: z.object({ userId: UserId, connectionId: PathId, url: z.unknown().optional(), events: z.unknown().optional() }),
+  request: z.object({
+    userId: UserId,
+    connectionId: PathId,
+    url: z.unknown().optional(),
+    events: z.unknown().optional(),
+  }),
   reply: WebhookConfig,
   summary: 'POST /api/connections/:connectionId/webhooks (201): http(s) url not resolving to private addresses',
 });
@@ -115,7 +120,11 @@ export const TestWebhook = defineCommand({
   name: 'webhook-delivery.config.test',
   version: 1,
   request: z.object({ userId: UserId, webhookId: PathId }),
-  reply: z.object({ success: z.literal(true), logId: z.uuid(), message: z.literal('Test event enqueued for delivery') }),
+  reply: z.object({
+    success: z.literal(true),
+    logId: z.uuid(),
+    message: z.literal('Test event enqueued for delivery'),
+  }),
   summary: 'POST /api/webhooks/:id/test (201): the SPEC §4.6 test event, ignoring active and the filter',
 });
 

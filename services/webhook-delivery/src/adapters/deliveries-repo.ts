@@ -92,7 +92,12 @@ export function createDeliveriesRepo(db: DataSource) {
          UNION ALL
          SELECT d.id, d.event_id FROM deliveries d
          WHERE d.event_id = ANY ($1::text[]) AND d.status = 'pending' AND d.attempts = 0`,
-        [events.map((e) => e.id), events.map((e) => e.event), events.map((e) => e.connectionId), events.map((e) => e.body)],
+        [
+          events.map((e) => e.id),
+          events.map((e) => e.event),
+          events.map((e) => e.connectionId),
+          events.map((e) => e.body),
+        ],
       );
       const byEvent = new Map<string, string[]>();
       for (const r of out) byEvent.set(r.event_id, [...(byEvent.get(r.event_id) ?? []), r.id]);
@@ -167,7 +172,10 @@ export function createDeliveriesRepo(db: DataSource) {
 
     /** Marks a delivery failed without an attempt (its webhook was disabled meanwhile). */
     async failWithoutAttempt(id: string): Promise<void> {
-      await db.query(`UPDATE deliveries SET status = 'failed', next_attempt_at = NULL WHERE id = $1 AND status = 'pending'`, [id]);
+      await db.query(
+        `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL WHERE id = $1 AND status = 'pending'`,
+        [id],
+      );
     },
 
     /** Newest first; `before` is a delivery id of the same webhook (the previous page's last row). */
@@ -186,7 +194,9 @@ export function createDeliveriesRepo(db: DataSource) {
       );
       const page = logs.slice(0, f.limit);
       const attempts = page.length
-        ? await rows<AttemptRow>(db, 'SELECT * FROM attempts WHERE delivery_id = ANY ($1::uuid[]) ORDER BY attempt', [page.map((l) => l.id)])
+        ? await rows<AttemptRow>(db, 'SELECT * FROM attempts WHERE delivery_id = ANY ($1::uuid[]) ORDER BY attempt', [
+            page.map((l) => l.id),
+          ])
         : [];
       return { page, attempts, hasMore: logs.length > f.limit };
     },

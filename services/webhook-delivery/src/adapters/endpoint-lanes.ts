@@ -20,7 +20,8 @@ export function createEndpointLanes(opts: { concurrency: number; backlog: number
   const lanes = new Map<string, Lane>();
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const [k, l] of lanes) if (l.queue.size === 0 && l.queue.pending === 0 && now - l.lastUsed > IDLE_LANE_MS) lanes.delete(k);
+    for (const [k, l] of lanes)
+      if (l.queue.size === 0 && l.queue.pending === 0 && now - l.lastUsed > IDLE_LANE_MS) lanes.delete(k);
   }, IDLE_LANE_MS);
   sweep.unref();
 

@@ -55,7 +55,13 @@ export function createHttpSender(opts: HttpSenderOptions) {
       return Promise.resolve({ ok: false, statusCode: null, durationMs: 0, error: 'INVALID_URL', body: null });
     }
     if (opts.guard.literalBlocked(target)) {
-      return Promise.resolve({ ok: false, statusCode: null, durationMs: 0, error: `BLOCKED_ADDRESS: ${target.hostname}`, body: null });
+      return Promise.resolve({
+        ok: false,
+        statusCode: null,
+        durationMs: 0,
+        error: `BLOCKED_ADDRESS: ${target.hostname}`,
+        body: null,
+      });
     }
     return new Promise((resolve) => {
       let statusCode: number | null = null;
@@ -106,7 +112,13 @@ export function createHttpSender(opts: HttpSenderOptions) {
             : code === 'EBLOCKED' || /BLOCKED_ADDRESS/.test(err.message)
               ? `BLOCKED_ADDRESS: ${err.message.replace(/^.*BLOCKED_ADDRESS: /, '')}`
               : `${code}: ${err.message}`.slice(0, 500);
-        finish({ ok: false, statusCode: error === 'TIMEOUT' ? null : statusCode, durationMs, error, body: kept.length ? text() : null });
+        finish({
+          ok: false,
+          statusCode: error === 'TIMEOUT' ? null : statusCode,
+          durationMs,
+          error,
+          body: kept.length ? text() : null,
+        });
       });
       stream.resume();
     });

@@ -14,7 +14,9 @@ export const wahooksSignature = (secret: string, ts: string, body: string): stri
 
 export const standardSignature = (secrets: string[], msgId: string, ts: string, body: string): string =>
   secrets
-    .map((s) => `v1,${createHmac('sha256', Buffer.from(s, 'base64')).update(`${msgId}.${ts}.${body}`).digest('base64')}`)
+    .map(
+      (s) => `v1,${createHmac('sha256', Buffer.from(s, 'base64')).update(`${msgId}.${ts}.${body}`).digest('base64')}`,
+    )
     .join(' ');
 
 export interface SignInput {

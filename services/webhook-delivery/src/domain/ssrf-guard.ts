@@ -44,7 +44,11 @@ export function isBlockedAddress(ip: string): boolean {
   return blocked.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 
 export interface SsrfGuard {
   isAllowedHost(host: string): boolean;
@@ -59,7 +63,16 @@ export interface SsrfGuard {
 const bareHost = (url: URL) => url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
 
 export function createSsrfGuard(allowedHosts: readonly string[]): SsrfGuard {
-  const allowed = new Set(allowedHosts.map((h) => h.trim().replace(/^\[|\]$/g, '').toLowerCase()).filter(Boolean));
+  const allowed = new Set(
+    allowedHosts
+      .map((h) =>
+        h
+          .trim()
+          .replace(/^\[|\]$/g, '')
+          .toLowerCase(),
+      )
+      .filter(Boolean),
+  );
   const isAllowedHost = (host: string) => allowed.has(host.replace(/^\[|\]$/g, '').toLowerCase());
 
   return {
@@ -81,11 +94,14 @@ export function createSsrfGuard(allowedHosts: readonly string[]): SsrfGuard {
         }
       }
       const bad = addresses.find(isBlockedAddress);
-      return bad ? `url must not point to a loopback, private, link-local or metadata address (${host} -> ${bad})` : null;
+      return bad
+        ? `url must not point to a loopback, private, link-local or metadata address (${host} -> ${bad})`
+        : null;
     },
     lookup(hostname, options, callback) {
       const cb = (typeof options === 'function' ? options : callback) as LookupCallback;
-      const opts: dns.LookupOptions = typeof options === 'function' ? {} : typeof options === 'number' ? { family: options } : options;
+      const opts: dns.LookupOptions =
+        typeof options === 'function' ? {} : typeof options === 'number' ? { family: options } : options;
       dns.lookup(hostname, { ...opts, all: true }, (err, addresses) => {
         if (err) return cb(err, []);
         if (!isAllowedHost(hostname)) {

@@ -79,7 +79,8 @@ export function handleAttemptDelivery(deps: Deps): ((msg: ConsumeMessage) => Pro
     let nextAttemptAt: Date | null = null;
     if (!result.ok) {
       // 410 Gone: the receiver asks us to stop (Standard Webhooks); no more attempts.
-      const delay = result.statusCode === 410 ? null : nextDelay(policy, a - t.series_start, parseRetryAfter(result.retryAfter));
+      const delay =
+        result.statusCode === 410 ? null : nextDelay(policy, a - t.series_start, parseRetryAfter(result.retryAfter));
       if (delay === null) {
         status = 'failed';
         await q.park(t.id, a);

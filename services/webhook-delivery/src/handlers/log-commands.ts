@@ -48,7 +48,8 @@ export function logCommands(deps: Deps): CommandBinding[] {
       const d = isUuid(logId) ? await deps.deliveries.get(logId) : null;
       if (!d || d.webhook_id !== webhookId) throw notFound('Webhook log not found');
       const attempts = await deps.deliveries.resetForReplay(logId);
-      if (attempts === null) throw new AppError(409, 'Delivery is still pending; replay it once it has failed or been delivered');
+      if (attempts === null)
+        throw new AppError(409, 'Delivery is still pending; replay it once it has failed or been delivered');
       await q.attempt(logId, attempts + 1);
       return { success: true as const, logId, message: 'Delivery re-enqueued' as const };
     }),

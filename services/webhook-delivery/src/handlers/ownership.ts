@@ -14,7 +14,8 @@ export function ownership(deps: Pick<Deps, 'connections' | 'webhooks' | 'broker'
       return c.userId;
     } catch (err) {
       if (err instanceof AppError && err.statusCode === 404) return null;
-      if (err instanceof AppError && err.statusCode >= 500) throw unavailable('Connection service unavailable, please retry');
+      if (err instanceof AppError && err.statusCode >= 500)
+        throw unavailable('Connection service unavailable, please retry');
       throw err;
     }
   }

@@ -45,12 +45,19 @@ export function checkLogQuery(q: { status?: unknown; event?: unknown; limit?: un
     out.event = q.event;
   }
   if (q.limit !== undefined) {
-    const n = typeof q.limit === 'number' ? q.limit : typeof q.limit === 'string' && /^\d+$/.test(q.limit) ? Number(q.limit) : NaN;
-    if (!Number.isInteger(n) || n < 1 || n > LIMIT_MAX) throw badRequest(`limit must be an integer between 1 and ${LIMIT_MAX}`);
+    const n =
+      typeof q.limit === 'number'
+        ? q.limit
+        : typeof q.limit === 'string' && /^\d+$/.test(q.limit)
+          ? Number(q.limit)
+          : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > LIMIT_MAX)
+      throw badRequest(`limit must be an integer between 1 and ${LIMIT_MAX}`);
     out.limit = n;
   }
   if (q.before !== undefined) {
-    if (typeof q.before !== 'string' || !UUID.test(q.before)) throw badRequest('before must be a cursor from the X-Next-Cursor header');
+    if (typeof q.before !== 'string' || !UUID.test(q.before))
+      throw badRequest('before must be a cursor from the X-Next-Cursor header');
     out.before = q.before;
   }
   return out;

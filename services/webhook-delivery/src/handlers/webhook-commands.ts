@@ -34,7 +34,13 @@ export function webhookCommands(deps: Deps): CommandBinding[] {
       await own.connection(userId, connectionId);
       const checkedEvents = checkEvents(events);
       const checkedUrl = await checkWebhookUrl(url, deps.guard);
-      const row = await deps.webhooks.create({ userId, connectionId, url: checkedUrl, events: checkedEvents, secret: newSecret() });
+      const row = await deps.webhooks.create({
+        userId,
+        connectionId,
+        url: checkedUrl,
+        events: checkedEvents,
+        secret: newSecret(),
+      });
       return toWebhookConfig(row);
     }),
 
@@ -59,7 +65,12 @@ export function webhookCommands(deps: Deps): CommandBinding[] {
     handle(TestWebhook, async ({ userId, webhookId }) => {
       await own.webhook(userId, webhookId);
       // Ignores `active` and the filter, as the original (SPEC §4.6).
-      const logId = await deps.deliveries.createForced(`evt_${ulid().toLowerCase()}`, 'test', testEventBody(), webhookId);
+      const logId = await deps.deliveries.createForced(
+        `evt_${ulid().toLowerCase()}`,
+        'test',
+        testEventBody(),
+        webhookId,
+      );
       await q.attempt(logId, 1);
       return { success: true as const, logId, message: 'Test event enqueued for delivery' as const };
     }),

@@ -66,6 +66,8 @@ export class InitWebhookDelivery1764230000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query('DROP TABLE attempts; DROP TABLE deliveries; DROP TABLE events; DROP TABLE webhooks; DROP TABLE connections;');
+    await q.query(
+      'DROP TABLE attempts; DROP TABLE deliveries; DROP TABLE events; DROP TABLE webhooks; DROP TABLE connections;',
+    );
   }
 }
