@@ -18,9 +18,14 @@ export interface Account {
   loggedOut: boolean;
   connection?: Connection;
   /** deliveries waiting for the client to come (back) online, in order */
-  offlineQueue: ((connection: Connection, offline: boolean) => Promise<void>)[];
+  offlineQueue: DeliveryJob[];
+  /** stanzas written to the client but not acked yet, by stanza id: redelivered if the connection dies first */
+  unacked: Map<string, DeliveryJob>;
   outbound: OutboundRecord[];
 }
+
+/** Writes one stanza (Signal-encrypting it at that moment if needed); `offline` marks offline-queue delivery. */
+export type DeliveryJob = (connection: Connection, offline: boolean) => Promise<void>;
 
 /** Profile data a contact shows to the linked clients. */
 export interface ContactProfile {

@@ -1,5 +1,5 @@
 import type { BinaryNode, proto } from '@whiskeysockets/baileys';
-import type { Account, Directory } from './accounts.js';
+import type { Account, DeliveryJob, Directory } from './accounts.js';
 import type { Connection } from './connection.js';
 import type { MediaHost } from './media-host.js';
 import type { ResolvedOptions } from './options.js';
@@ -27,6 +27,9 @@ export interface ServerContext {
   onLogin(connection: Connection, payload: proto.ClientPayload, clientStatic: Buffer): void;
   onNode(connection: Connection, node: BinaryNode): Promise<void>;
   onClosed(connection: Connection): void;
-  /** queue or send a delivery for an account (Signal encryption happens at delivery time) */
-  deliver(account: Account, job: (connection: Connection, offline: boolean) => Promise<void>): void;
+  /**
+   * Queue or send a delivery for an account (Signal encryption happens at delivery time). With `ackId`, the job is
+   * kept until the client acks that stanza id and is redelivered after a reconnect otherwise.
+   */
+  deliver(account: Account, job: DeliveryJob, ackId?: string): void;
 }

@@ -56,6 +56,7 @@ type Route = (emulator: Emulator, req: IncomingMessage, url: URL) => Promise<unk
 const routes: Record<string, Route> = {
   'GET /control/root-key': async (emulator) => ({ rootKey: emulator.rootPublicKey }),
   'GET /control/accounts': async (emulator) => ({ accounts: emulator.accounts() }),
+  'GET /control/stats': async (emulator) => emulator.statsSnapshot(),
   'POST /control/scan': async (emulator, req) => {
     const body = await readJson(req);
     if (typeof body.qr !== 'string' || !body.qr)

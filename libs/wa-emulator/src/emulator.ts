@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import type { BinaryNode, proto } from '@whiskeysockets/baileys';
-import { Directory, type Account, type ContactProfile } from './accounts.js';
+import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode, type proto } from '@whiskeysockets/baileys';
+import { Directory, type Account, type ContactProfile, type DeliveryJob } from './accounts.js';
 import { createServerIdentity, type ServerIdentity } from './cert-chain.js';
 import { Connection } from './connection.js';
 import type { EmulatorStats, ServerContext } from './context.js';
@@ -205,6 +205,28 @@ export class Emulator implements ServerContext {
     }));
   }
 
+  /** Process and traffic figures (benchmarks). Forces a GC first when node runs with --expose-gc. */
+  statsSnapshot(): {
+    rssMB: number;
+    heapUsedMB: number;
+    cpuMs: number;
+    accounts: number;
+    connections: number;
+  } & EmulatorStats {
+    const cpu = process.cpuUsage(); // before the forced GC, so the GC is not billed to the traffic
+    (globalThis as { gc?: () => void }).gc?.();
+    const memory = process.memoryUsage();
+    return {
+      rssMB: +(memory.rss / 1048576).toFixed(1),
+      heapUsedMB: +(memory.heapUsed / 1048576).toFixed(1),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000), // process CPU time since start, all threads
+      accounts: this.directory.accountCount(),
+      connections: [...this.connections].filter((c) => c.isOpen).length,
+      inbound: { ...this.stats.inbound },
+      outbound: this.stats.outbound,
+    };
+  }
+
   async close(): Promise<void> {
     for (const connection of this.connections) connection.terminate();
     this.wss.close();
@@ -233,8 +255,19 @@ export class Emulator implements ServerContext {
       case 'presence':
         handleClientPresence(this, connection, node);
         return;
+      case 'ack':
+      case 'receipt': {
+        // the client confirms a message with a receipt (several ids in <list><item>), anything else with an ack
+        const account = connection.account;
+        if (!account) return;
+        if (node.attrs.id) account.unacked.delete(node.attrs.id);
+        for (const item of getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item')) {
+          if (item.attrs.id) account.unacked.delete(item.attrs.id);
+        }
+        return;
+      }
       default:
-        // receipt / ack for inbound messages, ib unified_session, chatstate: nothing to answer
+        // ib unified_session, chatstate: nothing to answer
         return;
     }
   }
@@ -242,10 +275,27 @@ export class Emulator implements ServerContext {
   onClosed(connection: Connection): void {
     this.connections.delete(connection);
     const account = connection.account;
-    if (account?.connection === connection) account.connection = undefined;
+    if (account?.connection !== connection) return;
+    account.connection = undefined;
+    // written but never acked (the client may not have processed them): deliver again, first, on the next login
+    if (account.unacked.size) {
+      account.offlineQueue.unshift(...account.unacked.values());
+      account.unacked.clear();
+    }
   }
 
-  deliver(account: Account, job: (connection: Connection, offline: boolean) => Promise<void>): void {
+  deliver(account: Account, deliveryJob: DeliveryJob, ackId?: string): void {
+    const job: DeliveryJob = async (connection, offline) => {
+      if (ackId) account.unacked.set(ackId, job); // before writing: the ack can arrive before this job resumes
+      try {
+        await deliveryJob(connection, offline);
+      } catch (error) {
+        if (ackId) account.unacked.delete(ackId);
+        // the socket died under us: keep the stanza for the next login
+        if (!connection.isOpen) account.offlineQueue.unshift(job);
+        else throw error;
+      }
+    };
     const connection = account.connection;
     if (!connection?.isOpen || !connection.active) {
       account.offlineQueue.push(job);

@@ -84,7 +84,8 @@ export function scanQr(ctx: ServerContext, qr: string, requestedPhone?: string):
     primary: previous?.primary ?? new SignalPeer(phone, lidUser),
     firstLogin: true,
     loggedOut: false,
-    offlineQueue: [],
+    offlineQueue: previous?.offlineQueue ?? [],
+    unacked: new Map(),
     outbound: previous?.outbound ?? [],
   };
   // re-linking a number removes its previous companion, as a phone would

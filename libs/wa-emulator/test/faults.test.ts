@@ -82,6 +82,26 @@ describe('faults and offline queueing', () => {
     const b = await waitFor(() => messageById(back, second), 'second offline message');
     expect(a.message?.conversation).toBe('while you were away');
     expect(b.message?.locationMessage?.degreesLongitude).toBe(2);
+    // the client acked both: another reconnect delivers nothing twice
+    await waitFor(() => emulator.directory.account(phone)!.unacked.size === 0, 'acks');
+    back.end();
+    await waitFor(() => !emulator.accounts().find((x) => x.phone === phone)?.connected, 'closed again');
+    const third = createClient({ emulator, creds: client.creds, keys: client.keys });
+    await waitFor(() => third.updates.some((u) => u.receivedPendingNotifications), 'offline notice');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(third.messages.filter((m) => m.message.key.id === first || m.message.key.id === second)).toHaveLength(0);
+    third.end();
+  });
+
+  it('a message whose connection dies before the client acks it is delivered again after reconnect', async () => {
+    const { client, phone } = await pairClient(emulator);
+    client.autoRestart = false;
+    const { id } = await emulator.inbound({ to: phone, from: CONTACT, type: 'text', text: 'fragile' });
+    emulator.fault({ phone, kind: 'drop' }); // before the client could ack (the stanza may be half-way out)
+    await waitFor(() => !emulator.accounts().find((x) => x.phone === phone)?.connected, 'closed');
+    const back = createClient({ emulator, creds: client.creds, keys: client.keys });
+    const message = await waitFor(() => messageById(back, id), 'fragile message redelivered');
+    expect(message.message?.conversation).toBe('fragile');
     back.end();
   });
 

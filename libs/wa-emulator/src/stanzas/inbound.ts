@@ -19,25 +19,29 @@ export function deliverFromContact(
   options: { id: string; pushName: string; addressing: 'pn' | 'lid'; stanzaType: string },
 ): void {
   const peer = contact.peer;
-  ctx.deliver(account, async (connection, offline) => {
-    if (!account.bundle) throw new Error('account has not uploaded prekeys yet');
-    const { type, ciphertext } = await peer.encryptTo(account.companionLid, account.bundle, message);
-    ctx.stats.inbound[type]++;
-    const address: Record<string, string> =
-      options.addressing === 'lid'
-        ? { from: peer.lidJid, sender_pn: peer.pnJid, addressing_mode: 'lid' }
-        : { from: peer.pnJid, sender_lid: jidEncode(peer.lidUser, 'lid') };
-    connection.sendNode({
-      tag: 'message',
-      attrs: {
-        ...address,
-        id: options.id,
-        t: `${nowSeconds()}`,
-        type: options.stanzaType,
-        notify: options.pushName,
-        ...(offline ? { offline: '1' } : {}),
-      },
-      content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
-    });
-  });
+  ctx.deliver(
+    account,
+    async (connection, offline) => {
+      if (!account.bundle) throw new Error('account has not uploaded prekeys yet');
+      const { type, ciphertext } = await peer.encryptTo(account.companionLid, account.bundle, message);
+      ctx.stats.inbound[type]++;
+      const address: Record<string, string> =
+        options.addressing === 'lid'
+          ? { from: peer.lidJid, sender_pn: peer.pnJid, addressing_mode: 'lid' }
+          : { from: peer.pnJid, sender_lid: jidEncode(peer.lidUser, 'lid') };
+      connection.sendNode({
+        tag: 'message',
+        attrs: {
+          ...address,
+          id: options.id,
+          t: `${nowSeconds()}`,
+          type: options.stanzaType,
+          notify: options.pushName,
+          ...(offline ? { offline: '1' } : {}),
+        },
+        content: [{ tag: 'enc', attrs: { v: '2', type }, content: ciphertext }],
+      });
+    },
+    options.id,
+  );
 }
