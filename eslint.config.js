@@ -19,7 +19,14 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/services/*', '@wahooks/*/src/*'], message: 'Import libs by package root; never another service.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/services/*', '@wahooks/*/src/*'],
+              message: 'Import libs by package root; never another service.',
+            },
+          ],
+        },
       ],
     },
   },

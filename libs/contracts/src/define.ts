@@ -9,7 +9,11 @@ export type ServiceName = (typeof ServiceNames)[number];
  * `reply` is validated by the server before answering. `name` is `<service>.<entity>.<verb>` and is also the
  * routing key on the commands exchange.
  */
-export interface CommandDef<Name extends string = string, Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
+export interface CommandDef<
+  Name extends string = string,
+  Req extends z.ZodType = z.ZodType,
+  Res extends z.ZodType = z.ZodType,
+> {
   readonly kind: 'command';
   readonly name: Name;
   readonly version: number;

@@ -11,8 +11,13 @@ const run = promisify(execFile);
 
 async function list(kind: 'queues' | 'exchanges'): Promise<string[]> {
   try {
-    const { stdout } = await run('rabbitmqctl', ['-q', `list_${kind}`, 'name', '--no-table-headers'], { timeout: 30_000 });
-    return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    const { stdout } = await run('rabbitmqctl', ['-q', `list_${kind}`, 'name', '--no-table-headers'], {
+      timeout: 30_000,
+    });
+    return stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   } catch {
     return []; // no rabbitmqctl (e.g. a containerised broker): leave the names; they are namespaced and harmless
   }

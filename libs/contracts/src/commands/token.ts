@@ -49,7 +49,8 @@ export const RevokeToken = defineCommand({
   version: 1,
   request: z.object({ userId: UserId, tokenId: z.string() }), // tokenId is checked by the service: 404 if not a uuid
   reply: z.object({ success: z.literal(true) }),
-  summary: 'Revoke (soft-delete) a token: 404 Token not found, 403 You do not own this token; publishes token.token.revoked',
+  summary:
+    'Revoke (soft-delete) a token: 404 Token not found, 403 You do not own this token; publishes token.token.revoked',
 });
 
 export const VerifyToken = defineCommand({
