@@ -18,6 +18,10 @@ export class ApiTokenVerifier {
     this.cache = new TokenCache(ttlMs);
   }
 
+  cached(token: string): VerifiedToken | undefined {
+    return this.cache.get(sha256Hex(token));
+  }
+
   async verify(token: string): Promise<VerifiedToken> {
     const hash = sha256Hex(token);
     const cached = this.cache.get(hash);

@@ -35,6 +35,13 @@ export class Authenticator {
     return { id: sub, via: 'jwt', email };
   }
 
+  /** The user of a wh_ token already in the cache, without any I/O (the hot path), else undefined. */
+  cachedUser(header: string | undefined): AuthUser | undefined {
+    if (!header?.startsWith('Bearer wh_')) return undefined;
+    const hit = this.apiTokens.cached(header.slice('Bearer '.length).trim());
+    return hit && { id: hit.userId, via: 'api-token', tokenId: hit.tokenId };
+  }
+
   private async viaApiToken(token: string): Promise<AuthUser> {
     try {
       const { userId, tokenId } = await this.apiTokens.verify(token);

@@ -8,14 +8,17 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisClientType } from 'redis';
 import { AppError } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
-import type { AuthUser } from '../http/define-route.js';
 
 /** SPEC §1: the original's throttler message, kept for client compatibility. */
 export const TooManyRequests = 'ThrottlerException: Too Many Requests';
 
 export interface RateLimits {
+  /** Count one request against the client IP; throws the 429 AppError when over. */
+  ip(req: Request, res: Response): Promise<void>;
+  /** Count one request against an authenticated user; throws the 429 AppError when over. */
+  user(userId: string, res: Response): Promise<void>;
+  /** `ip` as middleware (routes without auth, the docs). */
   byIp: RequestHandler;
-  byUser: RequestHandler;
 }
 
 function setHeaders(res: Response, limit: number, r: RateLimiterRes): void {
@@ -46,31 +49,32 @@ export function createRateLimits(options: {
       duration: 60, // seconds
     });
 
-  const middleware =
-    (l: RateLimiterRedis, keyOf: (req: Request, res: Response) => string | undefined): RequestHandler =>
-    async (req, res, next) => {
-      const key = keyOf(req, res);
-      if (key === undefined) return next();
-      try {
-        const r = await l.consume(key);
-        setHeaders(res, perMinute, r);
-      } catch (err) {
-        if (err instanceof RateLimiterRes) {
-          setHeaders(res, perMinute, err);
-          const retryAfter = String(Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
-          throw new AppError(429, TooManyRequests, { 'Retry-After': retryAfter });
-        }
-        const now = Date.now();
-        if (now - lastWarning > 60_000) {
-          lastWarning = now;
-          logger.warn({ err: (err as Error).message }, 'rate limiter unavailable (Redis down?): failing open');
-        }
+  const consume = async (l: RateLimiterRedis, key: string, res: Response): Promise<void> => {
+    try {
+      setHeaders(res, perMinute, await l.consume(key));
+    } catch (err) {
+      if (err instanceof RateLimiterRes) {
+        setHeaders(res, perMinute, err);
+        const retryAfter = String(Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
+        throw new AppError(429, TooManyRequests, { 'Retry-After': retryAfter });
       }
-      next();
-    };
+      const now = Date.now();
+      if (now - lastWarning > 60_000) {
+        lastWarning = now;
+        logger.warn({ err: (err as Error).message }, 'rate limiter unavailable (Redis down?): failing open');
+      }
+    }
+  };
+  const byIp = limiter('ip');
+  const byUser = limiter('user');
+  const ip = (req: Request, res: Response) => consume(byIp, req.ip ?? req.socket.remoteAddress ?? 'unknown', res);
 
   return {
-    byIp: middleware(limiter('ip'), (req) => req.ip ?? req.socket.remoteAddress ?? 'unknown'),
-    byUser: middleware(limiter('user'), (_req, res) => (res.locals.user as AuthUser | undefined)?.id),
+    ip,
+    user: (userId, res) => consume(byUser, userId, res),
+    byIp: async (req, res, next) => {
+      await ip(req, res);
+      next();
+    },
   };
 }
