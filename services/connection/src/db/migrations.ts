@@ -37,6 +37,41 @@ export const statements: string[] = [
   `CREATE UNIQUE INDEX IF NOT EXISTS outbox_dedupe ON connection.outbox (connection_id, dedupe_key)
      WHERE dedupe_key IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS outbox_unsent ON connection.outbox (connection_id, seq) WHERE sent_at IS NULL`,
+  // Connections ("waha_sessions" in SPEC §2). `owner` is the replica holding the session (informational).
+  `CREATE TABLE IF NOT EXISTS connection.connections (
+     id uuid PRIMARY KEY,
+     user_id uuid NOT NULL,
+     name text,
+     session_name text NOT NULL UNIQUE,
+     phone_number text,
+     status text NOT NULL DEFAULT 'pending'
+       CHECK (status IN ('pending', 'scan_qr', 'working', 'failed', 'stopped')),
+     status_reason text,
+     engine text NOT NULL DEFAULT 'NOWEB',
+     owner text,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     updated_at timestamptz NOT NULL DEFAULT now())`,
+  `CREATE INDEX IF NOT EXISTS connections_user ON connection.connections (user_id, created_at DESC)`,
+  // Recent chats per connection, from Baileys chat and message events (Baileys keeps no store).
+  `CREATE TABLE IF NOT EXISTS connection.chats (
+     connection_id uuid NOT NULL,
+     chat_id text NOT NULL,
+     name text,
+     conversation_timestamp bigint NOT NULL DEFAULT 0,
+     unread_count integer NOT NULL DEFAULT 0,
+     archived boolean NOT NULL DEFAULT false,
+     PRIMARY KEY (connection_id, chat_id))`,
+  `CREATE INDEX IF NOT EXISTS chats_recent ON connection.chats (connection_id, conversation_timestamp DESC)`,
+  // A window of recent messages (protobuf WebMessageInfo): getMessage for retries, media download, revokes.
+  `CREATE TABLE IF NOT EXISTS connection.messages (
+     connection_id uuid NOT NULL,
+     key_id text NOT NULL,
+     chat_id text NOT NULL,
+     from_me boolean NOT NULL,
+     ts bigint NOT NULL,
+     data bytea NOT NULL,
+     PRIMARY KEY (connection_id, key_id))`,
+  `CREATE INDEX IF NOT EXISTS messages_chat ON connection.messages (connection_id, chat_id, ts DESC)`,
 ];
 
 export async function migrate(sql: Sql): Promise<void> {

@@ -18,7 +18,7 @@ export interface MappedEvent {
 const { REVOKE, MESSAGE_EDIT } = proto.Message.ProtocolMessage.Type;
 
 /** A message people see: not a protocol/reaction/poll-vote carrier, not an empty stub (e.g. CIPHERTEXT). */
-function isUserMessage(msg: WAMessage): boolean {
+export function isUserMessage(msg: WAMessage): boolean {
   const content = contentOf(msg);
   if (!content) return false;
   return (
