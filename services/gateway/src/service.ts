@@ -3,7 +3,7 @@
  * does that), so tests can start several instances with their own config (PORT 0 = any free port).
  */
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient } from 'redis';
 import { connectBroker, on, type Broker } from '@wahooks/broker';
@@ -96,6 +96,12 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
 
   const server = app.listen(config.PORT);
   await once(server, 'listening');
+  // Requests still being answered; stop() lets them finish before the broker they wait on is closed.
+  let inFlight = 0;
+  server.on('request', (_req, res: ServerResponse) => {
+    inFlight++;
+    res.once('close', () => inFlight--);
+  });
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   const port = (server.address() as AddressInfo).port;
   logger.info({ port }, 'gateway listening');
@@ -106,9 +112,11 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       clearInterval(watch);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await broker.close().catch((err: Error) => logger.warn({ err: err.message }, 'broker close failed'));
       await health.close();
       if (redis.isReady) await redis.close().catch(() => undefined);
