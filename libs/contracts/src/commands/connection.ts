@@ -12,3 +12,160 @@ export const GetConnection = defineCommand({
   reply: z.object({ id: z.uuid(), userId: z.uuid(), status: ConnectionStatus }),
   summary: 'Owner and status of one connection; 404 Connection not found',
 });
+
+/* ---- Connection API (issue 4; SPEC §3.2 with the §9 fixes). Appended by the connection service. ---- */
+
+/** Path ids travel as strings: the service answers 400 `Invalid connection id` for a malformed one. */
+const PathId = z.string();
+const UserId = z.uuid();
+
+/** The connection object; internal `working` is shown as `connected` in every reply (§9 #2). */
+export const ConnectionView = z.object({
+  id: z.uuid(),
+  userId: z.uuid(),
+  workerId: z.string().nullable(), // the replica that holds the session, when one does
+  name: z.string().nullable(),
+  sessionName: z.string(),
+  phoneNumber: z.string().nullable(),
+  status: z.enum(['pending', 'scan_qr', 'connected', 'failed', 'stopped']),
+  engine: z.string(),
+  createdAt: z.string(), // ISO-8601
+  updatedAt: z.string(),
+});
+export type ConnectionView = z.infer<typeof ConnectionView>;
+
+const Owned = z.object({ userId: UserId, connectionId: PathId });
+
+export const ListConnections = defineCommand({
+  name: 'connection.connection.list',
+  version: 1,
+  request: z.object({ userId: UserId }),
+  reply: z.array(ConnectionView),
+  summary: "The caller's connections that are not stopped",
+});
+
+export const CreateConnection = defineCommand({
+  name: 'connection.connection.create',
+  version: 1,
+  request: z.object({ userId: UserId, name: z.unknown().optional() }),
+  reply: ConnectionView,
+  summary: 'Create a connection (201, pending); a replica claims it and shows a QR. 400 name must be a string',
+});
+
+export const ReadConnection = defineCommand({
+  name: 'connection.connection.read',
+  version: 1,
+  request: Owned,
+  reply: ConnectionView,
+  summary: 'One connection, stopped ones included; 400/403/404',
+});
+
+export const UpdateConnection = defineCommand({
+  name: 'connection.connection.update',
+  version: 1,
+  request: Owned.extend({ name: z.unknown().optional() }),
+  reply: ConnectionView,
+  summary: 'Rename ("" becomes null); 400/403/404',
+});
+
+export const DeleteConnection = defineCommand({
+  name: 'connection.connection.delete',
+  version: 1,
+  request: Owned,
+  reply: ConnectionView,
+  summary: 'Log the number out, stop the socket, mark stopped; idempotent',
+});
+
+export const RestartConnection = defineCommand({
+  name: 'connection.connection.restart',
+  version: 1,
+  request: Owned,
+  reply: ConnectionView,
+  summary: 'Log out and show a new QR (scan again)',
+});
+
+export const QrReply = z.union([
+  z.object({ value: z.string(), mimetype: z.literal('image/png') }), // base64 PNG, no data: prefix (§9 #1)
+  z.object({ connected: z.literal(true) }),
+]);
+
+export const GetConnectionQr = defineCommand({
+  name: 'connection.connection.qr',
+  version: 1,
+  request: Owned,
+  reply: QrReply,
+  summary: 'QR as base64 PNG, {connected:true} once linked, 503 + Retry-After while no QR is ready',
+});
+
+export const GetOrCreateConnection = defineCommand({
+  name: 'connection.connection.get-or-create',
+  version: 1,
+  request: z.object({ userId: UserId }),
+  reply: z.object({ id: z.uuid(), status: z.enum(['pending', 'scan_qr', 'connected']), qr: z.string().nullable() }),
+  summary: 'Newest idle connection (or a new one) and its QR, waiting a bounded time',
+});
+
+export const ConnectionMe = z.object({ id: z.string(), pushName: z.string().optional() }).nullable();
+
+export const GetConnectionMe = defineCommand({
+  name: 'connection.connection.me',
+  version: 1,
+  request: Owned,
+  reply: ConnectionMe,
+  summary: 'The linked account from the current credentials, or null',
+});
+
+export const ChatSummary = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  conversationTimestamp: z.number(),
+  unreadCount: z.number(),
+  archived: z.boolean(),
+});
+
+export const ListConnectionChats = defineCommand({
+  name: 'connection.connection.chats',
+  version: 1,
+  request: Owned,
+  reply: z.array(ChatSummary),
+  summary: 'The 20 most recent chats, newest first',
+});
+
+export const ListChatMessages = defineCommand({
+  name: 'connection.connection.chat-messages',
+  version: 1,
+  request: Owned.extend({ chatId: z.string() }),
+  reply: z.array(z.unknown()),
+  summary: 'Up to 50 recent messages of one chat (WAHA message shape)',
+});
+
+export const MediaFile = z.object({ mimetype: z.string(), base64: z.string() });
+
+export const GetConnectionMedia = defineCommand({
+  name: 'connection.connection.media',
+  version: 1,
+  request: Owned.extend({ file: z.string() }),
+  reply: MediaFile,
+  summary: 'Inbound media, downloaded and decrypted on demand by the replica holding the session; 404 Media not found',
+});
+
+export const GetContactPicture = defineCommand({
+  name: 'connection.connection.contact-picture',
+  version: 1,
+  request: Owned.extend({ contactId: z.string() }),
+  reply: z.object({ profilePictureUrl: z.string().nullable() }),
+  summary: "A contact's profile picture URL, or null",
+});
+
+/** Session-owned: routed on Exchanges.sessions with routing key = connection id, answered by the owner. */
+export const SessionAction = defineCommand({
+  name: 'connection.session.action',
+  version: 1,
+  request: z.object({
+    connectionId: z.uuid(),
+    action: z.enum(['qr', 'me', 'logout', 'relink', 'media', 'picture']),
+    arg: z.string().optional(),
+  }),
+  reply: z.unknown(),
+  summary: 'Internal: an action on the live session, answered by the replica that holds it',
+});
