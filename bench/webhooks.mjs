@@ -56,6 +56,8 @@ function startService(env, extra) {
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
       WEBHOOK_ENDPOINT_CONCURRENCY: String(CONCURRENCY),
       ...extra,
+      // WEBHOOK_* variables of the bench's own environment override (tuning experiments).
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WEBHOOK_'))),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

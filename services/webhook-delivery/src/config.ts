@@ -3,7 +3,7 @@
  * `startWebhookDelivery(config)` never reads the environment itself (tests build Config directly).
  */
 import { z } from 'zod';
-import { envInt, parseConfig, sharedEnv } from '@wahooks/config';
+import { envBool, envInt, parseConfig, sharedEnv } from '@wahooks/config';
 import { parseDuration, parseDurationList } from './domain/duration.js';
 
 const duration = (fallback: string) =>
@@ -53,6 +53,8 @@ export const WebhookDeliveryEnv = z.object({
   WEBHOOK_BUSY_DELAY: duration('1s'),
   /** Unacked attempt messages per process (RabbitMQ docs: 100–300 is the throughput sweet spot). */
   WEBHOOK_PREFETCH: envInt(300, 1),
+  /** First attempts inline in the fan-out when the endpoint is fast (saves a queue hop and a read). */
+  WEBHOOK_INLINE_FIRST_ATTEMPT: envBool(true),
   /** Unacked events per process in the fan-out consumer. */
   WEBHOOK_FANOUT_PREFETCH: envInt(200, 1),
   /** Disable a webhook after this many consecutive failed deliveries (0 = never by count). */
@@ -80,6 +82,7 @@ export interface Config {
   busyDelayMs: number;
   prefetch: number;
   fanoutPrefetch: number;
+  inlineFirstAttempt: boolean;
   disableAfterFailures: number;
   disableAfterMs: number;
   secretGraceMs: number;
@@ -105,6 +108,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     busyDelayMs: e.WEBHOOK_BUSY_DELAY,
     prefetch: e.WEBHOOK_PREFETCH,
     fanoutPrefetch: e.WEBHOOK_FANOUT_PREFETCH,
+    inlineFirstAttempt: e.WEBHOOK_INLINE_FIRST_ATTEMPT,
     disableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
     disableAfterMs: e.WEBHOOK_DISABLE_AFTER,
     secretGraceMs: e.WEBHOOK_SECRET_GRACE,

@@ -71,7 +71,9 @@ export async function startWebhookDelivery(
       on(ConnectionDeleted, onConnectionDeleted(deps)),
     ]);
     await broker.consumeRaw(AttemptQueue, attemptHandler, { prefetch: config.prefetch });
-    await broker.subscribe('fan-out', [on(WhatsAppEvent, onWhatsAppEvent(deps))], { prefetch: config.fanoutPrefetch });
+    await broker.subscribe('fan-out', [on(WhatsAppEvent, onWhatsAppEvent(deps, attemptHandler.firstAttempt))], {
+      prefetch: config.fanoutPrefetch,
+    });
     await broker.serve([...webhookCommands(deps), ...logCommands(deps)]);
   } catch (err) {
     await broker.close().catch(() => undefined);

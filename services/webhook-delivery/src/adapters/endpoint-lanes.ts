@@ -55,6 +55,11 @@ export function createEndpointLanes(opts: { concurrency: number; backlog: number
       });
       return result ? result.value : null;
     },
+    /** Unknown endpoints count as fast; the caller bounds how much it bets on that. */
+    isFast(key: string, maxLatencyMs: number): boolean {
+      const l = lanes.get(key);
+      return !l || (l.latencyMs <= maxLatencyMs && l.queue.pending < opts.concurrency);
+    },
     close: () => clearInterval(sweep),
   };
 }

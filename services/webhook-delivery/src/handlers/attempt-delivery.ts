@@ -16,10 +16,13 @@ import type { AttemptOutcome, AttemptTarget } from '../adapters/deliveries-repo.
 import type { SendResult } from '../adapters/http-sender.js';
 import { nextDelay, parseRetryAfter } from '../domain/retry-schedule.js';
 import { signedHeaders } from '../domain/sign.js';
-import { decodeTask } from '../topology.js';
+import { decodeTask, type AttemptTask } from '../topology.js';
 import { queues, type Deps } from './deps.js';
 
-export function handleAttemptDelivery(deps: Deps): ((msg: ConsumeMessage) => Promise<RawOutcome>) & { close(): void } {
+/** Endpoints answering faster than this (EWMA) get first attempts inline; slower ones through the queue. */
+const INLINE_MAX_LATENCY_MS = 250;
+
+export function handleAttemptDelivery(deps: Deps) {
   const { config, deliveries, webhooks, sender, policy, logger, broker } = deps;
   const load = createBatcher(deliveries.loadForAttempt, { maxSize: 500, maxInFlight: 3 });
   const record = createBatcher(deliveries.recordOutcomes, { maxSize: 500, maxInFlight: 3 });
@@ -105,28 +108,55 @@ export function handleAttemptDelivery(deps: Deps): ((msg: ConsumeMessage) => Pro
     if (applied) await updateHealth(t, result, outcome);
   };
 
-  const handler = async (msg: ConsumeMessage): Promise<RawOutcome> => {
-    const task = decodeTask(msg.content);
-    if (!task) return { deadLetter: 'invalid attempt task' };
+  // First attempts run inline in the fan-out handler when the endpoint is known to be fast: no queue hop, no
+  // second load. At most `inlineMax` at once, so a receiver that turns slow can hold only part of the fan-out
+  // consumer's prefetch window; everything else goes through the work queue.
+  const inlineMax = Math.max(1, Math.floor(config.fanoutPrefetch / 2));
+  let inlineNow = 0;
+
+  /** One attempt for task {d, a}; `inline` when called from the fan-out (refusals then go to the work queue). */
+  const runTask = async (task: AttemptTask, inline: boolean): Promise<void> => {
     const t = await load(task.d);
-    if (!t || t.status !== 'pending' || t.attempts >= task.a) return 'ack'; // gone, settled, or a duplicate
+    if (!t || t.status !== 'pending' || t.attempts >= task.a) return; // gone, settled, or a duplicate
     if (t.attempts < task.a - 1) {
       // The previous attempt's outcome is not durable yet (or its process died before writing it, and its
       // redelivered task will write it): look again shortly.
       await q.delay(config.busyDelayMs, task.d, task.a);
-      return 'ack';
+      return;
     }
     if (!t.active && !t.forced) {
       await deliveries.failWithoutAttempt(t.id); // disabled meanwhile; a replay can still send it
-      return 'ack';
+      return;
     }
-    const done = await lanes.run(t.webhook_id, async () => {
-      await attempt(t, task.a);
-      return true;
-    });
-    // Endpoint saturated: not an attempt; look again after the busy delay.
-    if (!done) await q.delay(config.busyDelayMs, task.d, task.a);
+    if (
+      inline &&
+      (!config.inlineFirstAttempt || inlineNow >= inlineMax || !lanes.isFast(t.webhook_id, INLINE_MAX_LATENCY_MS))
+    ) {
+      await q.attempt(task.d, task.a);
+      return;
+    }
+    if (inline) inlineNow++;
+    try {
+      const done = await lanes.run(t.webhook_id, async () => {
+        await attempt(t, task.a);
+        return true;
+      });
+      // Endpoint saturated: not an attempt; look again later.
+      if (!done) await (inline ? q.attempt(task.d, task.a) : q.delay(config.busyDelayMs, task.d, task.a));
+    } finally {
+      if (inline) inlineNow--;
+    }
+  };
+
+  const handler = async (msg: ConsumeMessage): Promise<RawOutcome> => {
+    const task = decodeTask(msg.content);
+    if (!task) return { deadLetter: 'invalid attempt task' };
+    await runTask(task, false);
     return 'ack';
   };
-  return Object.assign(handler, { close: lanes.close });
+  return Object.assign(handler, {
+    close: lanes.close,
+    /** Fan-out: first attempt of a new delivery, inline when its endpoint is fast, else enqueued. */
+    firstAttempt: (deliveryId: string) => runTask({ d: deliveryId, a: 1 }, true),
+  });
 }
