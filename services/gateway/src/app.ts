@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import type { Authenticator } from './auth/authenticator.js';
 import type { GatewayDeps } from './deps.js';
+import { cors } from './http/cors.js';
 import type { RouteDef } from './http/define-route.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { mountRoutes } from './http/mount-routes.js';
@@ -26,6 +27,7 @@ export function createApp(options: AppOptions): Express {
   app.set('trust proxy', config.TRUST_PROXY);
   app.set('etag', false); // API responses are not cacheable validators; saves hashing every body
   app.use(helmet());
+  app.use(cors);
 
   const router = express.Router();
   mountRoutes(router, routes, { deps, auth: options.auth, rateLimits, bodyLimit: config.BODY_LIMIT });

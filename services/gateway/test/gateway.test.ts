@@ -40,6 +40,24 @@ describe('envelope and HTTP hygiene', () => {
     expect(r.headers.get('x-powered-by')).toBeNull();
   });
 
+  it('CORS for any origin (SPEC §1): preflight 204, headers on responses', async () => {
+    const pre = await fetch(`${gw.url}/api/tokens`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-methods')).toContain('DELETE');
+    expect(pre.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
+    const r = await call(gw.url, 'GET', '/api', { headers: { origin: 'https://app.example' } });
+    expect(r.headers.get('access-control-allow-origin')).toBe('*');
+    expect(r.headers.get('access-control-expose-headers')).toContain('Retry-After');
+  });
+
   it('unknown route → 404 envelope', async () => {
     const r = await call(gw.url, 'GET', '/api/nope');
     expect(r.status).toBe(404);
