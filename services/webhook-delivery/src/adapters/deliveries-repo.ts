@@ -3,7 +3,7 @@
  * one INSERT fans out many events, one UPDATE records many outcomes.
  */
 import type { DataSource } from '@wahooks/db';
-import { rows } from './sql.js';
+import { preparedRows, rows } from './sql.js';
 
 export interface EventToFanOut {
   id: string;
@@ -67,6 +67,7 @@ export interface AttemptRow {
 }
 
 export function createDeliveriesRepo(db: DataSource) {
+  const prepared = preparedRows(db);
   return {
     /**
      * Stores each event once and creates one delivery per matching active webhook, idempotently: a redelivered
@@ -74,8 +75,8 @@ export function createDeliveriesRepo(db: DataSource) {
      * (the crash happened between this write and the publish). Result aligned with `events`.
      */
     async fanOut(events: EventToFanOut[]): Promise<string[][]> {
-      const out = await rows<{ id: string; event_id: string }>(
-        db,
+      const out = await prepared<{ id: string; event_id: string }>(
+        'wd_fan_out',
         `WITH input AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[]) AS i(id, event, connection_id, body)
          ), ev AS (
@@ -117,8 +118,8 @@ export function createDeliveriesRepo(db: DataSource) {
 
     /** Everything one attempt needs, for a batch of delivery ids; aligned, null when the delivery is gone. */
     async loadForAttempt(ids: string[]): Promise<(AttemptTarget | null)[]> {
-      const found = await rows<AttemptTarget>(
-        db,
+      const found = await prepared<AttemptTarget>(
+        'wd_load_for_attempt',
         `SELECT d.id, d.status, d.attempts, d.series_start, d.forced, d.event_type, d.event_id, e.body,
                 w.id AS webhook_id, w.url, w.active, w.signing_secret,
                 CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous_secret,
@@ -136,8 +137,8 @@ export function createDeliveriesRepo(db: DataSource) {
      * (a duplicate or stale message changes nothing). Returns, aligned, whether each was applied.
      */
     async recordOutcomes(items: AttemptOutcome[]): Promise<boolean[]> {
-      const applied = await rows<{ id: string; attempts: number }>(
-        db,
+      const applied = await prepared<{ id: string; attempts: number }>(
+        'wd_record_outcomes',
         `WITH input AS (
            SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[],
                                 $7::int[], $8::text[], $9::text[])

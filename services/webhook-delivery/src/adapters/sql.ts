@@ -11,3 +11,17 @@ export async function rows<T>(db: DataSource | EntityManager, sql: string, param
   }
   return (Array.isArray(result) ? result : []) as T[];
 }
+
+interface PgPoolLike {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Hot-path statements as named (prepared) statements on the pg Pool under TypeORM (its PostgresDriver keeps it
+ * in `master`): parsed and planned once per connection instead of on every batch. Falls back to `rows()`.
+ */
+export function preparedRows(db: DataSource) {
+  const pool = (db.driver as unknown as { master?: PgPoolLike }).master;
+  return async <T>(name: string, text: string, values: unknown[]): Promise<T[]> =>
+    pool && typeof pool.query === 'function' ? ((await pool.query({ name, text, values })).rows as T[]) : rows<T>(db, text, values);
+}
