@@ -94,12 +94,18 @@ export class Emulator implements ServerContext {
 
   /** http://host:port: control API under /control, media downloads under /media */
   get baseUrl(): string {
-    return `http://${this.options.host}:${this.port}`;
+    return `http://${this.urlHost}:${this.port}`;
   }
 
   /** WebSocket URL for makeWASocket({ waWebSocketUrl }) */
   get url(): string {
-    return `ws://${this.options.host}:${this.port}/ws/chat`;
+    return `ws://${this.urlHost}:${this.port}/ws/chat`;
+  }
+
+  /** host for URLs: a wildcard bind address is reached through loopback */
+  private get urlHost(): string {
+    const host = this.options.host;
+    return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   }
 
   /** base64 root public key: the client's WA_SERVER_ROOT_KEY */
@@ -122,7 +128,9 @@ export class Emulator implements ServerContext {
   async inbound(input: InboundRequest | Record<string, unknown>): Promise<{ id: string }> {
     const request = parseInboundRequest(input);
     const account = this.requireAccount(request.to);
-    if (request.from === request.to) throw new EmulatorInputError('from and to must differ');
+    if (this.directory.account(request.from)) {
+      throw new EmulatorInputError('from is a linked account; messages between linked accounts are not emulated');
+    }
     const contact = this.directory.contact(request.from);
     const message = await buildInboundMessage(
       request,

@@ -8,10 +8,15 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`WA_EMULATOR_PORT must be a port number, got ${process.env.WA_EMULATOR_PORT}`);
   process.exit(1);
 }
+const autoReceipt = process.env.WA_EMULATOR_AUTO_RECEIPT ?? 'delivered';
+if (autoReceipt !== 'none' && autoReceipt !== 'delivered' && autoReceipt !== 'read') {
+  console.error(`WA_EMULATOR_AUTO_RECEIPT must be none, delivered or read, got ${autoReceipt}`);
+  process.exit(1);
+}
 const emulator = await startEmulator({
   port,
   host: process.env.WA_EMULATOR_HOST ?? '127.0.0.1',
-  autoReceipt: (process.env.WA_EMULATOR_AUTO_RECEIPT as 'none' | 'delivered' | 'read' | undefined) ?? 'delivered',
+  autoReceipt,
   log: process.env.WA_EMULATOR_LOG ? (...args) => console.error('[wa-emulator]', ...args) : undefined,
   logStanzas: process.env.WA_EMULATOR_LOG === 'stanzas',
 });

@@ -33,7 +33,9 @@ export class MediaHost {
   get uploadHost(): string {
     const address = this.server?.address() as AddressInfo | null;
     if (!address) throw new Error('media host not started');
-    return `${address.address}:${address.port}`;
+    // the certificate names 127.0.0.1 and localhost: a wildcard bind is reached through loopback
+    const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+    return `${host}:${address.port}`;
   }
 
   /** Stores an encrypted blob; returns its download URL and path. */

@@ -114,6 +114,8 @@ describe('HTTP control API', () => {
     ['POST', '/control/receipt', { phone: '15557654321', messageId: 'X', status: 'read' }, /no message with id X/],
     ['POST', '/control/fault', { phone: '15557654321', kind: 'meteor' }, /kind must be one of/],
     ['POST', '/control/fault', { kind: 'refuse', ms: -1 }, /ms must be/],
+    ['POST', '/control/presence', { to: '15557654321', from: CONTACT, presence: 'asleep' }, /presence must be one of/],
+    ['POST', '/control/profile', { phone: CONTACT, pictureUrl: 7 }, /pictureUrl must be a string or null/],
   ] as const)('%s %s %j → 400', async (method, path, body, message) => {
     const { status, json } = await call(method, path, body);
     expect(status).toBe(400);
