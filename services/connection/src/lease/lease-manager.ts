@@ -91,7 +91,9 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
       [...held.entries()].map(async ([id, h]) => {
         const startedAt = now();
         try {
-          if (await renewLease(redis, leaseKeys(prefix, id), h.value, leaseMs)) arm(id, h, startedAt);
+          const ok = await renewLease(redis, leaseKeys(prefix, id), h.value, leaseMs);
+          logger.debug({ connectionId: id, ok, ms: now() - startedAt }, 'lease renewed');
+          if (ok) arm(id, h, startedAt);
           else drop(id, 'taken');
         } catch (err) {
           // Redis unreachable: keep the session until the local deadline fires, then drop it.
@@ -101,8 +103,7 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
     );
   }
 
-  async function round() {
-    await renewAll();
+  async function claimRound() {
     if (stopped) return;
     const replicas = await heartbeat();
     const desired = await opts.desired();
@@ -116,12 +117,13 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
       const token = await acquireLease(redis, leaseKeys(prefix, id), instanceId, leaseMs);
       if (token === undefined) continue;
       arm(id, { token, value: leaseValue(instanceId, token) }, startedAt);
-      try {
-        await opts.onAcquired(id, token);
-      } catch (err) {
-        logger.error({ connectionId: id, err: (err as Error).message }, 'onAcquired failed; releasing');
-        await release(id);
-      }
+      // Not awaited: starting a session must never delay the renewal of the others.
+      Promise.resolve()
+        .then(() => opts.onAcquired(id, token))
+        .catch(async (err: Error) => {
+          logger.error({ connectionId: id, err: err.message }, 'onAcquired failed; releasing');
+          await release(id);
+        });
     }
     // Hand one session back per round while above the share, so new replicas get work without a stampede.
     if (held.size > share) {
@@ -137,18 +139,33 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
     await releaseLease(redis, leaseKeys(prefix, id), h.value).catch(() => false);
   }
 
-  const tick = () => {
-    running ??= round()
-      .catch((err: Error) => logger.warn({ err: err.message }, 'lease round failed'))
+  // Renewals and claims run on separate loops, so a slow claim round never lets a held lease lapse.
+  let renewing: Promise<void> | undefined;
+  const renewTick = () => {
+    renewing ??= renewAll()
+      .catch((err: Error) => logger.warn({ err: err.message }, 'lease renewal round failed'))
+      .finally(() => (renewing = undefined));
+    return renewing;
+  };
+  const claimTick = () => {
+    running ??= claimRound()
+      .catch((err: Error) => logger.warn({ err: err.message }, 'lease claim round failed'))
       .finally(() => (running = undefined));
     return running;
+  };
+  const tick = async () => {
+    await renewTick();
+    await claimTick();
   };
 
   return {
     tick,
     start() {
       const every = Math.max(100, Math.floor(leaseMs / 3));
-      timer = setInterval(() => void tick(), every);
+      timer = setInterval(() => {
+        void renewTick();
+        void claimTick();
+      }, every);
       timer.unref();
       void tick();
     },
@@ -159,6 +176,7 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
       stopped = true;
       if (timer) clearInterval(timer);
       await running;
+      await renewing;
       await Promise.all([...held.keys()].map(release));
       await redis.zRem(replicasKey, instanceId).catch(() => 0);
     },

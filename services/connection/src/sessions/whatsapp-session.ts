@@ -362,6 +362,12 @@ export class WhatsAppSession {
     this.connect();
   }
 
+  /** A contact's picture URL (undefined when not connected, no picture, or hidden by privacy). */
+  async profilePictureUrl(jid: string): Promise<string | undefined> {
+    if (!this.sock || !this.me()) return undefined;
+    return this.sock.profilePictureUrl(jid, 'preview');
+  }
+
   /** Inbound media by file name (`<messageId>.<ext>`), downloaded and decrypted on demand. */
   async downloadMedia(fileName: string): Promise<{ data: Buffer; mimetype: string } | undefined> {
     const keyId = fileName.split('.')[0] ?? '';

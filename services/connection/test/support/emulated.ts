@@ -66,13 +66,14 @@ export async function waitFor<T>(
   probe: () => T | undefined | false | null | Promise<T | undefined | false | null>,
   what: string,
   timeoutMs = 20_000,
+  intervalMs = 25,
 ): Promise<T> {
   const start = Date.now();
   for (;;) {
     const value = await probe();
     if (value) return value;
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

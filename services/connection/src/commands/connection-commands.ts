@@ -1,0 +1,193 @@
+/**
+ * The connection API (SPEC §3.2 with §9 fixes), answered by any replica from Postgres; actions that need the
+ * live socket are forwarded to the replica holding the session.
+ */
+import { handle, type Broker, type CommandBinding } from '@wahooks/broker';
+import {
+  badRequest,
+  ConnectionCreated,
+  ConnectionDeleted,
+  CreateConnection,
+  DeleteConnection,
+  GetConnection,
+  GetConnectionMe,
+  GetConnectionMedia,
+  GetConnectionQr,
+  GetContactPicture,
+  GetOrCreateConnection,
+  ListChatMessages,
+  ListConnectionChats,
+  ListConnections,
+  notFound,
+  ReadConnection,
+  RestartConnection,
+  UpdateConnection,
+} from '@wahooks/contracts';
+import { loadCreds, useDatabaseAuthState } from '../auth/database-auth-state.js';
+import { toConnectionView } from '../connections/connection-view.js';
+import {
+  findConnection,
+  insertConnection,
+  listConnections,
+  newestIdleConnection,
+  ownedConnection,
+  assertConnectionId,
+  renameConnection,
+  setConnectionStatus,
+} from '../connections/connections-repo.js';
+import type { Sql } from '../db/sql.js';
+import { toChatId, toJid, toWahaMessage } from '../events/index.js';
+import { forgetSessionData, recentChats, recentMessages } from '../sessions/session-store.js';
+import { askOwner, workerBooting } from './session-client.js';
+
+export interface CommandDeps {
+  sql: Sql;
+  broker: Broker;
+  /** get-or-create: how long to wait for a QR, and how often to look (SPEC: 10 × 2 s). */
+  qrWait?: { attempts: number; intervalMs: number };
+}
+
+function parseName(name: unknown): string | null | undefined {
+  if (name === undefined) return undefined;
+  if (name === null) return null;
+  if (typeof name !== 'string') throw badRequest('name must be a string');
+  if (name.length > 200) throw badRequest('name must be at most 200 characters');
+  return name.trim() === '' ? null : name;
+}
+
+type QrAnswer = { value: string; mimetype: 'image/png' } | { connected: true } | null;
+
+export function connectionCommands(deps: CommandDeps): CommandBinding[] {
+  const { sql, broker } = deps;
+  const qrWait = deps.qrWait ?? { attempts: 10, intervalMs: 2000 };
+
+  async function qrOf(id: string): Promise<QrAnswer | undefined> {
+    const answer = (await askOwner(broker, id, 'qr')) as (QrAnswer & { raw?: string }) | undefined;
+    if (answer && 'value' in answer) return { value: answer.value, mimetype: answer.mimetype };
+    return answer;
+  }
+
+  async function create(userId: string, name: string | null) {
+    const row = await insertConnection(sql, userId, name);
+    await broker.publish(ConnectionCreated, { connectionId: row.id, userId });
+    return row;
+  }
+
+  return [
+    handle(ListConnections, async ({ userId }) => (await listConnections(sql, userId)).map(toConnectionView)),
+
+    handle(CreateConnection, async ({ userId, name }) =>
+      toConnectionView(await create(userId, parseName(name) ?? null)),
+    ),
+
+    handle(ReadConnection, async ({ userId, connectionId }) =>
+      toConnectionView(await ownedConnection(sql, userId, connectionId)),
+    ),
+
+    handle(GetConnection, async ({ connectionId }) => {
+      const row = await findConnection(sql, assertConnectionId(connectionId));
+      if (!row) throw notFound('Connection not found');
+      return { id: row.id, userId: row.user_id, status: row.status };
+    }),
+
+    handle(UpdateConnection, async ({ userId, connectionId, name }) => {
+      const row = await ownedConnection(sql, userId, connectionId);
+      const parsed = parseName(name);
+      return toConnectionView(parsed === undefined ? row : await renameConnection(sql, row.id, parsed));
+    }),
+
+    handle(DeleteConnection, async ({ userId, connectionId }) => {
+      const row = await ownedConnection(sql, userId, connectionId);
+      if (row.status === 'stopped') return toConnectionView(row); // calling it again is harmless
+      // The owner logs the number out and closes its socket for real; with no owner, drop the credentials.
+      const done = await askOwner(broker, row.id, 'logout', undefined, 15_000).catch(() => undefined);
+      if (!done) {
+        const auth = await useDatabaseAuthState(sql, row.id);
+        await auth.wipe();
+        await forgetSessionData(sql, row.id);
+      }
+      const stopped = await setConnectionStatus(sql, row.id, 'stopped');
+      await broker.publish(ConnectionDeleted, { connectionId: row.id, userId });
+      return toConnectionView(stopped);
+    }),
+
+    handle(RestartConnection, async ({ userId, connectionId }) => {
+      const row = await ownedConnection(sql, userId, connectionId);
+      if (row.status === 'stopped') throw notFound('Connection not found');
+      const done = await askOwner(broker, row.id, 'relink', undefined, 15_000);
+      if (!done) {
+        // Nobody holds it (failed, or between owners): wipe, and let a replica claim it with a fresh QR.
+        const auth = await useDatabaseAuthState(sql, row.id);
+        await auth.wipe();
+        await forgetSessionData(sql, row.id);
+        return toConnectionView(await setConnectionStatus(sql, row.id, 'pending'));
+      }
+      return toConnectionView((await findConnection(sql, row.id))!);
+    }),
+
+    handle(GetConnectionQr, async ({ userId, connectionId }) => {
+      const row = await ownedConnection(sql, userId, connectionId);
+      if (row.status === 'working') return { connected: true as const };
+      if (row.status === 'failed') await setConnectionStatus(sql, row.id, 'pending'); // SPEC §9 #23
+      const qr = await qrOf(row.id);
+      if (!qr) throw workerBooting();
+      return qr;
+    }),
+
+    handle(GetOrCreateConnection, async ({ userId }) => {
+      let row = await newestIdleConnection(sql, userId);
+      if (row?.status === 'failed') row = await setConnectionStatus(sql, row.id, 'pending');
+      row ??= await create(userId, null);
+      for (let i = 0; i < qrWait.attempts; i++) {
+        const qr = await qrOf(row.id).catch(() => undefined);
+        if (qr && 'connected' in qr) return { id: row.id, status: 'connected' as const, qr: null };
+        if (qr) return { id: row.id, status: 'scan_qr' as const, qr: qr.value };
+        await new Promise((r) => setTimeout(r, qrWait.intervalMs));
+      }
+      return { id: row.id, status: 'pending' as const, qr: null };
+    }),
+
+    handle(GetConnectionMe, async ({ userId, connectionId }) => {
+      const row = await ownedConnection(sql, userId, connectionId);
+      const creds = await loadCreds(sql, row.id);
+      if (!creds?.me?.id || !creds.account) return null;
+      return { id: toChatId(creds.me.id)!, ...(creds.me.name ? { pushName: creds.me.name } : {}) };
+    }),
+
+    handle(ListConnectionChats, async ({ userId, connectionId }) => {
+      const row = await ownedConnection(sql, userId, connectionId);
+      return recentChats(sql, row.id, 20);
+    }),
+
+    handle(ListChatMessages, async ({ userId, connectionId, chatId }) => {
+      const row = await ownedConnection(sql, userId, connectionId);
+      if (!/^[0-9A-Za-z.:_-]+@(c\.us|s\.whatsapp\.net|g\.us|lid|broadcast|newsletter)$/.test(chatId))
+        throw badRequest('Invalid chat id');
+      const jid = toJid(chatId);
+      const messages = await recentMessages(sql, row.id, [jid], 50);
+      const creds = await loadCreds(sql, row.id);
+      const me = creds?.me?.id ? { id: toChatId(creds.me.id)! } : null;
+      return messages.map((m) =>
+        toWahaMessage(m, { me, mediaUrl: (f) => `/api/connections/${row.id}/media/${f}`, nowMs: Date.now }),
+      );
+    }),
+
+    handle(GetConnectionMedia, async ({ userId, connectionId, file }) => {
+      const row = await ownedConnection(sql, userId, connectionId);
+      if (!/^[A-Za-z0-9]{1,128}\.[a-z0-9]{1,10}$/.test(file)) throw notFound('Invalid filename');
+      const media = (await askOwner(broker, row.id, 'media', file, 30_000)) as
+        { mimetype: string; base64: string } | undefined;
+      if (!media) throw workerBooting();
+      return media;
+    }),
+
+    handle(GetContactPicture, async ({ userId, connectionId, contactId }) => {
+      const row = await ownedConnection(sql, userId, connectionId);
+      if (!/^[0-9]{5,20}(@c\.us|@s\.whatsapp\.net)?$/.test(contactId)) throw badRequest('Invalid contact id');
+      const id = contactId.includes('@') ? contactId : `${contactId}@c.us`;
+      const answer = (await askOwner(broker, row.id, 'picture', id)) as
+        { profilePictureUrl: string | null } | undefined;
+      return answer ?? { profilePictureUrl: null };
+    }),
+  ];
+}

@@ -1,0 +1,72 @@
+/** Starts one connection replica: Postgres, Redis, broker, the session manager and the command handlers. */
+import { Agent } from 'node:https';
+import { createClient, type RedisClientType } from 'redis';
+import { connectBroker } from '@wahooks/broker';
+import type { Logger } from '@wahooks/telemetry';
+import { MEDIA_TLS_CERT_PEM } from '@wahooks/wa-emulator';
+import { connectionCommands } from './commands/connection-commands.js';
+import type { ConnectionEnv } from './config.js';
+import { migrate } from './db/migrations.js';
+import { openPool, pgSql } from './db/sql.js';
+import { parseWaVersion, setupBaileysRuntime } from './sessions/baileys-runtime.js';
+import { createSessionManager, type SessionManager } from './sessions/session-manager.js';
+
+export interface ConnectionService {
+  sessions: SessionManager;
+  stop(): Promise<void>;
+}
+
+export async function startConnectionService(
+  config: ConnectionEnv,
+  options: { logger: Logger; instanceId?: string; qrWait?: { attempts: number; intervalMs: number } },
+): Promise<ConnectionService> {
+  const { logger } = options;
+  setupBaileysRuntime({ serverRootKey: config.WA_SERVER_ROOT_KEY });
+  const waVersion = parseWaVersion(config.WA_VERSION);
+
+  const pool = openPool(config.DATABASE_URL, 20);
+  const sql = pgSql(pool);
+  await migrate(sql);
+
+  const redis = createClient({ url: config.REDIS_URL }) as RedisClientType;
+  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'Redis error'));
+  await redis.connect();
+
+  const broker = await connectBroker({
+    url: config.RABBITMQ_URL,
+    service: 'connection',
+    namespace: config.BROKER_NAMESPACE,
+    logger: logger.child({ component: 'broker' }),
+    ...(options.instanceId ? { instanceId: options.instanceId } : {}),
+  });
+
+  const sessions = await createSessionManager({
+    sql,
+    redis,
+    redisPrefix: config.REDIS_PREFIX,
+    broker,
+    leaseMs: config.SESSION_LEASE_MS,
+    logger,
+    config: {
+      waWebSocketUrl: config.WA_WEBSOCKET_URL,
+      waVersion,
+      baileysLogLevel: config.WA_LOG_LEVEL,
+      engineVersion: '7.0.0-rc14',
+      // With the emulator (WA_SERVER_ROOT_KEY set), trust its media upload host's fixed certificate.
+      ...(config.WA_SERVER_ROOT_KEY ? { fetchAgent: new Agent({ ca: MEDIA_TLS_CERT_PEM }) } : {}),
+    },
+  });
+  await broker.serve(connectionCommands({ sql, broker, qrWait: options.qrWait }));
+  await sessions.start();
+  logger.info({ instance: broker.instanceId }, 'connection service started');
+
+  return {
+    sessions,
+    async stop() {
+      await sessions.stop();
+      await broker.close();
+      redis.destroy();
+      await pool.end();
+    },
+  };
+}

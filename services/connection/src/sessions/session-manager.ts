@@ -1,0 +1,136 @@
+/**
+ * The sessions this replica holds: a lease per session (see lease/), one WhatsAppSession per lease, the
+ * session's commands bound to this replica on the sessions exchange, and the outbox relay scoped to them.
+ * Losing a lease closes that session's socket at once.
+ */
+import QRCode from 'qrcode';
+import { handle, type Broker, type RoutedServer } from '@wahooks/broker';
+import { notFound, SessionAction } from '@wahooks/contracts';
+import type { Logger } from '@wahooks/telemetry';
+import { findConnection, runnableConnectionIds, setOwner } from '../connections/connections-repo.js';
+import type { Sql } from '../db/sql.js';
+import { toChatId, toJid } from '../events/index.js';
+import { createLeaseManager, type LeaseManager } from '../lease/lease-manager.js';
+import type { RedisLike } from '../lease/redis-lease.js';
+import { startOutboxRelay, type OutboxRelay } from '../outbox/outbox-relay.js';
+import { WhatsAppSession, type SessionConfig } from './whatsapp-session.js';
+
+export interface SessionManagerOptions {
+  sql: Sql;
+  redis: RedisLike;
+  redisPrefix: string;
+  broker: Broker;
+  config: SessionConfig;
+  leaseMs?: number;
+  logger: Logger;
+}
+
+export interface SessionManager {
+  start(): Promise<void>;
+  held(): string[];
+  session(id: string): WhatsAppSession | undefined;
+  relay: OutboxRelay;
+  leases: LeaseManager;
+  stop(): Promise<void>;
+}
+
+export async function createSessionManager(opts: SessionManagerOptions): Promise<SessionManager> {
+  const { sql, broker, logger } = opts;
+  const sessions = new Map<string, WhatsAppSession>();
+  const relay = startOutboxRelay({ sql, broker, logger, connections: () => [...sessions.keys()] });
+  let routed: RoutedServer | undefined;
+  // Clients poll the QR every 2–3 s: render each QR string once.
+  const pngs = new Map<string, Promise<string>>();
+  const renderQr = (qr: string): Promise<string> => {
+    let png = pngs.get(qr);
+    if (!png) {
+      png = QRCode.toBuffer(qr, { type: 'png', errorCorrectionLevel: 'L', margin: 2, scale: 6 }).then((b) =>
+        b.toString('base64'),
+      );
+      pngs.set(qr, png);
+      if (pngs.size > 1000) pngs.delete(pngs.keys().next().value as string);
+    }
+    return png;
+  };
+
+  const leases = createLeaseManager({
+    redis: opts.redis,
+    prefix: opts.redisPrefix,
+    instanceId: broker.instanceId,
+    leaseMs: opts.leaseMs,
+    logger,
+    desired: () => runnableConnectionIds(sql),
+    async onAcquired(id, token) {
+      const row = await findConnection(sql, id);
+      if (!row || row.status === 'stopped' || row.status === 'failed') return void (await leases.release(id));
+      const session = new WhatsAppSession({
+        sql,
+        connection: { id, userId: row.user_id, sessionName: row.session_name },
+        fencingToken: token,
+        config: opts.config,
+        logger,
+        onPersisted: () => relay.kick(),
+      });
+      sessions.set(id, session);
+      await setOwner(sql, id, broker.instanceId);
+      await session.start(row.status);
+      await routed?.bind(id);
+      relay.kick(); // events a dead owner left unsent
+    },
+    async onLost(id) {
+      const session = sessions.get(id);
+      sessions.delete(id);
+      session?.close(); // first: never two sockets
+      await routed?.unbind(id).catch(() => undefined);
+      await session?.stop();
+    },
+  });
+
+  async function act(connectionId: string, action: string, arg?: string): Promise<unknown> {
+    const session = sessions.get(connectionId);
+    if (!session) throw notFound('Session not held here');
+    switch (action) {
+      case 'qr': {
+        if (session.me()) return { connected: true };
+        const qr = session.qr;
+        if (!qr) return null;
+        return { value: await renderQr(qr), mimetype: 'image/png', raw: qr };
+      }
+      case 'me':
+        return session.me();
+      case 'logout':
+        await session.logout();
+        return { ok: true };
+      case 'relink':
+        await session.relink();
+        return { ok: true };
+      case 'media': {
+        const media = await session.downloadMedia(arg ?? '');
+        if (!media) throw notFound('Media not found');
+        return { mimetype: media.mimetype, base64: media.data.toString('base64') };
+      }
+      case 'picture': {
+        const url = await session.profilePictureUrl(toJid(toChatId(arg ?? '') ?? '')).catch(() => undefined);
+        return { profilePictureUrl: url ?? null };
+      }
+      default:
+        throw notFound(`Unknown session action ${action}`);
+    }
+  }
+
+  return {
+    async start() {
+      routed = await broker.serveRouted([handle(SessionAction, (req) => act(req.connectionId, req.action, req.arg))]);
+      leases.start();
+    },
+    held: () => [...sessions.keys()],
+    session: (id) => sessions.get(id),
+    relay,
+    leases,
+    async stop() {
+      await leases.stop(); // releases every lease → onLost → sockets closed
+      await Promise.all([...sessions.values()].map((s) => s.stop()));
+      await relay.stop();
+    },
+  };
+}
