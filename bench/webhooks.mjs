@@ -195,27 +195,29 @@ async function main() {
       log('raw ceiling (10 s)…');
       results.rawCeilingPerSec = await rawCeiling(rx.url, CONCURRENCY, 10);
       await rx.stats(true);
-      log(`throughput: offering ${RATE}/s for ${SECONDS} s…`);
-      const t0 = Date.now();
-      const pub = await publishAt(client, c, RATE, SECONDS);
-      const s = await waitDelivered(rx, pub.sent, 120_000);
-      const tEnd = Date.now();
-      const inWindow = s.perSecond
-        .filter(([sec]) => sec * 1000 >= t0 && sec * 1000 < t0 + SECONDS * 1000)
-        .reduce((a, [, n]) => a + n, 0);
-      results.throughput = {
-        offeredPerSec: RATE,
-        published: pub.sent,
-        publishRatePerSec: pub.publishRate,
-        delivered: s.unique,
-        deliveredPerSecDuringWindow: Math.round(inWindow / SECONDS),
-        deliveredPerSecOverall: Math.round(s.unique / ((tEnd - t0) / 1000)),
-        drainSecondsAfterWindow: Math.round((tEnd - t0) / 100) / 10 - SECONDS,
-        latencyMs: { p50: pct(s.latencies, 50), p99: pct(s.latencies, 99), max: pct(s.latencies, 100) },
-        ofCeiling: Math.round((100 * inWindow) / SECONDS / results.rawCeilingPerSec) / 100,
-        db: await dbCounts(env),
-      };
-      log(JSON.stringify(results.throughput));
+      if (!process.env.BENCH_SKIP_THROUGHPUT) {
+        log(`throughput: offering ${RATE}/s for ${SECONDS} s…`);
+        const t0 = Date.now();
+        const pub = await publishAt(client, c, RATE, SECONDS);
+        const s = await waitDelivered(rx, pub.sent, 120_000);
+        const tEnd = Date.now();
+        const inWindow = s.perSecond
+          .filter(([sec]) => sec * 1000 >= t0 && sec * 1000 < t0 + SECONDS * 1000)
+          .reduce((a, [, n]) => a + n, 0);
+        results.throughput = {
+          offeredPerSec: RATE,
+          published: pub.sent,
+          publishRatePerSec: pub.publishRate,
+          delivered: s.unique,
+          deliveredPerSecDuringWindow: Math.round(inWindow / SECONDS),
+          deliveredPerSecOverall: Math.round(s.unique / ((tEnd - t0) / 1000)),
+          drainSecondsAfterWindow: Math.round((tEnd - t0) / 100) / 10 - SECONDS,
+          latencyMs: { p50: pct(s.latencies, 50), p99: pct(s.latencies, 99), max: pct(s.latencies, 100) },
+          ofCeiling: Math.round((100 * inWindow) / SECONDS / results.rawCeilingPerSec) / 100,
+          db: await dbCounts(env),
+        };
+        log(JSON.stringify(results.throughput));
+      }
 
       // 2. Latency at a moderate rate.
       if (!process.env.BENCH_SKIP_LATENCY) {
@@ -238,7 +240,7 @@ async function main() {
       await client.close();
       await svc.stop();
       rx.close();
-      await env.cleanup();
+      if (!process.env.BENCH_KEEP) await env.cleanup();
     }
   }
 
@@ -269,7 +271,7 @@ async function main() {
       await client.close();
       await svc.stop();
       rx.close();
-      await env.cleanup();
+      if (!process.env.BENCH_KEEP) await env.cleanup();
     }
   }
 
