@@ -3,15 +3,19 @@
 // Authenticated `GET /api/tokens` (wh_ token) through gateway → RabbitMQ → token service → Postgres, both
 // services as their own processes from dist, against a bare express hello-world (own process) measured in the
 // same run with the same load: autocannon, 50 connections, 20 s each. Prints JSON
-// {bare: {rps, p99}, api: {rps, p99}, ratio, target}.
+// {bare: {rps, p99}, api: {rps, p99}, ratio, rpcOnly, target}. `rpcOnly` (measured after, for reference) is the same
+// ListTokens command sent straight over the broker by 50 concurrent callers: the ceiling the gateway sits on.
 //
 // Env: BENCH_SECONDS (20), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3).
 import { fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
+import { connectBroker } from '@wahooks/broker';
+import { ListTokens } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,6 +59,24 @@ function load(url, headers, seconds) {
   });
 }
 
+/** The same ListTokens command straight over the broker (no HTTP, no gateway): the floor the gateway sits on. */
+async function rpcLoad(broker, userId, seconds) {
+  const latencies = [];
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < until) {
+        const t = performance.now();
+        await broker.request(ListTokens, { userId });
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const at = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]);
+  return { rps: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99) };
+}
+
 const summary = (r) => ({
   rps: Math.round(r.requests.average),
   p50: r.latency.p50,
@@ -64,6 +86,7 @@ const summary = (r) => ({
 });
 
 async function main() {
+  const loadBefore = os.loadavg().map((x) => Number(x.toFixed(2)));
   const env = await createTestEnv('bench_api');
   try {
     const bare = fork(path.join(root, 'bench/api-auth-bare.mjs'), [], {
@@ -86,7 +109,8 @@ async function main() {
     await waitHttp(`${api}/api/health`);
 
     // A user with three tokens; the benchmark authenticates with one of them.
-    const jwt = await new SignJWT({ sub: randomUUID() })
+    const userId = randomUUID();
+    const jwt = await new SignJWT({ sub: userId })
       .setProtectedHeader({ alg: 'HS256' })
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(SECRET));
@@ -112,14 +136,20 @@ async function main() {
     log(`gateway → RabbitMQ → token → Postgres: ${CONNECTIONS} connections, ${SECONDS}s`);
     const apiResult = summary(await load(`${api}/api/tokens`, headers, SECONDS));
     const ratio = Number((apiResult.rps / bareResult.rps).toFixed(3));
+    log(`reference: ListTokens RPC straight over the broker, ${CONNECTIONS} concurrent callers, ${SECONDS}s`);
+    const broker = await connectBroker({ url: env.rabbitmqUrl, service: 'gateway', namespace: env.namespace });
+    const rpcResult = await rpcLoad(broker, userId, SECONDS);
+    await broker.close();
     const out = {
       bare: bareResult,
       api: apiResult,
       ratio,
+      rpcOnly: rpcResult,
       target: { ratio: 0.35, p99: 30, met: ratio >= 0.35 && apiResult.p99 <= 30 && apiResult.non2xx === 0 },
       connections: CONNECTIONS,
       seconds: SECONDS,
-      cpus: (await import('node:os')).cpus().length,
+      cpus: os.cpus().length,
+      loadavg: { before: loadBefore, after: os.loadavg().map((x) => Number(x.toFixed(2))) },
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } finally {

@@ -57,6 +57,10 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     namespace: config.BROKER_NAMESPACE,
     logger,
     defaultTimeoutMs: config.RPC_TIMEOUT_MS,
+  }).catch(async (err: unknown) => {
+    if (redis.isOpen) redis.destroy();
+    await redisConnecting;
+    throw err;
   });
 
   const apiTokens = new ApiTokenVerifier(broker, config.AUTH_CACHE_TTL_MS);

@@ -35,7 +35,9 @@ export class ApiTokenVerifier {
         this.cache.set(hash, verified, startedAt);
         return verified;
       })
-      .finally(() => this.inFlight.delete(hash));
+      .finally(() => {
+        if (this.inFlight.get(hash) === call) this.inFlight.delete(hash);
+      });
     this.inFlight.set(hash, call);
     return call;
   }
