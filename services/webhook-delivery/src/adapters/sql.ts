@@ -23,5 +23,7 @@ interface PgPoolLike {
 export function preparedRows(db: DataSource) {
   const pool = (db.driver as unknown as { master?: PgPoolLike }).master;
   return async <T>(name: string, text: string, values: unknown[]): Promise<T[]> =>
-    pool && typeof pool.query === 'function' ? ((await pool.query({ name, text, values })).rows as T[]) : rows<T>(db, text, values);
+    pool && typeof pool.query === 'function'
+      ? ((await pool.query({ name, text, values })).rows as T[])
+      : rows<T>(db, text, values);
 }

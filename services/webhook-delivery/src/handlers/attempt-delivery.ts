@@ -9,6 +9,7 @@
  */
 import type { RawOutcome } from '@wahooks/broker';
 import { WebhookDisabled } from '@wahooks/contracts';
+import { getTracer, withSpan } from '@wahooks/telemetry';
 import type { ConsumeMessage } from 'amqplib';
 import { createBatcher } from '../adapters/batcher.js';
 import { createEndpointLanes } from '../adapters/endpoint-lanes.js';
@@ -21,6 +22,7 @@ import { queues, type Deps } from './deps.js';
 
 /** Endpoints answering faster than this (EWMA) get first attempts inline; slower ones through the queue. */
 const INLINE_MAX_LATENCY_MS = 250;
+const tracer = getTracer('webhook-delivery');
 
 export function handleAttemptDelivery(deps: Deps) {
   const { config, deliveries, webhooks, sender, policy, logger, broker } = deps;
@@ -76,7 +78,28 @@ export function handleAttemptDelivery(deps: Deps) {
       secret: t.signing_secret,
       previousSecret: t.previous_secret,
     });
-    const result = await sender.send(t.url, headers, t.body);
+    // One CLIENT span per POST, child of the consumer span (no traceparent is sent to customers' receivers).
+    const result = await withSpan(
+      tracer,
+      'webhook attempt',
+      async (span) => {
+        const r = await sender.send(t.url, headers, t.body);
+        span.setAttributes({
+          'http.response.status_code': r.statusCode ?? 0,
+          'wahooks.outcome': r.ok ? 'ok' : r.error.slice(0, 40),
+        });
+        return r;
+      },
+      {
+        kind: 2, // SpanKind.CLIENT (@opentelemetry/api is not a direct dependency of this package)
+        attributes: {
+          'wahooks.delivery.id': t.id,
+          'wahooks.webhook.id': t.webhook_id,
+          'wahooks.attempt': a,
+          'http.request.method': 'POST',
+        },
+      },
+    );
 
     let status: AttemptOutcome['status'] = 'delivered';
     let nextAttemptAt: Date | null = null;
