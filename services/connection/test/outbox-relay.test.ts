@@ -162,3 +162,25 @@ describe('outbox relay', () => {
     }
   });
 });
+
+describe('outbox retention', () => {
+  it('purges sent rows older than the retention, keeps unsent ones', async () => {
+    const { purgeSent } = await import('../src/outbox/outbox-repo.js');
+    const c = randomUUID();
+    await appendToOutbox(sql, c, [{ envelope: envelope(c, 1) }, { envelope: envelope(c, 2) }]);
+    await sql.query(
+      `UPDATE connection.outbox SET sent_at = now() - interval '8 days' WHERE connection_id = $1 AND body LIKE '%"n":1%'`,
+      [c],
+    );
+    await relay.stop();
+    try {
+      expect(await purgeSent(sql, 7 * 24 * 3600_000)).toBeGreaterThanOrEqual(1);
+      const left = await sql.query<{ body: string }>('SELECT body FROM connection.outbox WHERE connection_id = $1', [
+        c,
+      ]);
+      expect(left.map((r) => JSON.parse(r.body).payload.n)).toEqual([2]);
+    } finally {
+      relay = startOutboxRelay({ sql, broker: producer, logger, idleMs: 100 });
+    }
+  });
+});

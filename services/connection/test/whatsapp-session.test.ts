@@ -199,3 +199,23 @@ describe('server identity', () => {
     }
   }, 30_000);
 });
+
+describe('message window', () => {
+  it('trimMessages keeps the newest messages of a connection', async () => {
+    const { trimMessages, loadMessage, persistBatch } = await import('../src/sessions/session-store.js');
+    const { proto } = await import('@whiskeysockets/baileys');
+    const conn = await insertConnection(sql);
+    const messages = Array.from({ length: 5 }, (_, i) =>
+      proto.WebMessageInfo.fromObject({
+        key: { remoteJid: '15551234567@s.whatsapp.net', id: `W${i}`, fromMe: false },
+        messageTimestamp: 100 + i,
+        message: { conversation: `m${i}` },
+      }),
+    );
+    await persistBatch(sql, conn.id, { outbox: [], messages: messages as never, chats: [] });
+    await trimMessages(sql, conn.id, 2);
+    expect(await loadMessage(sql, conn.id, 'W2')).toBeUndefined();
+    expect((await loadMessage(sql, conn.id, 'W4'))?.message?.conversation).toBe('m4');
+    expect((await loadMessage(sql, conn.id, 'W3'))?.message?.conversation).toBe('m3');
+  });
+});

@@ -12,7 +12,9 @@ import type { Sql } from '../db/sql.js';
 import { toChatId, toJid } from '../events/index.js';
 import { createLeaseManager, type LeaseManager } from '../lease/lease-manager.js';
 import type { RedisLike } from '../lease/redis-lease.js';
+import { purgeSent } from '../outbox/outbox-repo.js';
 import { startOutboxRelay, type OutboxRelay } from '../outbox/outbox-relay.js';
+import { trimMessages } from './session-store.js';
 import { WhatsAppSession, type SessionConfig } from './whatsapp-session.js';
 
 export interface SessionManagerOptions {
@@ -23,6 +25,10 @@ export interface SessionManagerOptions {
   config: SessionConfig;
   leaseMs?: number;
   logger: Logger;
+  /** Housekeeping: sent outbox rows are kept this long (their dedupe keys with them), default 7 days. */
+  outboxRetentionMs?: number;
+  /** Messages kept per connection for getMessage/media/revokes, default 1000. */
+  messageWindow?: number;
 }
 
 export interface SessionManager {
@@ -118,16 +124,28 @@ export async function createSessionManager(opts: SessionManagerOptions): Promise
     }
   }
 
+  let janitor: NodeJS.Timeout | undefined;
+  async function housekeeping() {
+    await purgeSent(sql, opts.outboxRetentionMs ?? 7 * 24 * 3600_000);
+    for (const id of sessions.keys()) await trimMessages(sql, id, opts.messageWindow ?? 1000);
+  }
+
   return {
     async start() {
       routed = await broker.serveRouted([handle(SessionAction, (req) => act(req.connectionId, req.action, req.arg))]);
       leases.start();
+      janitor = setInterval(
+        () => void housekeeping().catch((err: Error) => logger.warn({ err: err.message }, 'housekeeping failed')),
+        10 * 60_000,
+      );
+      janitor.unref();
     },
     held: () => [...sessions.keys()],
     session: (id) => sessions.get(id),
     relay,
     leases,
     async stop() {
+      clearInterval(janitor);
       await leases.stop(); // releases every lease → onLost → sockets closed
       await Promise.all([...sessions.values()].map((s) => s.stop()));
       await relay.stop();
