@@ -2,12 +2,14 @@
 import { loadConfig } from '@wahooks/config';
 import { createLogger, shutdownTelemetry, startTelemetry } from '@wahooks/telemetry';
 import { GatewayEnv } from './config.js';
+import { startGateway } from './service.js';
 
 const config = loadConfig(GatewayEnv);
 const logger = createLogger('gateway', config.LOG_LEVEL);
-startTelemetry({ service: 'gateway' });
-// Imported after the SDK started so http/express are instrumented (unless --import @wahooks/telemetry/register did it).
-const { startGateway } = await import('./service.js');
+// No auto-instrumentation: the gateway opens the server span of each route itself (http/request-span.ts, which
+// also honours an incoming traceparent); the http/express instrumentations would only add a span per middleware
+// layer, measurably costly on the hot path. (A `--import @wahooks/telemetry/register` preload overrides this.)
+startTelemetry({ service: 'gateway', instrumentations: [] });
 const gateway = await startGateway(config, { logger });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
