@@ -73,6 +73,7 @@ export async function startWebhookDelivery(
     await broker.consumeRaw(AttemptQueue, attemptHandler, { prefetch: config.prefetch });
     await broker.subscribe('fan-out', [on(WhatsAppEvent, onWhatsAppEvent(deps, attemptHandler.firstAttempt))], {
       prefetch: config.fanoutPrefetch,
+      maxAttempts: 50, // ride out a Postgres outage of a few minutes (backoff capped at 5 s) before dead-lettering
     });
     await broker.serve([...webhookCommands(deps), ...logCommands(deps)]);
   } catch (err) {

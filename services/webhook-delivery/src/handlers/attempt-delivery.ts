@@ -174,8 +174,22 @@ export function handleAttemptDelivery(deps: Deps) {
   const handler = async (msg: ConsumeMessage): Promise<RawOutcome> => {
     const task = decodeTask(msg.content);
     if (!task) return { deadLetter: 'invalid attempt task' };
-    await runTask(task, false);
-    return 'ack';
+    try {
+      await runTask(task, false);
+      return 'ack';
+    } catch (err) {
+      // Postgres or the broker failed mid-task (the outcome is not recorded, so nothing is lost by trying
+      // again). Park the task on the busy delay queue; if even that fails, requeue after a pause (a throw would
+      // dead-letter it).
+      logger.warn({ err, deliveryId: task.d, attempt: task.a }, 'attempt task failed; retrying later');
+      try {
+        await q.delay(config.busyDelayMs, task.d, task.a);
+        return 'ack';
+      } catch {
+        await new Promise((r) => setTimeout(r, 2000));
+        return 'requeue';
+      }
+    }
   };
   return Object.assign(handler, {
     close: lanes.close,
