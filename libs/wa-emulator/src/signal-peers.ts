@@ -1,9 +1,11 @@
+import { randomInt } from 'node:crypto';
 import {
   Curve,
   DEFAULT_CONNECTION_CONFIG,
   KEY_BUNDLE_TYPE,
   encodeBigEndian,
   encodeWAMessage,
+  generateSignalPubKey,
   initAuthCreds,
   jidEncode,
   proto,
@@ -26,6 +28,30 @@ export interface CompanionBundle {
   preKeys: { id: number; value: Uint8Array }[];
 }
 
+/** initAuthCreds() without its signed-prekey signature (see SignalPeer.bundleNode). */
+function peerCreds(): AuthenticationCreds {
+  const identity = Curve.generateKeyPair();
+  return {
+    ...initAuthCredsShape,
+    noiseKey: identity, // unused by a server-side peer
+    pairingEphemeralKeyPair: identity, // unused
+    signedIdentityKey: identity,
+    signedPreKey: { keyPair: Curve.generateKeyPair(), signature: new Uint8Array(64), keyId: 1 },
+    registrationId: randomInt(1, 16380),
+    advSecretKey: '',
+    processedHistoryMessages: [],
+  };
+}
+
+// the constant part of initAuthCreds(), computed once
+const {
+  noiseKey: _n,
+  pairingEphemeralKeyPair: _p,
+  signedIdentityKey: _i,
+  signedPreKey: _s,
+  ...initAuthCredsShape
+} = initAuthCreds();
+
 // makeLibSignalRepository is not re-exported from Baileys' index; the default config carries it
 const makeSignalRepository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository;
 
@@ -34,7 +60,8 @@ const makeSignalRepository = DEFAULT_CONNECTION_CONFIG.makeSignalRepository;
  * (device 0) of a linked account. All Signal operations go through one queue per peer.
  */
 export class SignalPeer {
-  readonly creds: AuthenticationCreds = initAuthCreds();
+  readonly creds: AuthenticationCreds = peerCreds();
+  private preKeySigned = false;
   readonly keys: MemKeyStore = createMemKeyStore();
   readonly pnJid: string;
   readonly lidJid: string;
@@ -58,6 +85,12 @@ export class SignalPeer {
    * bundles (reason=identity) after every usync that returns a LID, and a reused prekey breaks the second pkmsg.
    */
   bundleNode(jid: string): BinaryNode {
+    if (!this.preKeySigned) {
+      // signed lazily: an XEdDSA signature costs ~15 ms of pure-JS CPU and most contacts never hand out a bundle
+      const { signedIdentityKey, signedPreKey } = this.creds;
+      signedPreKey.signature = Curve.sign(signedIdentityKey.private, generateSignalPubKey(signedPreKey.keyPair.public));
+      this.preKeySigned = true;
+    }
     const id = this.nextPreKeyId++;
     const preKey = Curve.generateKeyPair();
     void this.keys.set({ 'pre-key': { [String(id)]: preKey } });

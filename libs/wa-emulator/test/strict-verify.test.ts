@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Curve } from '@whiskeysockets/baileys';
+import { Curve, generateSignalPubKey, getBinaryNodeChild, getBinaryNodeChildBuffer } from '@whiskeysockets/baileys';
+import { SignalPeer } from '../src/signal-peers.js';
 import { installStrictCurveVerify, startEmulator, trustEmulatorRoot, type Emulator } from '../src/index.js';
 import { createClient, pairClient, waitFor } from './support/client.js';
 
@@ -48,5 +49,17 @@ describe('installStrictCurveVerify (Baileys 7.0.0-rc14 + libsignal 6 accept any 
     const { client } = await pairClient(good);
     expect(client.opens).toBeGreaterThan(0);
     client.end();
+  });
+
+  it('prekey bundles the emulator hands out carry valid signed-prekey signatures (libsignal 6 never checks them)', () => {
+    installStrictCurveVerify();
+    const peer = new SignalPeer('4915700000099', '100000000000999');
+    const bundle = peer.bundleNode('100000000000999@lid');
+    const identity = getBinaryNodeChildBuffer(bundle, 'identity')!;
+    const skey = getBinaryNodeChild(bundle, 'skey')!;
+    const value = getBinaryNodeChildBuffer(skey, 'value')!;
+    const signature = getBinaryNodeChildBuffer(skey, 'signature')!;
+    expect(Curve.verify(identity, generateSignalPubKey(value), signature)).toBe(true);
+    expect(Curve.verify(identity, generateSignalPubKey(Curve.generateKeyPair().public), signature)).toBe(false);
   });
 });
