@@ -149,6 +149,7 @@ describe('webhooks over HTTP', () => {
     const page2 = await api('GET', `/api/webhooks/${w.id}/logs?limit=2&before=${cursor}`);
     expect(page2.body).toHaveLength(1);
     expect(page2.headers.get('x-next-cursor')).toBeNull();
+    expect(page1.headers.get('access-control-expose-headers')).toBe('X-Next-Cursor');
     expect(page1.body[0].attemptLog[0]).toMatchObject({ attempt: 1, statusCode: 200 });
     expect((await api('GET', `/api/webhooks/${w.id}/logs?limit=500`)).status).toBe(400);
 

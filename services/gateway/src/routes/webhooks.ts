@@ -96,7 +96,10 @@ export const webhookRoutes = [
     errors: [400, 403, 404],
     handler: async ({ broker, user, params, query }) => {
       const page = await broker.request(ListWebhookLogs, { userId: user.id, webhookId: params.id, ...query });
-      return httpReply(200, page.items, page.nextCursor ? { 'X-Next-Cursor': page.nextCursor } : {});
+      // Exposed so browser clients (CORS) can read the cursor too.
+      const headers: Record<string, string> = { 'Access-Control-Expose-Headers': 'X-Next-Cursor' };
+      if (page.nextCursor) headers['X-Next-Cursor'] = page.nextCursor;
+      return httpReply(200, page.items, headers);
     },
   }),
   defineRoute({
