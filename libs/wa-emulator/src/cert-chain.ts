@@ -1,4 +1,20 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { Curve, proto, type KeyPair } from '@whiskeysockets/baileys';
+
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/** Curve25519 key pair from 32 private bytes (clamped, so node's X25519 and libsignal's XEdDSA agree). */
+export function keyPairFromPrivate(privateKey: Uint8Array): KeyPair {
+  if (privateKey.length !== 32) throw new Error('a Curve25519 private key is 32 bytes');
+  const priv = Buffer.from(privateKey);
+  priv[0]! &= 248;
+  priv[31]! &= 127;
+  priv[31]! |= 64;
+  const der = createPublicKey(
+    createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, priv]), format: 'der', type: 'pkcs8' }),
+  ).export({ format: 'der', type: 'spki' });
+  return { private: priv, public: Buffer.from(der.subarray(der.length - 32)) };
+}
 
 /** The emulator's own "WhatsAppLongTerm1": root key pair plus the encoded CertChain presented in ServerHello. */
 export interface ServerIdentity {
@@ -14,8 +30,10 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
  * it (noise-handler processHandshake). `badChain` signs the intermediate with a throw-away key instead of the root
  * that `root.public` advertises: a client that really verifies signatures must refuse it.
  */
-export function createServerIdentity(options: { badChain?: boolean } = {}): ServerIdentity {
-  const root = Curve.generateKeyPair();
+export function createServerIdentity(
+  options: { badChain?: boolean; rootPrivateKey?: Uint8Array } = {},
+): ServerIdentity {
+  const root = options.rootPrivateKey ? keyPairFromPrivate(options.rootPrivateKey) : Curve.generateKeyPair();
   const serverStatic = Curve.generateKeyPair();
   const signer = options.badChain ? Curve.generateKeyPair() : root;
   const intermediate = Curve.generateKeyPair();

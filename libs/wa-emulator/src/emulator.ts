@@ -71,7 +71,10 @@ export class Emulator implements ServerContext {
 
   constructor(options: EmulatorOptions = {}) {
     this.options = resolveOptions(options);
-    this.identity = createServerIdentity({ badChain: this.options.badChain });
+    this.identity = createServerIdentity({
+      badChain: this.options.badChain,
+      rootPrivateKey: this.options.rootPrivateKey,
+    });
     this.directory = new Directory(this.options.firstPhone);
     this.http = createServer((req, res) => {
       if (this.media.serveDownload(req, res)) return;

@@ -17,6 +17,8 @@ const emulator = await startEmulator({
   port,
   host: process.env.WA_EMULATOR_HOST ?? '127.0.0.1',
   autoReceipt,
+  // a fixed root keeps WA_SERVER_ROOT_KEY valid across emulator restarts
+  rootPrivateKey: process.env.WA_EMULATOR_ROOT_PRIVATE_KEY || undefined,
   log: process.env.WA_EMULATOR_LOG ? (...args) => console.error('[wa-emulator]', ...args) : undefined,
   logStanzas: process.env.WA_EMULATOR_LOG === 'stanzas',
 });

@@ -5,6 +5,8 @@ export interface EmulatorOptions {
   host?: string;
   /** present a certificate chain whose intermediate is NOT signed by the advertised root (security tests) */
   badChain?: boolean;
+  /** base64 32-byte root private key: a stable root public key across restarts (default: a fresh one per start) */
+  rootPrivateKey?: string;
   /** QR ref timing: the first ref lives firstRefMs, each later one nextRefMs; maxRefs refs per pairing */
   qr?: { firstRefMs?: number; nextRefMs?: number; maxRefs?: number };
   /** receipts a contact sends back for each captured outbound message (default 'delivered') */
@@ -20,6 +22,7 @@ export interface ResolvedOptions {
   port: number;
   host: string;
   badChain: boolean;
+  rootPrivateKey?: Uint8Array;
   qr: { firstRefMs: number; nextRefMs: number; maxRefs: number };
   autoReceipt: 'none' | 'delivered' | 'read';
   firstPhone: number;
@@ -32,6 +35,7 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',
     badChain: options.badChain ?? false,
+    rootPrivateKey: options.rootPrivateKey === undefined ? undefined : decodeRootPrivateKey(options.rootPrivateKey),
     qr: {
       firstRefMs: options.qr?.firstRefMs ?? 60_000,
       nextRefMs: options.qr?.nextRefMs ?? 20_000,
@@ -42,4 +46,10 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     log: options.log ?? (() => undefined),
     logStanzas: options.logStanzas ?? false,
   };
+}
+
+function decodeRootPrivateKey(value: string): Uint8Array {
+  const key = Buffer.from(value, 'base64');
+  if (key.length !== 32) throw new Error('rootPrivateKey must be 32 bytes, base64 (e.g. `openssl rand -base64 32`)');
+  return key;
 }

@@ -62,4 +62,20 @@ describe('installStrictCurveVerify (Baileys 7.0.0-rc14 + libsignal 6 accept any 
     expect(Curve.verify(identity, generateSignalPubKey(value), signature)).toBe(true);
     expect(Curve.verify(identity, generateSignalPubKey(Curve.generateKeyPair().public), signature)).toBe(false);
   });
+
+  it('a fixed root private key gives the same root public key on every start, and a verifiable chain', async () => {
+    installStrictCurveVerify();
+    const rootPrivateKey = Buffer.alloc(32, 7).toString('base64');
+    const first = await startEmulator({ rootPrivateKey });
+    const second = await startEmulator({ rootPrivateKey });
+    try {
+      expect(first.rootPublicKey).toBe(second.rootPublicKey);
+      trustEmulatorRoot(second.rootPublicKey);
+      const { client } = await pairClient(second);
+      client.end();
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+    await expect(startEmulator({ rootPrivateKey: 'c2hvcnQ=' })).rejects.toThrow(/32 bytes/);
+  });
 });
