@@ -7,7 +7,8 @@
 // ListTokens command sent straight over the broker by 50 concurrent callers: the ceiling the gateway sits on.
 //
 // Env: BENCH_SECONDS (20), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3).
-import { fork, spawn } from 'node:child_process';
+import { execSync, fork, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,28 @@ const log = (...a) => process.stderr.write(`[bench] ${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const children = [];
+
+/** CPU ms a process has used so far (utime + stime from /proc, 10 ms ticks); undefined when it is gone. */
+function cpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+const pgrep = (pattern) => execSync(`pgrep -f '${pattern}' || true`).toString().split('\n').filter(Boolean).map(Number);
+
+/** CPU µs per request of each process group during `run` (RabbitMQ and Redis are shared: upper bounds). */
+async function cpuPerRequest(groups, run) {
+  const total = (pids) => pids.reduce((sum, p) => sum + (cpuMs(p) ?? 0), 0);
+  const before = Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, total(pids)]));
+  const result = await run();
+  const out = {};
+  for (const [k, pids] of Object.entries(groups))
+    out[k] = Math.round(((total(pids) - before[k]) * 1000) / result.requests.total);
+  return { result, cpuUsPerRequest: out };
+}
 function startService(name, env) {
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: path.join(root, 'services', name),
@@ -96,9 +119,9 @@ async function main() {
     const barePort = await new Promise((resolve) => bare.once('message', (m) => resolve(m.port)));
 
     const serviceEnv = { ...env.serviceEnv, LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: '' };
-    startService('token', serviceEnv);
+    const tokenProc = startService('token', serviceEnv);
     const port = 30_000 + Math.floor(Math.random() * 20_000);
-    startService('gateway', {
+    const gatewayProc = startService('gateway', {
       ...serviceEnv,
       PORT: String(port),
       RATE_LIMIT_PER_MINUTE: '100000000',
@@ -132,9 +155,23 @@ async function main() {
     await load(`http://127.0.0.1:${barePort}/api/tokens`, {}, WARMUP);
     await load(`${api}/api/tokens`, headers, WARMUP);
     log(`bare express: ${CONNECTIONS} connections, ${SECONDS}s`);
-    const bareResult = summary(await load(`http://127.0.0.1:${barePort}/api/tokens`, {}, SECONDS));
+    const bareRun = await cpuPerRequest({ bare: [bare.pid] }, () =>
+      load(`http://127.0.0.1:${barePort}/api/tokens`, {}, SECONDS),
+    );
+    const bareResult = { ...summary(bareRun.result), cpuUsPerRequest: bareRun.cpuUsPerRequest };
     log(`gateway → RabbitMQ → token → Postgres: ${CONNECTIONS} connections, ${SECONDS}s`);
-    const apiResult = summary(await load(`${api}/api/tokens`, headers, SECONDS));
+    const dbName = new URL(env.databaseUrl).pathname.slice(1);
+    const apiRun = await cpuPerRequest(
+      {
+        gateway: [gatewayProc.pid],
+        token: [tokenProc.pid],
+        postgres: pgrep(`postgres: .* ${dbName} `),
+        rabbitmq: pgrep('beam.smp'),
+        redis: pgrep('redis-server'),
+      },
+      () => load(`${api}/api/tokens`, headers, SECONDS),
+    );
+    const apiResult = { ...summary(apiRun.result), cpuUsPerRequest: apiRun.cpuUsPerRequest };
     const ratio = Number((apiResult.rps / bareResult.rps).toFixed(3));
     log(`reference: ListTokens RPC straight over the broker, ${CONNECTIONS} concurrent callers, ${SECONDS}s`);
     const broker = await connectBroker({ url: env.rabbitmqUrl, service: 'gateway', namespace: env.namespace });
