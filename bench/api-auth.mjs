@@ -42,12 +42,16 @@ const pgrep = (pattern) => execSync(`pgrep -f '${pattern}' || true`).toString().
 
 /** CPU µs per request of each process group during `run` (RabbitMQ and Redis are shared: upper bounds). */
 async function cpuPerRequest(groups, run) {
-  const total = (pids) => pids.reduce((sum, p) => sum + (cpuMs(p) ?? 0), 0);
-  const before = Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, total(pids)]));
+  // Groups are functions: a pool may open connections (Postgres backends) during the run.
+  const before = new Map();
+  for (const pids of Object.values(groups)) for (const p of pids()) before.set(p, cpuMs(p) ?? 0);
   const result = await run();
   const out = {};
-  for (const [k, pids] of Object.entries(groups))
-    out[k] = Math.round(((total(pids) - before[k]) * 1000) / result.requests.total);
+  for (const [k, pids] of Object.entries(groups)) {
+    let used = 0;
+    for (const p of pids()) used += (cpuMs(p) ?? 0) - (before.get(p) ?? 0);
+    out[k] = Math.round((used * 1000) / result.requests.total);
+  }
   return { result, cpuUsPerRequest: out };
 }
 function startService(name, env) {
@@ -155,7 +159,7 @@ async function main() {
     await load(`http://127.0.0.1:${barePort}/api/tokens`, {}, WARMUP);
     await load(`${api}/api/tokens`, headers, WARMUP);
     log(`bare express: ${CONNECTIONS} connections, ${SECONDS}s`);
-    const bareRun = await cpuPerRequest({ bare: [bare.pid] }, () =>
+    const bareRun = await cpuPerRequest({ bare: () => [bare.pid] }, () =>
       load(`http://127.0.0.1:${barePort}/api/tokens`, {}, SECONDS),
     );
     const bareResult = { ...summary(bareRun.result), cpuUsPerRequest: bareRun.cpuUsPerRequest };
@@ -163,11 +167,11 @@ async function main() {
     const dbName = new URL(env.databaseUrl).pathname.slice(1);
     const apiRun = await cpuPerRequest(
       {
-        gateway: [gatewayProc.pid],
-        token: [tokenProc.pid],
-        postgres: pgrep(`postgres: .* ${dbName} `),
-        rabbitmq: pgrep('beam.smp'),
-        redis: pgrep('redis-server'),
+        gateway: () => [gatewayProc.pid],
+        token: () => [tokenProc.pid],
+        postgres: () => pgrep(`postgres: .* ${dbName} `),
+        rabbitmq: () => pgrep('beam.smp'),
+        redis: () => pgrep('redis-server'),
       },
       () => load(`${api}/api/tokens`, headers, SECONDS),
     );
