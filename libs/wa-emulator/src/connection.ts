@@ -10,6 +10,7 @@ import type { Account } from './accounts.js';
 import type { ServerContext } from './context.js';
 import { FrameReader, encodeFrame } from './frames.js';
 import { NoiseServer } from './noise-server.js';
+import type { LinkCodeState } from './pairing-code.js';
 
 type Phase = 'hello' | 'finish' | 'open' | 'closed';
 
@@ -21,6 +22,8 @@ export class Connection {
   account?: Account;
   /** refs offered for QR pairing on this (registration) connection, with their server-side deadlines */
   refs: { ref: string; expiresAt: number }[] = [];
+  /** pairing by phone-number code instead of QR (see pairing-code.ts) */
+  linkCode?: LinkCodeState;
   /** set once passive→active and the offline queue are through: live deliveries go straight out */
   active = false;
   private phase: Phase = 'hello';

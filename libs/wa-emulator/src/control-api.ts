@@ -66,6 +66,13 @@ const routes: Record<string, Route> = {
     const { phone, jid } = await emulator.scan(body.qr, { phone: body.phone as string | undefined });
     return { phone, jid };
   },
+  'POST /control/pair-code': async (emulator, req) => {
+    const body = await readJson(req);
+    if (typeof body.code !== 'string' || !body.code)
+      throw new EmulatorInputError('code (the pairing code the client shows) is required');
+    const { phone, jid } = await emulator.enterPairingCode(body as never);
+    return { phone, jid };
+  },
   'POST /control/inbound': async (emulator, req) => emulator.inbound(await readJson(req)),
   'GET /control/outbound': async (emulator, _req, url) => {
     const phone = url.searchParams.get('phone');

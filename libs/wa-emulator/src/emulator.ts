@@ -18,6 +18,7 @@ import { MEDIA_TLS_CERT_PEM } from './media-tls.js';
 import { resolveOptions, type EmulatorOptions, type ResolvedOptions } from './options.js';
 import type { OutboundRecord } from './outbound-record.js';
 import { scanQr, startPairing, type ScanResult } from './pairing.js';
+import { enterPairingCode } from './pairing-code.js';
 import { SerialQueue } from './serial-queue.js';
 import { deliverFromContact, newMessageId } from './stanzas/inbound.js';
 import { handleIq } from './stanzas/iq.js';
@@ -125,6 +126,11 @@ export class Emulator implements ServerContext {
   async scan(qr: string, options: { phone?: string } = {}): Promise<ScanResult> {
     if (typeof qr !== 'string' || !qr) throw new EmulatorInputError('qr is required');
     return scanQr(this, qr, options.phone);
+  }
+
+  /** The user types the pairing code a client shows (sock.requestPairingCode(phone)) into the phone `phone`. */
+  async enterPairingCode(command: { phone: string; code: string }): Promise<ScanResult> {
+    return enterPairingCode(this, assertDigits(command.phone, 'phone'), command.code);
   }
 
   /** Inject a message from contact `from` to linked account `to`; delivered now, or when the client reconnects. */

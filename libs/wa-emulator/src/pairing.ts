@@ -68,10 +68,27 @@ export function scanQr(ctx: ServerContext, qr: string, requestedPhone?: string):
     throw new EmulatorInputError('phone must be 5 to 20 digits');
   }
 
+  return completePairing(ctx, connection, {
+    phone: requestedPhone ?? ctx.directory.allocatePhone(),
+    noiseKey: Buffer.from(noiseB64, 'base64'),
+    identityKey: Buffer.from(identityB64, 'base64'),
+    advSecret: Buffer.from(advB64, 'base64'),
+  });
+}
+
+/**
+ * The phone accepted the companion (QR scan or pairing code): create or re-link the account and send pair-success
+ * with the ADV device identity: HMAC keyed by the adv secret, account signature over [6,0] ‖ details ‖ identity key.
+ */
+export function completePairing(
+  ctx: ServerContext,
+  connection: Connection,
+  pairing: { phone: string; noiseKey: Buffer; identityKey: Buffer; advSecret: Buffer; primary?: SignalPeer },
+): ScanResult {
   const directory = ctx.directory;
-  const phone = requestedPhone ?? directory.allocatePhone();
+  const phone = pairing.phone;
   const previous = directory.account(phone);
-  const lidUser = previous?.lidUser ?? directory.allocateLid();
+  const lidUser = previous?.lidUser ?? pairing.primary?.lidUser ?? directory.allocateLid();
   const deviceId = previous ? previous.deviceId + 1 : COMPANION_DEVICE_ID;
   const account: Account = {
     phone,
@@ -79,9 +96,9 @@ export function scanQr(ctx: ServerContext, qr: string, requestedPhone?: string):
     deviceId,
     companionJid: pnJid(phone, deviceId),
     companionLid: jidEncode(lidUser, 'lid', deviceId),
-    noiseKey: Buffer.from(noiseB64, 'base64'),
+    noiseKey: pairing.noiseKey,
     advAccountKey: previous?.advAccountKey ?? Curve.generateKeyPair(),
-    primary: previous?.primary ?? new SignalPeer(phone, lidUser),
+    primary: previous?.primary ?? pairing.primary ?? new SignalPeer(phone, lidUser),
     firstLogin: true,
     loggedOut: false,
     offlineQueue: previous?.offlineQueue ?? [],
@@ -95,18 +112,17 @@ export function scanQr(ctx: ServerContext, qr: string, requestedPhone?: string):
   directory.addAccount(account);
   connection.account = account;
 
-  const identityKey = Buffer.from(identityB64, 'base64');
   const details = proto.ADVDeviceIdentity.encode({ rawId: 424242, timestamp: nowSeconds(), keyIndex: 1 }).finish();
   const accountSignature = Curve.sign(
     account.advAccountKey.private,
-    Buffer.concat([Buffer.from([6, 0]), details, identityKey]),
+    Buffer.concat([Buffer.from([6, 0]), details, pairing.identityKey]),
   );
   const signedIdentity = proto.ADVSignedDeviceIdentity.encode({
     details,
     accountSignatureKey: account.advAccountKey.public,
     accountSignature,
   }).finish();
-  const hmac = hmacSign(signedIdentity, Buffer.from(advB64, 'base64'));
+  const hmac = hmacSign(signedIdentity, pairing.advSecret);
   connection.sendNode({
     tag: 'iq',
     attrs: {

@@ -1,6 +1,7 @@
 import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode } from '@whiskeysockets/baileys';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
+import { handleLinkCodeIq } from '../pairing-code.js';
 import { answerKeyFetch, digestNode, storeUploadedBundle } from './prekeys.js';
 import { childrenOf, replyResult } from './reply.js';
 import { startSession } from './session-start.js';
@@ -20,6 +21,11 @@ export function handleIq(ctx: ServerContext, connection: Connection, node: Binar
     return;
   }
   if (type === 'result' || type === 'error') return;
+
+  if (xmlns === 'md' && getBinaryNodeChild(node, 'link_code_companion_reg')) {
+    void handleLinkCodeIq(ctx, connection, node).catch((error: unknown) => ctx.options.log('pairing code', error));
+    return;
+  }
 
   if (xmlns === 'encrypt' && account) {
     if (child?.tag === 'count') {
