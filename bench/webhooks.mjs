@@ -159,6 +159,34 @@ async function rawCeiling(url, concurrency, seconds) {
   return Math.round(n / seconds);
 }
 
+/** Where the time went, per hop, for events published after `sinceMs`: p50/p90/p99 in ms. */
+async function stageBreakdown(env, sinceMs) {
+  const db = new pg.Client({ connectionString: env.databaseUrl });
+  await db.connect();
+  try {
+    const r = await db.query(
+      `WITH x AS (
+         SELECT extract(epoch FROM e.created_at) * 1000 - (e.body::json->>'timestamp')::bigint AS fanout_ms,
+                extract(epoch FROM a.started_at - d.created_at) * 1000 AS task_ms, a.duration_ms AS http_ms
+         FROM webhook_delivery.events e JOIN webhook_delivery.deliveries d ON d.event_id = e.id
+         JOIN webhook_delivery.attempts a ON a.delivery_id = d.id AND a.attempt = 1
+         WHERE (e.body::json->>'timestamp')::bigint >= $1)
+       SELECT percentile_disc(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY fanout_ms) AS fanout,
+              percentile_disc(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY task_ms) AS task,
+              percentile_disc(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY http_ms) AS http FROM x`,
+      [sinceMs],
+    );
+    const fmt = (a) => (a ? { p50: Math.round(a[0]), p90: Math.round(a[1]), p99: Math.round(a[2]) } : null);
+    return {
+      publishToFanOutInsert: fmt(r.rows[0].fanout), // event queue (broker) + fan-out batch
+      deliveryRowToAttemptStart: fmt(r.rows[0].task), // task publish + attempt queue + load
+      attemptHttp: fmt(r.rows[0].http),
+    };
+  } finally {
+    await db.end();
+  }
+}
+
 async function dbCounts(env) {
   const db = new pg.Client({ connectionString: env.databaseUrl });
   await db.connect();
@@ -223,6 +251,7 @@ async function main() {
       if (!process.env.BENCH_SKIP_LATENCY) {
         await rx.stats(true);
         log(`latency: ${LATENCY_RATE}/s for 20 s…`);
+        const latencyStart = Date.now();
         const lp = await publishAt(client, c, LATENCY_RATE, 20);
         const ls = await waitDelivered(rx, lp.sent, 60_000);
         results.latency = {
@@ -233,6 +262,7 @@ async function main() {
           p90: pct(ls.latencies, 90),
           p99: pct(ls.latencies, 99),
           max: pct(ls.latencies, 100),
+          stagesMs: await stageBreakdown(env, latencyStart),
         };
         log(JSON.stringify(results.latency));
       }
