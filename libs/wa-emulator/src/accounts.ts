@@ -41,12 +41,23 @@ export interface Contact {
   profile: ContactProfile;
 }
 
+/** A group chat: every member is a linked account or a contact (phone numbers). */
+export interface Group {
+  id: string; // <creator>-<timestamp>
+  jid: string; // <id>@g.us
+  subject: string;
+  creator: string;
+  participants: string[];
+  creation: number; // unix seconds
+}
+
 /** Every phone number the emulated server knows: linked accounts and their contacts, by PN and by LID. */
 export class Directory {
   private readonly accounts = new Map<string, Account>();
   private readonly accountsByLid = new Map<string, Account>();
   private readonly contacts = new Map<string, Contact>();
   private readonly contactsByLid = new Map<string, Contact>();
+  private readonly groups = new Map<string, Group>();
   private nextPhone: number;
   private nextLid = 100000000000000;
 
@@ -93,6 +104,38 @@ export class Directory {
       this.contactsByLid.set(peer.lidUser, contact);
     }
     return contact;
+  }
+
+  group(jid: string): Group | undefined {
+    return this.groups.get(jid);
+  }
+
+  /** The group `jid` (created on first use, by `creator`), with `members` added. */
+  ensureGroup(jid: string, creator: string, members: string[], subject?: string): Group {
+    let group = this.groups.get(jid);
+    if (!group) {
+      const id = jid.split('@')[0]!;
+      group = {
+        id,
+        jid,
+        subject: subject ?? `Group ${id}`,
+        creator,
+        participants: [],
+        creation: Math.floor(Date.now() / 1000),
+      };
+      this.groups.set(jid, group);
+    }
+    if (subject !== undefined) group.subject = subject;
+    for (const member of [creator, ...members])
+      if (!group.participants.includes(member)) group.participants.push(member);
+    return group;
+  }
+
+  /** PN user jid and LID of any member (account or contact). */
+  memberJids(phone: string): { pn: string; lid: string } {
+    const account = this.accounts.get(phone);
+    const lidUser = account?.lidUser ?? this.contact(phone).peer.lidUser;
+    return { pn: jidEncode(phone, 's.whatsapp.net'), lid: jidEncode(lidUser, 'lid') };
   }
 
   knownContacts(): Contact[] {

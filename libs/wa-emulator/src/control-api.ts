@@ -73,6 +73,7 @@ const routes: Record<string, Route> = {
     const { phone, jid } = await emulator.enterPairingCode(body as never);
     return { phone, jid };
   },
+  'POST /control/group': async (emulator, req) => emulator.createGroup((await readJson(req)) as never),
   'POST /control/inbound': async (emulator, req) => emulator.inbound(await readJson(req)),
   'GET /control/outbound': async (emulator, _req, url) => {
     const phone = url.searchParams.get('phone');

@@ -141,12 +141,14 @@ export class Emulator implements ServerContext {
       throw new EmulatorInputError('from is a linked account; messages between linked accounts are not emulated');
     }
     const contact = this.directory.contact(request.from);
+    if (request.group) this.directory.ensureGroup(request.group, request.from, [request.to]);
     const message = await buildInboundMessage(
       request,
       account,
       contact.peer.pnJid,
       this.historyFor(account),
       this.media,
+      request.group,
     );
     const id = request.id ?? newMessageId();
     const text = message.conversation ?? message.extendedTextMessage?.text;
@@ -156,8 +158,28 @@ export class Emulator implements ServerContext {
       pushName: request.pushName ?? contact.profile.pushName,
       addressing: request.addressing ?? 'pn',
       stanzaType: stanzaType(request),
+      groupJid: request.group,
     });
     return { id };
+  }
+
+  /** Create (or update) a group chat; members are linked accounts or contacts (digits). */
+  createGroup(command: { id?: string; subject?: string; creator: string; participants: string[] }): {
+    jid: string;
+    subject: string;
+    participants: string[];
+  } {
+    const creator = assertDigits(command.creator, 'creator');
+    if (!Array.isArray(command.participants))
+      throw new EmulatorInputError('participants must be an array of phone numbers');
+    const members = command.participants.map((p) => assertDigits(p, 'participants[]'));
+    if (command.subject !== undefined && typeof command.subject !== 'string')
+      throw new EmulatorInputError('subject must be a string');
+    const id = command.id ?? `${creator}-${Math.floor(Date.now() / 1000)}`;
+    if (!/^\d{5,20}-\d{5,20}$/.test(id.replace(/@g\.us$/, '')))
+      throw new EmulatorInputError('id must look like 15550000001-1700000000');
+    const group = this.directory.ensureGroup(`${id.replace(/@g\.us$/, '')}@g.us`, creator, members, command.subject);
+    return { jid: group.jid, subject: group.subject, participants: [...group.participants] };
   }
 
   /** Messages the linked account `phone` sent, decrypted, oldest first. */

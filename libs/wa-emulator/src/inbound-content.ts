@@ -40,13 +40,15 @@ export async function buildInboundMessage(
   contactJid: string,
   history: ChatHistory,
   host: MediaHost,
+  groupJid?: string,
 ): Promise<proto.IMessage> {
   // a message the linked client sent is fromMe from its side; anything else came from this contact
-  const keyFor = (id: string): proto.IMessageKey => ({
-    remoteJid: contactJid,
-    fromMe: account.outbound.some((r) => r.id === id),
-    id,
-  });
+  const keyFor = (id: string): proto.IMessageKey => {
+    const fromMe = account.outbound.some((r) => r.id === id);
+    return groupJid
+      ? { remoteJid: groupJid, fromMe, id, participant: fromMe ? account.primary.pnJid : contactJid }
+      : { remoteJid: contactJid, fromMe, id };
+  };
   const contextInfo = (): proto.IContextInfo | undefined => {
     if (!request.replyTo) return undefined;
     const sent = account.outbound.find((r) => r.id === request.replyTo);

@@ -12,6 +12,8 @@ interface InboundBase {
   replyTo?: string;
   /** how the stanza addresses the sender: phone number + sender_lid (default) or LID + sender_pn */
   addressing?: 'pn' | 'lid';
+  /** send it in this group chat (`<id>@g.us` or `<id>`; created on first use with `to` and `from` as members) */
+  group?: string;
 }
 
 /** Media bytes: a Buffer, or base64 in JSON. */
@@ -85,6 +87,14 @@ function media(body: Record<string, unknown>): Buffer {
   return Buffer.from(value, 'base64');
 }
 
+function groupJid(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const id = value.replace(/@g\.us$/, '');
+  if (!/^\d{5,20}(-\d{5,20})?$/.test(id))
+    fail('group must be a group id like 15550000001-1700000000 (optionally @g.us)');
+  return `${id}@g.us`;
+}
+
 /** Validates untrusted input (control API JSON or library call) into an InboundRequest with Buffer media. */
 export function parseInboundRequest(input: unknown): InboundRequest & { data?: Buffer } {
   if (!isRecord(input)) return fail('body must be a JSON object');
@@ -101,6 +111,7 @@ export function parseInboundRequest(input: unknown): InboundRequest & { data?: B
     pushName: str(input, 'pushName', false),
     replyTo: str(input, 'replyTo', type === 'reply'),
     addressing: addressing as InboundBase['addressing'],
+    group: groupJid(str(input, 'group', false)),
   };
   switch (type) {
     case 'text':

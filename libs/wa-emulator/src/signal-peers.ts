@@ -135,6 +135,18 @@ export class SignalPeer {
     });
   }
 
+  /** Group message from this peer (sender-key `skmsg`) plus the sender-key distribution message for new members. */
+  encryptGroup(groupJid: string, message: proto.IMessage): Promise<{ ciphertext: Uint8Array; skdm: Uint8Array }> {
+    return this.queue.run(async () => {
+      const { ciphertext, senderKeyDistributionMessage } = await this.repo.encryptGroupMessage({
+        group: groupJid,
+        meId: this.pnJid,
+        data: encodeWAMessage(message),
+      });
+      return { ciphertext, skdm: senderKeyDistributionMessage };
+    });
+  }
+
   /** Decrypts a `<enc>` the companion `fromJid` addressed to this peer. */
   decryptFrom(fromJid: string, type: 'pkmsg' | 'msg', ciphertext: Uint8Array): Promise<proto.Message> {
     return this.queue.run(async () => {

@@ -2,6 +2,7 @@ import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode } from '@whi
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
 import { handleLinkCodeIq } from '../pairing-code.js';
+import { handleGroupIq } from './groups.js';
 import { answerKeyFetch, digestNode, storeUploadedBundle } from './prekeys.js';
 import { childrenOf, replyResult } from './reply.js';
 import { startSession } from './session-start.js';
@@ -45,6 +46,10 @@ export function handleIq(ctx: ServerContext, connection: Connection, node: Binar
       replyResult(connection, node, [answerKeyFetch(ctx, child)]);
       return;
     }
+  }
+  if (xmlns === 'w:g2' && type === 'get') {
+    handleGroupIq(ctx, connection, node);
+    return;
   }
   if (xmlns === 'passive') {
     replyResult(connection, node);
