@@ -1,7 +1,7 @@
 /**
  * Session ownership across replicas. Each replica heartbeats into a sorted set of live replicas, claims
- * unowned sessions up to its fair share (ceil(sessions / live replicas)), renews its leases, and hands one
- * session back per round while it holds more than its share (so a new replica gets work). A lease that
+ * unowned sessions up to its fair share (ceil(sessions / live replicas)), renews its leases, and hands back a
+ * quarter of its excess per round while it holds more than its share (so a new replica gets work). A lease that
  * cannot be renewed before it runs out — Redis refused it, or could not be reached — is dropped locally
  * at once (`onLost`), before another replica can acquire it: the caller closes that socket immediately.
  */
@@ -125,10 +125,11 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
           await release(id);
         });
     }
-    // Hand one session back per round while above the share, so new replicas get work without a stampede.
-    if (held.size > share) {
-      const [id] = shuffle([...held.keys()]);
-      if (id) await release(id);
+    // Hand back a quarter of the excess per round (at least one), so a new replica gets work quickly but the
+    // moved sessions reconnect in waves rather than all at once.
+    const excess = held.size - share;
+    if (excess > 0) {
+      for (const id of shuffle([...held.keys()]).slice(0, Math.max(1, Math.ceil(excess / 4)))) await release(id);
     }
   }
 
