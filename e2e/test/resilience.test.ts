@@ -36,20 +36,34 @@ describe('resilience', () => {
   });
 
   it("the token service's connection killed from the broker side: it heals and the next request succeeds", async () => {
-    const created = await call(base, 'POST', '/api/tokens', { token: jwt, body: { name: 'before-kill' } });
+    // A gateway with a generous deadline: the next request may have to wait out the reconnect, but must succeed.
+    const patient = await stack.startGateway({ RPC_TIMEOUT_MS: '15000' });
+    const created = await call(patient.url, 'POST', '/api/tokens', { token: jwt, body: { name: 'before-kill' } });
     expect(created.status).toBe(201);
     const killed = await killConnection(connectionName('token', `${hostname()}:${process.pid}`, stack.env.namespace));
     expect(killed).toBe(1);
     // wh_ auth (VerifyToken, cache disabled) and the list both need the token service
-    const r = await call(base, 'GET', '/api/tokens', { token: created.body.token });
+    const r = await call(patient.url, 'GET', '/api/tokens', { token: created.body.token });
     expect(r.status).toBe(200);
     expect(r.body.map((t: { name: string }) => t.name)).toEqual(['before-kill']);
   });
 
-  it("the gateway's own connection killed: it heals too", async () => {
+  it("the gateways' own connections killed: they heal, and revocations still reach their auth caches", async () => {
+    const caching = await stack.startGateway({ AUTH_CACHE_TTL_MS: '600000' });
+    // Every gateway of this file runs in this process, so they share the connection name.
     const killed = await killConnection(connectionName('gateway', `${hostname()}:${process.pid}`, stack.env.namespace));
-    expect(killed).toBe(1);
-    await waitFor(async () => (await call(base, 'GET', '/api/tokens', { token: jwt })).status === 200, 10_000, 100);
+    expect(killed).toBe(stack.gateways.length);
+    for (const g of stack.gateways)
+      await waitFor(async () => (await call(g.url, 'GET', '/api/tokens', { token: jwt })).status === 200, 10_000, 100);
+
+    const created = await call(caching.url, 'POST', '/api/tokens', { token: jwt, body: { name: 'after-kill' } });
+    expect((await call(caching.url, 'GET', '/api/tokens', { token: created.body.token })).status).toBe(200); // cached
+    expect((await call(base, 'DELETE', `/api/tokens/${created.body.id}`, { token: jwt })).status).toBe(200);
+    await waitFor(
+      async () => (await call(caching.url, 'GET', '/api/tokens', { token: created.body.token })).status === 401,
+      1000,
+      20,
+    );
   });
 
   it('token service stopped: RPC → 503 within the deadline, health → 503', async () => {
