@@ -5,7 +5,8 @@
 import type { RequestHandler } from 'express';
 
 const METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE';
-const EXPOSED = 'Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset';
+// Headers browser code may read: rate limits, Retry-After on 429/503, and the webhook-logs paging cursor.
+const EXPOSED = 'Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Next-Cursor';
 
 export const cors: RequestHandler = (req, res, next) => {
   res.setHeader('Access-Control-Allow-Origin', '*');
