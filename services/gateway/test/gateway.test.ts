@@ -8,7 +8,16 @@ import { TokenRevoked } from '@wahooks/contracts';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import { sha256Hex } from '../src/auth/api-token-verifier.js';
 import type { Gateway } from '../src/service.js';
-import { call, newToken, startFakeTokenService, startTestGateway, waitFor, type FakeTokenService } from './support.js';
+import {
+  BROKEN_USER,
+  BUSY_USER,
+  call,
+  newToken,
+  startFakeTokenService,
+  startTestGateway,
+  waitFor,
+  type FakeTokenService,
+} from './support.js';
 
 let env: TestEnv;
 let gw: Gateway;
@@ -180,6 +189,25 @@ describe('wh_ token auth', () => {
     const r = await call(gw.url, 'GET', '/api/me', { token });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ id: userId, isAdmin: false });
+  });
+});
+
+describe('errors from services', () => {
+  it('an AppError reply passes through unchanged, with its headers (Retry-After)', async () => {
+    const busy = newToken();
+    tokenService.tokens.set(busy, { userId: BUSY_USER, tokenId: randomUUID() });
+    const r = await call(gw.url, 'GET', '/api/me', { token: busy });
+    expect(r.status).toBe(503);
+    expect(r.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'token service is busy' });
+    expect(r.headers.get('retry-after')).toBe('7');
+  });
+
+  it('an unexpected failure in a service is a 500 with a generic message', async () => {
+    const broken = newToken();
+    tokenService.tokens.set(broken, { userId: BROKEN_USER, tokenId: randomUUID() });
+    const r = await call(gw.url, 'GET', '/api/me', { token: broken });
+    expect(r.status).toBe(500);
+    expect(r.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' });
   });
 });
 

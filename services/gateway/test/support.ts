@@ -1,10 +1,23 @@
 /** Test helpers: a gateway on a test env, a scripted token service on the real broker, HTTP calls. */
 import { randomUUID } from 'node:crypto';
 import { connectBroker, handle, type Broker } from '@wahooks/broker';
-import { CreateToken, GetMe, ListTokens, RevokeToken, unauthorized, UpsertUser, VerifyToken } from '@wahooks/contracts';
+import {
+  CreateToken,
+  GetMe,
+  ListTokens,
+  RevokeToken,
+  unauthorized,
+  unavailable,
+  UpsertUser,
+  VerifyToken,
+} from '@wahooks/contracts';
 import type { TestEnv } from '@wahooks/testing';
 import { gatewayConfig, type GatewayConfig } from '../src/config.js';
 import { startGateway, type Gateway } from '../src/service.js';
+
+/** GET /api/me for these users fails: 503 with Retry-After 7, or an unexpected error (500). */
+export const BUSY_USER = '00000000-0000-4000-8000-00000000b057';
+export const BROKEN_USER = '00000000-0000-4000-8000-0000000000e5';
 
 export async function startTestGateway(env: TestEnv, extra: Record<string, string> = {}): Promise<Gateway> {
   const config: GatewayConfig = gatewayConfig({ ...env.serviceEnv, PORT: '0', ...extra });
@@ -58,7 +71,11 @@ export async function startFakeTokenService(env: TestEnv): Promise<FakeTokenServ
       upserts.push({ id, email });
       return { id, created: true };
     }),
-    handle(GetMe, async ({ userId }) => ({ id: userId, isAdmin: false })),
+    handle(GetMe, async ({ userId }) => {
+      if (userId === BUSY_USER) throw unavailable('token service is busy', 7);
+      if (userId === BROKEN_USER) throw new Error('database exploded');
+      return { id: userId, isAdmin: false };
+    }),
   ]);
   return { broker, tokens, calls, upserts, close: () => broker.close() };
 }
