@@ -20,8 +20,10 @@ export interface OutboundRecord {
   id: string;
   /** the linked account that sent it (digits) */
   from: string;
-  /** recipient phone number (digits) */
+  /** recipient phone number (digits), or the group jid for group messages */
   to: string;
+  /** group jid (`<id>@g.us`) when sent to a group */
+  group?: string;
   timestamp: number; // unix seconds
   type: OutboundType;
   text?: string;

@@ -147,6 +147,20 @@ export class SignalPeer {
     });
   }
 
+  /** Decrypts a group `skmsg` from `authorJid`, first taking in the sender key it distributed (if any). */
+  decryptGroup(
+    groupJid: string,
+    authorJid: string,
+    skmsg: Uint8Array,
+    distribution?: proto.Message.ISenderKeyDistributionMessage | null,
+  ): Promise<proto.Message> {
+    return this.queue.run(async () => {
+      if (distribution) await this.repo.processSenderKeyDistributionMessage({ item: distribution, authorJid });
+      const plaintext = await this.repo.decryptGroupMessage({ group: groupJid, authorJid, msg: skmsg });
+      return proto.Message.decode(unpadRandomMax16(plaintext));
+    });
+  }
+
   /** Decrypts a `<enc>` the companion `fromJid` addressed to this peer. */
   decryptFrom(fromJid: string, type: 'pkmsg' | 'msg', ciphertext: Uint8Array): Promise<proto.Message> {
     return this.queue.run(async () => {

@@ -62,6 +62,19 @@ describe('group chats', () => {
     );
   });
 
+  it('outbound group messages are captured: first with the sender-key distribution, then on the sender key alone', async () => {
+    const send = async (text: string) => {
+      const id = (await client.sock.sendMessage(groupJid, { text }))!.key.id!;
+      return waitFor(() => emulator.outbound(phone).find((r) => r.id === id), `group outbound ${text}`);
+    };
+    const first = await send('hello group');
+    expect(first).toMatchObject({ type: 'text', text: 'hello group', to: groupJid, group: groupJid });
+    expect(first.error).toBeUndefined();
+    const second = await send('second to the group');
+    expect(second).toMatchObject({ type: 'text', text: 'second to the group', group: groupJid });
+    expect(second.error).toBeUndefined();
+  });
+
   it('rejects bad group ids', async () => {
     await expect(emulator.inbound({ to: phone, from: ALICE, group: 'nope', type: 'text', text: 'x' })).rejects.toThrow(
       /group must be/,

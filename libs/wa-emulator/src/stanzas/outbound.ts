@@ -1,9 +1,16 @@
-import { getBinaryNodeChild, getBinaryNodeChildren, jidDecode, type BinaryNode } from '@whiskeysockets/baileys';
+import {
+  getBinaryNodeChild,
+  getBinaryNodeChildren,
+  jidDecode,
+  type BinaryNode,
+  type proto,
+} from '@whiskeysockets/baileys';
 import type { Account } from '../accounts.js';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
 import { decryptMedia } from '../media-crypto.js';
 import { describeMessage, type OutboundRecord } from '../outbound-record.js';
+import type { SignalPeer } from '../signal-peers.js';
 import { sendContactReceipt } from './receipts.js';
 import { nowSeconds } from './reply.js';
 
@@ -18,7 +25,11 @@ export async function captureOutbound(ctx: ServerContext, connection: Connection
   connection.sendNode({ tag: 'ack', attrs: { id: node.attrs.id!, class: 'message', from: to, t: `${nowSeconds()}` } });
 
   const recipient = jidDecode(to);
-  if (!recipient || (recipient.server !== 's.whatsapp.net' && recipient.server !== 'lid')) return; // groups etc.
+  if (recipient?.server === 'g.us') {
+    await captureGroupOutbound(ctx, account, node);
+    return;
+  }
+  if (!recipient || (recipient.server !== 's.whatsapp.net' && recipient.server !== 'lid')) return; // broadcast etc.
   const contact =
     ctx.directory.contactForJid(to) ??
     (recipient.server === 's.whatsapp.net' ? ctx.directory.contact(recipient.user) : undefined);
@@ -44,13 +55,7 @@ export async function captureOutbound(ctx: ServerContext, connection: Connection
     try {
       const message = await peer.decryptFrom(account.companionLid, type, enc.content as Uint8Array);
       if (ownPhone) continue;
-      const { fields, media } = describeMessage(message);
-      Object.assign(record, fields);
-      if (media) {
-        const blob = ctx.media.get(media.directPath ?? media.url ?? '');
-        if (blob) record.media = await decryptMedia(blob, media.mediaKey, media.type);
-        else record.error = 'media not found on the emulator media host';
-      }
+      await fillRecord(ctx, record, message);
     } catch (error) {
       if (!ownPhone) record.error = error instanceof Error ? error.message : String(error);
     }
@@ -58,6 +63,76 @@ export async function captureOutbound(ctx: ServerContext, connection: Connection
   account.outbound.push(record);
   ctx.stats.outbound++;
   autoReceipts(ctx, account, record);
+}
+
+async function fillRecord(ctx: ServerContext, record: OutboundRecord, message: proto.Message): Promise<void> {
+  const { fields, media } = describeMessage(message);
+  Object.assign(record, fields);
+  if (media) {
+    const blob = ctx.media.get(media.directPath ?? media.url ?? '');
+    if (blob) record.media = await decryptMedia(blob, media.mediaKey, media.type);
+    else record.error = 'media not found on the emulator media host';
+  }
+}
+
+/**
+ * Group send: pairwise `<to>` copies carry the client's sender-key distribution message (to members that don't have
+ * it yet), the content is one `skmsg`. Every member peer takes in its SKDM; the first that decrypts the skmsg
+ * provides the record. Baileys signs group messages as creds.me.id (PN addressing), or its LID (LID groups).
+ */
+async function captureGroupOutbound(ctx: ServerContext, account: Account, node: BinaryNode): Promise<void> {
+  const groupJid = node.attrs.to!;
+  const record: OutboundRecord = {
+    id: node.attrs.id!,
+    from: account.phone,
+    to: groupJid,
+    group: groupJid,
+    timestamp: nowSeconds(),
+    type: 'undecryptable',
+    status: 'sent',
+  };
+  const distributions = new Map<SignalPeer, proto.Message.ISenderKeyDistributionMessage | null>();
+  for (const { jid, enc } of participantsOf(node)) {
+    const target = jidDecode(jid);
+    const type = enc.attrs.type;
+    if (!target || (target.device ?? 0) !== 0 || (type !== 'pkmsg' && type !== 'msg')) continue;
+    const peer =
+      ctx.directory.accountForJid(jid) === account ? account.primary : ctx.directory.contactForJid(jid)?.peer;
+    if (!peer) continue;
+    try {
+      const message = await peer.decryptFrom(account.companionLid, type, enc.content as Uint8Array);
+      distributions.set(peer, message.senderKeyDistributionMessage ?? null);
+    } catch (error) {
+      ctx.options.log('group copy not decryptable', jid, error);
+    }
+  }
+  // members that got no copy this time already hold the sender key
+  const group = ctx.directory.group(groupJid);
+  for (const phone of group?.participants ?? []) {
+    const peer =
+      phone === account.phone ? account.primary : ctx.directory.contactForJid(`${phone}@s.whatsapp.net`)?.peer;
+    if (peer && !distributions.has(peer)) distributions.set(peer, null);
+  }
+  const skmsg = getBinaryNodeChildren(node, 'enc').find((e) => e.attrs.type === 'skmsg')?.content;
+  let decrypted: proto.Message | undefined;
+  let lastError: unknown;
+  if (skmsg instanceof Uint8Array) {
+    for (const [peer, distribution] of distributions) {
+      for (const author of [account.companionJid, account.companionLid]) {
+        try {
+          const message = await peer.decryptGroup(groupJid, author, skmsg, distribution);
+          decrypted ??= message;
+          break;
+        } catch (error) {
+          lastError = error;
+        }
+      }
+    }
+  }
+  if (decrypted) await fillRecord(ctx, record, decrypted);
+  else record.error = lastError instanceof Error ? lastError.message : 'no skmsg a member could decrypt';
+  account.outbound.push(record);
+  ctx.stats.outbound++;
 }
 
 function participantsOf(node: BinaryNode): { jid: string; enc: BinaryNode }[] {
