@@ -14,7 +14,8 @@ export function createConnectionsRepo(db: DataSource) {
     /** The connection is gone: so are its webhooks and their logs (the original cascades). */
     remove: async (id: string) => {
       await db.transaction(async (m) => {
-        await m.query('DELETE FROM webhooks WHERE connection_id = $1', [id]);
+        await m.query('DELETE FROM webhooks WHERE connection_id = $1', [id]); // cascades to deliveries, attempts
+        await m.query('DELETE FROM events WHERE connection_id = $1', [id]); // bodies nobody references any more
         await m.query('DELETE FROM connections WHERE id = $1', [id]);
       });
     },
