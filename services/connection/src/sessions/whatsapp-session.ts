@@ -39,6 +39,7 @@ import {
 import type { OutboxEntry } from '../outbox/outbox-repo.js';
 import { decideOnClose, type BackoffOptions } from './reconnect-policy.js';
 import { forgetSessionData, loadMessage, persistBatch, type ChatChange, type SessionBatch } from './session-store.js';
+import { createGroupWriter, type GroupWriter } from './group-writer.js';
 import { createTtlCache } from './ttl-cache.js';
 
 export interface SessionConfig {
@@ -91,12 +92,17 @@ export class WhatsAppSession {
   };
   private readonly log: Logger;
   private readonly baileysLog: Logger;
+  private readonly writer: GroupWriter;
   private lastStatus?: ConnectionStatus;
 
   constructor(private readonly opts: SessionOptions) {
     this.id = opts.connection.id;
     this.log = opts.logger.child({ connectionId: this.id });
     this.baileysLog = this.log.child({ class: 'baileys' }, { level: opts.config.baileysLogLevel ?? 'warn' });
+    this.writer = createGroupWriter(async (batch) => {
+      await persistBatch(opts.sql, this.id, batch);
+      if (batch.outbox.length) opts.onPersisted?.();
+    }, this.log);
   }
 
   /** Current QR string while waiting to be scanned. */
@@ -157,14 +163,17 @@ export class WhatsAppSession {
     this.sock = sock;
     sock.ev.process((events) => {
       if (this.closed || this.sock !== sock) return;
-      // Baileys does not await handlers: chain the batches so they are persisted in the order they came.
+      // Map and queue the batch for writing now, in arrival order (group commit); the rest of the handling
+      // (creds, status, close) is chained so it also runs in order. Baileys does not await handlers.
+      const written = this.writer.enqueue(this.mapBatch(events));
+      written.catch((err: Error) => this.log.error({ err: err.message }, 'failed to persist a Baileys batch'));
       this.queue = this.queue
-        .then(() => this.handle(sock, events))
-        .catch((err: Error) => this.log.error({ err: err.message }, 'failed to persist a Baileys batch'));
+        .then(() => this.handle(sock, events, written))
+        .catch((err: Error) => this.log.error({ err: err.message }, 'failed to handle a Baileys batch'));
     });
   }
 
-  private async handle(sock: WASocket, events: Partial<BaileysEventMap>): Promise<void> {
+  private async handle(sock: WASocket, events: Partial<BaileysEventMap>, written: Promise<void>): Promise<void> {
     if (this.closed) return;
     if (events['creds.update']) await this.auth!.saveCreds();
 
@@ -179,9 +188,7 @@ export class WhatsAppSession {
       await this.setStatus('working');
     }
 
-    const batch = this.mapBatch(events);
-    await persistBatch(this.opts.sql, this.id, batch);
-    if (batch.outbox.length) this.opts.onPersisted?.();
+    await written.catch(() => undefined); // logged where it was queued
 
     if (conn?.connection === 'close') await this.onClose(sock, conn.lastDisconnect?.error);
   }
@@ -330,6 +337,7 @@ export class WhatsAppSession {
   async stop(): Promise<void> {
     this.close();
     await this.queue;
+    await this.writer.idle();
   }
 
   /** Log the number out (best effort), wipe the auth state and stop: DELETE /connections/:id. */
