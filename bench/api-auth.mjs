@@ -6,7 +6,8 @@
 // {bare: {rps, p99}, api: {rps, p99}, ratio, rpcOnly, target}. `rpcOnly` (measured after, for reference) is the same
 // ListTokens command sent straight over the broker by 50 concurrent callers: the ceiling the gateway sits on.
 //
-// Env: BENCH_SECONDS (20), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3).
+// Env: BENCH_SECONDS (20), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3), BENCH_SLICES (4: the 20 s of each target
+// run as alternating 5 s slices, so a burst of background load on a shared machine hits both alike).
 import { execSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +24,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const SLICES = Number(process.env.BENCH_SLICES ?? 4); // alternating bare/api slices of SECONDS / SLICES
 const SECRET = `bench-secret-${randomUUID()}`;
 const log = (...a) => process.stderr.write(`[bench] ${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -40,19 +42,34 @@ function cpuMs(pid) {
 }
 const pgrep = (pattern) => execSync(`pgrep -f '${pattern}' || true`).toString().split('\n').filter(Boolean).map(Number);
 
-/** CPU µs per request of each process group during `run` (RabbitMQ and Redis are shared: upper bounds). */
-async function cpuPerRequest(groups, run) {
+/** Runs `run` and returns its result with the CPU ms each process group used meanwhile. */
+async function measure(groups, run) {
   // Groups are functions: a pool may open connections (Postgres backends) during the run.
   const before = new Map();
   for (const pids of Object.values(groups)) for (const p of pids()) before.set(p, cpuMs(p) ?? 0);
   const result = await run();
-  const out = {};
+  const usedMs = {};
   for (const [k, pids] of Object.entries(groups)) {
-    let used = 0;
-    for (const p of pids()) used += (cpuMs(p) ?? 0) - (before.get(p) ?? 0);
-    out[k] = Math.round((used * 1000) / result.requests.total);
+    usedMs[k] = 0;
+    for (const p of pids()) usedMs[k] += (cpuMs(p) ?? 0) - (before.get(p) ?? 0);
   }
-  return { result, cpuUsPerRequest: out };
+  return { result, usedMs };
+}
+
+/** Slices of one target merged: rps over the whole time, p50 weighted by requests, p99 of the worst slice. */
+function merge(slices, seconds) {
+  const requests = slices.reduce((n, s) => n + s.result.requests.total, 0);
+  const cpu = {};
+  for (const s of slices) for (const [k, ms] of Object.entries(s.usedMs)) cpu[k] = (cpu[k] ?? 0) + ms;
+  return {
+    rps: Math.round(requests / seconds),
+    p50: Math.round(slices.reduce((n, s) => n + s.result.latency.p50 * s.result.requests.total, 0) / requests),
+    p99: Math.max(...slices.map((s) => s.result.latency.p99)),
+    non2xx: slices.reduce((n, s) => n + s.result.non2xx, 0),
+    errors: slices.reduce((n, s) => n + s.result.errors + s.result.timeouts, 0),
+    sliceRps: slices.map((s) => Math.round(s.result.requests.average)),
+    cpuUsPerRequest: Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, Math.round((ms * 1000) / requests)])),
+  };
 }
 function startService(name, env) {
   const child = spawn(process.execPath, ['dist/main.js'], {
@@ -64,12 +81,12 @@ function startService(name, env) {
   return child;
 }
 
-async function waitHttp(url, timeoutMs = 30_000) {
+async function waitHttp(url, timeoutMs = 30_000, ready = () => true) {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
       const r = await fetch(url);
-      if (r.ok) return;
+      if (r.ok && ready(await r.json())) return;
     } catch {
       // not listening yet
     }
@@ -104,14 +121,6 @@ async function rpcLoad(broker, userId, seconds) {
   return { rps: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99) };
 }
 
-const summary = (r) => ({
-  rps: Math.round(r.requests.average),
-  p50: r.latency.p50,
-  p99: r.latency.p99,
-  non2xx: r.non2xx,
-  errors: r.errors + r.timeouts,
-});
-
 async function main() {
   const loadBefore = os.loadavg().map((x) => Number(x.toFixed(2)));
   const env = await createTestEnv('bench_api');
@@ -133,7 +142,8 @@ async function main() {
     });
     const api = `http://127.0.0.1:${port}`;
     await waitHttp(`${api}/api`);
-    await waitHttp(`${api}/api/health`);
+    // Healthy is not enough: a token service that has not declared its queue yet counts as not deployed.
+    await waitHttp(`${api}/api/health`, 30_000, (body) => body.checks?.services?.token?.status === 'ok');
 
     // A user with three tokens; the benchmark authenticates with one of them.
     const userId = randomUUID();
@@ -158,24 +168,26 @@ async function main() {
     log(`warm-up ${WARMUP}s each`);
     await load(`http://127.0.0.1:${barePort}/api/tokens`, {}, WARMUP);
     await load(`${api}/api/tokens`, headers, WARMUP);
-    log(`bare express: ${CONNECTIONS} connections, ${SECONDS}s`);
-    const bareRun = await cpuPerRequest({ bare: () => [bare.pid] }, () =>
-      load(`http://127.0.0.1:${barePort}/api/tokens`, {}, SECONDS),
-    );
-    const bareResult = { ...summary(bareRun.result), cpuUsPerRequest: bareRun.cpuUsPerRequest };
-    log(`gateway → RabbitMQ → token → Postgres: ${CONNECTIONS} connections, ${SECONDS}s`);
+    // Alternating slices, so both targets see the same background load on a shared machine.
     const dbName = new URL(env.databaseUrl).pathname.slice(1);
-    const apiRun = await cpuPerRequest(
-      {
-        gateway: () => [gatewayProc.pid],
-        token: () => [tokenProc.pid],
-        postgres: () => pgrep(`postgres: .* ${dbName} `),
-        rabbitmq: () => pgrep('beam.smp'),
-        redis: () => pgrep('redis-server'),
-      },
-      () => load(`${api}/api/tokens`, headers, SECONDS),
-    );
-    const apiResult = { ...summary(apiRun.result), cpuUsPerRequest: apiRun.cpuUsPerRequest };
+    const bareGroups = { bare: () => [bare.pid] };
+    const apiGroups = {
+      gateway: () => [gatewayProc.pid],
+      token: () => [tokenProc.pid],
+      postgres: () => pgrep(`postgres: .* ${dbName} `),
+      rabbitmq: () => pgrep('beam.smp'),
+      redis: () => pgrep('redis-server'),
+    };
+    const slice = SECONDS / SLICES;
+    const bareSlices = [];
+    const apiSlices = [];
+    for (let i = 0; i < SLICES; i++) {
+      log(`slice ${i + 1}/${SLICES}: bare express, then gateway → RabbitMQ → token → Postgres, ${slice}s each`);
+      bareSlices.push(await measure(bareGroups, () => load(`http://127.0.0.1:${barePort}/api/tokens`, {}, slice)));
+      apiSlices.push(await measure(apiGroups, () => load(`${api}/api/tokens`, headers, slice)));
+    }
+    const bareResult = merge(bareSlices, SECONDS);
+    const apiResult = merge(apiSlices, SECONDS);
     const ratio = Number((apiResult.rps / bareResult.rps).toFixed(3));
     log(`reference: ListTokens RPC straight over the broker, ${CONNECTIONS} concurrent callers, ${SECONDS}s`);
     const broker = await connectBroker({ url: env.rabbitmqUrl, service: 'gateway', namespace: env.namespace });

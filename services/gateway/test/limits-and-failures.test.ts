@@ -65,6 +65,20 @@ describe('rate limits', () => {
           .status,
       );
     expect(statuses).toEqual([200, 200, 429]);
+    // now blocked in memory: refused at once, with the headers
+    const again = await call(gw.url, 'GET', '/api/tokens', { token, headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(again.status).toBe(429);
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(again.headers.get('ratelimit-remaining')).toBe('0');
+    // writes over the limit never reach the service
+    const creates = tokenService.calls.create ?? 0;
+    const post = await call(gw.url, 'POST', '/api/tokens', {
+      token,
+      body: { name: 'over' },
+      headers: { 'x-forwarded-for': '203.0.113.10' },
+    });
+    expect(post.status).toBe(429);
+    expect(tokenService.calls.create ?? 0).toBe(creates);
   });
 
   it('Redis down: requests still pass (fail open) and health says 503', async () => {

@@ -50,24 +50,48 @@ export function mountRoutes(router: Router, routes: RouteDef[], options: MountOp
     }
     next();
   };
+  // Reads (GET) with a cached wh_ token: the limits are counted while the command runs instead of before it,
+  // taking the Redis round trip off the critical path. The response still waits for the count and is a 429
+  // when over; a client already known to be over is refused before anything runs (in-memory block).
+  // Writes keep the strict order above: nothing over the limit may change state.
+  const deferredLimits: RequestHandler = async (req, res, next) => {
+    const cached = auth.cachedUser(req.headers.authorization);
+    if (!cached) return limitedAuthenticate(req, res, next);
+    const blocked = rateLimits.blocked(req, cached.id, res);
+    if (blocked) throw blocked;
+    res.locals.user = cached;
+    const counted = Promise.all([rateLimits.ip(req, res), rateLimits.user(cached.id, res)]);
+    counted.catch(() => undefined); // awaited by the handler step; this only marks it handled meanwhile
+    res.locals.rateLimited = counted;
+    next();
+  };
 
   for (const route of routes) {
     const chain: RequestHandler[] = [requestSpan(route.method, route.path)];
-    if (route.auth && route.rateLimit) chain.push(limitedAuthenticate);
+    if (route.auth && route.rateLimit) chain.push(route.method === 'get' ? deferredLimits : limitedAuthenticate);
     else if (route.auth) chain.push(authenticate);
     else if (route.rateLimit) chain.push(rateLimits.byIp);
     if (route.body) chain.push(...parseBody);
     chain.push(async (req, res) => {
-      const result = await route.handler({
-        user: res.locals.user as AuthUser | undefined,
-        body: route.body ? parseRequestPart(route.body, req.body ?? {}) : undefined,
-        params: route.params ? parseRequestPart(route.params, req.params) : req.params,
-        query: route.query ? parseRequestPart(route.query, req.query) : req.query,
-        broker: deps.broker,
-        deps,
-        req,
-        res,
-      });
+      const work = Promise.resolve(
+        route.handler({
+          user: res.locals.user as AuthUser | undefined,
+          body: route.body ? parseRequestPart(route.body, req.body ?? {}) : undefined,
+          params: route.params ? parseRequestPart(route.params, req.params) : req.params,
+          query: route.query ? parseRequestPart(route.query, req.query) : req.query,
+          broker: deps.broker,
+          deps,
+          req,
+          res,
+        }),
+      );
+      work.catch(() => undefined); // awaited below; marks it handled while the rate-limit count is pending
+      const counted = res.locals.rateLimited as Promise<unknown> | undefined;
+      if (counted) {
+        // Over the limit: answer 429 and drop the (read-only) result.
+        await counted;
+      }
+      const result = await work;
       if (res.headersSent) return;
       if (result instanceof HttpReply) {
         res.set(result.headers).status(result.status);

@@ -17,8 +17,19 @@ export interface RateLimits {
   ip(req: Request, res: Response): Promise<void>;
   /** Count one request against an authenticated user; throws the 429 AppError when over. */
   user(userId: string, res: Response): Promise<void>;
+  /**
+   * Without I/O: the 429 for a client already over either limit (remembered in memory once Redis said so,
+   * until its window ends), else undefined. Lets a read start before its Redis count comes back.
+   */
+  blocked(req: Request, userId: string, res: Response): AppError | undefined;
   /** `ip` as middleware (routes without auth, the docs). */
   byIp: RequestHandler;
+}
+
+/** rate-limiter-flexible's in-memory block lookup (public in the JS, missing from its typings in 11.4). */
+function blockedMs(limiter: RateLimiterRedis, key: string): number {
+  const l = limiter as unknown as { getInMemoryBlockMsBeforeExpire?: (rlKey: string) => number };
+  return l.getInMemoryBlockMsBeforeExpire?.(limiter.getKey(key)) ?? 0;
 }
 
 function setHeaders(res: Response, limit: number, r: RateLimiterRes): void {
@@ -47,6 +58,9 @@ export function createRateLimits(options: {
       keyPrefix: `${prefix}rate-limit:${name}`,
       points: perMinute,
       duration: 60, // seconds
+      // The first request over the limit blocks the key in this instance's memory for the rest of the window:
+      // later ones get their 429 without a Redis round trip (see `blocked`).
+      inMemoryBlockOnConsumed: perMinute + 1,
     });
 
   const consume = async (l: RateLimiterRedis, key: string, res: Response): Promise<void> => {
@@ -67,11 +81,23 @@ export function createRateLimits(options: {
   };
   const byIp = limiter('ip');
   const byUser = limiter('user');
-  const ip = (req: Request, res: Response) => consume(byIp, req.ip ?? req.socket.remoteAddress ?? 'unknown', res);
+  const ipKey = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  const ip = (req: Request, res: Response) => consume(byIp, ipKey(req), res);
+  const tooMany = (ms: number, res: Response) => {
+    const reset = String(Math.max(1, Math.ceil(ms / 1000)));
+    res.setHeader('RateLimit-Limit', String(perMinute));
+    res.setHeader('RateLimit-Remaining', '0');
+    res.setHeader('RateLimit-Reset', reset);
+    return new AppError(429, TooManyRequests, { 'Retry-After': reset });
+  };
 
   return {
     ip,
     user: (userId, res) => consume(byUser, userId, res),
+    blocked(req, userId, res) {
+      const ms = Math.max(blockedMs(byIp, ipKey(req)), blockedMs(byUser, userId));
+      return ms > 0 ? tooMany(ms, res) : undefined;
+    },
     byIp: async (req, res, next) => {
       await ip(req, res);
       next();
