@@ -85,7 +85,7 @@ export class RpcClient {
               replyTo: REPLY_TO,
               expiration: String(timeoutMs), // a request nobody takes in time expires in the queue
               mandatory: options.mandatory ?? true,
-              persistent: true,
+              persistent: false, // a request lives for its deadline: writing it to disk buys nothing
               contentType: 'application/json',
               type: command.name,
               appId: core.service,
