@@ -253,6 +253,24 @@ describe('messages.upsert', () => {
     });
   });
 
+  it("keeps a sender's first group message, which carries its sender key and the text together", () => {
+    const m = wa({
+      key: { remoteJid: '120363@g.us', fromMe: false, id: 'SKD1', participant: '15551234567@s.whatsapp.net' },
+      messageTimestamp: 3,
+      message: {
+        senderKeyDistributionMessage: { groupId: '120363@g.us', axolotlSenderKeyDistributionMessage: Buffer.from([1]) },
+        conversation: 'first in group',
+      },
+    });
+    const skOnly = wa({
+      key: { remoteJid: '120363@g.us', fromMe: false, id: 'SKD2', participant: '15551234567@s.whatsapp.net' },
+      messageTimestamp: 3,
+      message: { senderKeyDistributionMessage: { groupId: '120363@g.us' } },
+    });
+    const out = mapMessagesUpsert({ messages: [m, skOnly], type: 'notify' }, ctx).filter((e) => e.event === 'message');
+    expect(out.map((e) => (e.payload as { body: string }).body)).toEqual(['first in group']);
+  });
+
   it('drops protocol-only messages (key share) and undecryptable stubs', () => {
     const keyShare = wa({
       key: { remoteJid: '15550000001@s.whatsapp.net', fromMe: true, id: 'KS1' },

@@ -117,6 +117,39 @@ describe('WhatsAppSession against the emulator', () => {
     await session.stop();
   }, 60_000);
 
+  it('maps an inbound group message (sender-key) with the group as from/to and the sender as participant', async () => {
+    const { conn, session, phone } = await linkNew();
+    const one = await emulator.inbound({ to: phone, from: '15557654321', type: 'text', text: 'first, 1:1' });
+    await waitFor(
+      async () =>
+        (await outboxEvents(sql, conn.id)).some((e) => e.event === 'message' && e.payload.id.endsWith(one.id)),
+      '1:1 message',
+      30_000,
+    );
+    const { jid: group } = emulator.createGroup({
+      creator: '15557654321',
+      participants: [phone, '15557654321'],
+      subject: 'Team',
+    });
+    const sent = await emulator.inbound({ to: phone, from: '15557654321', type: 'text', text: 'hi group', group });
+    const ev = await waitFor(
+      async () =>
+        (await outboxEvents(sql, conn.id)).find((e) => e.event === 'message' && e.payload.id.endsWith(sent.id)),
+      'group message',
+      30_000,
+    );
+    expect(ev.payload).toMatchObject({
+      from: group,
+      to: group,
+      participant: '15557654321@c.us',
+      body: 'hi group',
+      fromMe: false,
+    });
+    const chats = await recentChats(sql, conn.id);
+    expect(chats.map((c) => c.id)).toContain(group);
+    await session.stop();
+  }, 90_000);
+
   it('reconnects after a dropped connection without a new QR, and resumes from Postgres on a new session object', async () => {
     const { conn, session, closes, phone } = await linkNew();
     emulator.fault({ phone, kind: 'drop' });

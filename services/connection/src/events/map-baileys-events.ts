@@ -3,7 +3,14 @@
  * to the outbox in one step. `dedupeKey` lets the outbox drop the same fact seen twice (Baileys repeats
  * messages as `notify` and `append`, and replays offline messages after a reconnect).
  */
-import { proto, toNumber, type BaileysEventMap, type WACallEvent, type WAMessage } from '@whiskeysockets/baileys';
+import {
+  getContentType,
+  proto,
+  toNumber,
+  type BaileysEventMap,
+  type WACallEvent,
+  type WAMessage,
+} from '@whiskeysockets/baileys';
 import type { WhatsAppEventName } from '@wahooks/contracts';
 import { ackFromStatus, ackName } from './ack.js';
 import { preferPn, toChatId } from './jids.js';
@@ -20,13 +27,10 @@ const { REVOKE, MESSAGE_EDIT } = proto.Message.ProtocolMessage.Type;
 /** A message people see: not a protocol/reaction/poll-vote carrier, not an empty stub (e.g. CIPHERTEXT). */
 export function isUserMessage(msg: WAMessage): boolean {
   const content = contentOf(msg);
-  if (!content) return false;
-  return (
-    !content.protocolMessage &&
-    !content.reactionMessage &&
-    !content.pollUpdateMessage &&
-    !content.senderKeyDistributionMessage
-  );
+  // getContentType skips senderKeyDistributionMessage/messageContextInfo: a sender's first group message
+  // carries its sender key AND the text in the same proto, and must count as a message.
+  if (!content || !getContentType(content)) return false;
+  return !content.protocolMessage && !content.reactionMessage && !content.pollUpdateMessage;
 }
 
 export function mapMessagesUpsert(upsert: BaileysEventMap['messages.upsert'], ctx: MapContext): MappedEvent[] {

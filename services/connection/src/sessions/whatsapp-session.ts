@@ -9,6 +9,7 @@ import makeWASocket, {
   jidDecode,
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
+  type GroupMetadata,
   type WAMessage,
   type WASocket,
 } from '@whiskeysockets/baileys';
@@ -89,6 +90,7 @@ export class WhatsAppSession {
     callOfferCache: createTtlCache(5 * 60_000),
     placeholderResendCache: createTtlCache(60 * 60_000),
     signal: createTtlCache(5 * 60_000, 2000),
+    groups: createTtlCache(10 * 60_000, 500),
   };
   private readonly log: Logger;
   private readonly baileysLog: Logger;
@@ -157,6 +159,9 @@ export class WhatsAppSession {
       userDevicesCache: this.caches.userDevicesCache,
       callOfferCache: this.caches.callOfferCache,
       placeholderResendCache: this.caches.placeholderResendCache,
+      // Group sends need the participant list: keep it per session instead of a w:g2 query per send.
+      // Only cache hits here: fetching inside this callback can stall Baileys' receive path (it awaits us).
+      cachedGroupMetadata: async (jid) => this.caches.groups.get<GroupMetadata>(jid),
       getMessage: async (key) =>
         key.id ? ((await loadMessage(this.opts.sql, this.id, key.id))?.message ?? undefined) : undefined,
     });
@@ -165,7 +170,21 @@ export class WhatsAppSession {
       if (this.closed || this.sock !== sock) return;
       // Map and queue the batch for writing now, in arrival order (group commit); the rest of the handling
       // (creds, status, close) is chained so it also runs in order. Baileys does not await handlers.
-      const written = this.writer.enqueue(this.mapBatch(events));
+      for (const g of events['groups.upsert'] ?? []) void this.caches.groups.set(g.id, g);
+      for (const g of events['groups.update'] ?? []) if (g.id) void this.caches.groups.del(g.id);
+      if (events['group-participants.update']) void this.caches.groups.del(events['group-participants.update'].id);
+      let batch: SessionBatch;
+      try {
+        batch = this.mapBatch(events);
+      } catch (err) {
+        // A mapping bug must not lose the batch's other facts silently: log it, keep creds/status handling.
+        this.log.error(
+          { err: (err as Error).message, stack: (err as Error).stack, events: Object.keys(events) },
+          'failed to map a Baileys batch',
+        );
+        batch = { outbox: [], messages: [], chats: [] };
+      }
+      const written = this.writer.enqueue(batch);
       written.catch((err: Error) => this.log.error({ err: err.message }, 'failed to persist a Baileys batch'));
       this.queue = this.queue
         .then(() => this.handle(sock, events, written))
