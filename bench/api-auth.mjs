@@ -72,7 +72,9 @@ function merge(slices, seconds) {
   };
 }
 function startService(name, env) {
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  // BENCH_PROFILE=gateway (or token) writes a V8 CPU profile of that service to /tmp/wahooks-prof.
+  const prof = process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/wahooks-prof'] : [];
+  const child = spawn(process.execPath, [...prof, 'dist/main.js'], {
     cwd: path.join(root, 'services', name),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
