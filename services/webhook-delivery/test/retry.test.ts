@@ -162,4 +162,27 @@ describe('retries', () => {
       await rx.close();
     }
   });
+
+  it('a NUL byte in the answer is stored replaced, not a failed batch: one POST, delivered', async () => {
+    const rx = await startReceiver(() => ({ status: 200, body: 'ok\0bye' }));
+    try {
+      const { connectionId, userId } = await h.newConnection();
+      const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
+      await h.publishEvent({ connectionId, userId });
+      const log = await waitFor(
+        async () => {
+          const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
+          return l.items[0]?.status === 'delivered' ? l.items[0] : null;
+        },
+        5000,
+        'delivered',
+      );
+      await sleep(800); // no re-send
+      expect(rx.received).toHaveLength(1);
+      expect(log.attempts).toBe(1);
+      expect(log.attemptLog[0]).toMatchObject({ statusCode: 200, responseBody: 'ok\uFFFDbye' });
+    } finally {
+      await rx.close();
+    }
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Coalesces concurrent single-item calls into one multi-row statement: the hot path does one INSERT or UPDATE
  * per batch of messages instead of one per message. Items wait at most one event-loop turn, or for a free
- * slot when `maxInFlight` batches are already running (the batch grows meanwhile).
+ * slot when `maxInFlight` batches are already running (the batch grows meanwhile). When a batch fails, its items
+ * are re-run one by one, so only the item at fault fails.
  */
 export function createBatcher<I, O>(
   run: (items: I[]) => Promise<O[]>,
@@ -20,7 +21,16 @@ export function createBatcher<I, O>(
       run(batch.map((b) => b.item))
         .then(
           (out) => batch.forEach((b, i) => b.resolve(out[i] as O)),
-          (err: unknown) => batch.forEach((b) => b.reject(err)),
+          // One bad item (e.g. a value Postgres refuses) must not fail its 499 neighbours: retry each alone.
+          (err: unknown) =>
+            batch.length === 1
+              ? batch[0]!.reject(err)
+              : batch.forEach((b) =>
+                  run([b.item]).then(
+                    (out) => b.resolve(out[0] as O),
+                    (e: unknown) => b.reject(e),
+                  ),
+                ),
         )
         .finally(() => {
           inFlight--;

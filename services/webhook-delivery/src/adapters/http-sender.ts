@@ -28,6 +28,8 @@ export interface HttpSenderOptions {
   maxSockets?: number; // per origin
 }
 
+const noNul = (s: string) => s.replaceAll('\u0000', '\uFFFD');
+
 /** Bytes read from an answer before the socket is dropped (beyond the kept part, read only to reuse the socket). */
 const DRAIN_LIMIT = 64 * 1024;
 
@@ -75,7 +77,8 @@ export function createHttpSender(opts: HttpSenderOptions) {
         settled = true;
         resolve(r);
       };
-      const text = () => Buffer.concat(kept).toString('utf8');
+      // Postgres text cannot hold U+0000: one NUL in an answer would fail the whole outcome batch.
+      const text = () => noNul(Buffer.concat(kept).toString('utf8'));
       const stream = client.stream.post(target, { body, headers });
       stream.on('response', (res: http.IncomingMessage) => {
         statusCode = res.statusCode ?? null;
@@ -111,7 +114,7 @@ export function createHttpSender(opts: HttpSenderOptions) {
             ? 'TIMEOUT'
             : code === 'EBLOCKED' || /BLOCKED_ADDRESS/.test(err.message)
               ? `BLOCKED_ADDRESS: ${err.message.replace(/^.*BLOCKED_ADDRESS: /, '')}`
-              : `${code}: ${err.message}`.slice(0, 500);
+              : noNul(`${code}: ${err.message}`.slice(0, 500));
         finish({
           ok: false,
           statusCode: error === 'TIMEOUT' ? null : statusCode,
