@@ -5,7 +5,7 @@ import { checkEventFilter, matchesFilter } from '../src/domain/filter.js';
 import { delayBuckets, maxAttempts, nextDelay, parseRetryAfter } from '../src/domain/retry-schedule.js';
 import { signedHeaders } from '../src/domain/sign.js';
 import { isBlockedAddress } from '../src/domain/ssrf-guard.js';
-import { rewriteMediaUrl, testEventBody } from '../src/domain/webhook-body.js';
+import { rewriteMediaUrl, testEventBody, webhookBody } from '../src/domain/webhook-body.js';
 
 describe('event filter', () => {
   it('matches "*" or the exact name, never a prefix', () => {
@@ -91,6 +91,27 @@ describe('body', () => {
       media: { url: 'https://api.wahooks.com/api/connections/c1/media/3EB0.oga', mimetype: 'audio/ogg' },
     });
     expect(rewriteMediaUrl({ media: null }, 'c1', 'x')).toEqual({ media: null });
+  });
+  it('a malformed percent-escape in the media file name does not throw (the raw segment is used)', () => {
+    const p = { media: { url: 'http://10.0.0.5:3000/api/files/s/bad%E0%A4%A.jpg' } };
+    expect(() => rewriteMediaUrl(p, 'c1', 'https://api.wahooks.com')).not.toThrow();
+    expect(rewriteMediaUrl(p, 'c1', 'https://api.wahooks.com')).toEqual({
+      media: { url: 'https://api.wahooks.com/api/connections/c1/media/bad%25E0%25A4%25A.jpg' },
+    });
+    expect(() =>
+      webhookBody(
+        {
+          id: 'evt_1',
+          timestamp: 1,
+          event: 'message',
+          session: 'default',
+          userId: 'u',
+          connectionId: 'c1',
+          payload: p,
+        } as unknown as Parameters<typeof webhookBody>[0],
+        'https://api.wahooks.com',
+      ),
+    ).not.toThrow();
   });
   it('test event body is exactly SPEC §4.6', () => {
     expect(testEventBody(new Date('2026-01-01T00:00:00.000Z'))).toBe(

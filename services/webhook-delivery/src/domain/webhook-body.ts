@@ -1,6 +1,15 @@
 /** The bytes a receiver gets: SPEC §4.2 envelope + connectionId (§9 #10), media URL rewritten (§9 #11). */
 import type { WhatsAppEventPayload } from '@wahooks/contracts';
 
+/** A malformed escape (`%E0%A4%A`) must not throw: that would fail the fan-out of the event for every webhook. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** Rewrites `payload.media.url` (an internal worker URL) to the public media proxy of the connection. */
 export function rewriteMediaUrl(payload: unknown, connectionId: string, publicApiUrl: string): unknown {
   if (!payload || typeof payload !== 'object') return payload;
@@ -16,7 +25,7 @@ export function rewriteMediaUrl(payload: unknown, connectionId: string, publicAp
   }
   if (!file) return payload;
   const base = publicApiUrl.replace(/\/+$/, '');
-  const rewritten = `${base}/api/connections/${connectionId}/media/${encodeURIComponent(decodeURIComponent(file))}`;
+  const rewritten = `${base}/api/connections/${connectionId}/media/${encodeURIComponent(decodeSegment(file))}`;
   return { ...payload, media: { ...media, url: rewritten } };
 }
 
