@@ -17,7 +17,10 @@ export const Exchanges = {
 } as const;
 
 export const Queues = {
-  /** quorum: the RPC requests a service answers (bound to `<service>.#` on the commands exchange). */
+  /**
+   * classic (deliberately, see libs/broker/src/topology.ts): the RPC requests a service answers (bound to
+   * `<service>.#` on the commands exchange). A request lives only for its deadline, so quorum buys nothing.
+   */
   commands: (service: ServiceName) => `${service}:commands`,
   /** quorum: the events one service consumes for one purpose, e.g. `webhook-delivery:events:fan-out`. */
   events: (service: ServiceName, purpose: string) => `${service}:events:${purpose}`,
