@@ -66,6 +66,10 @@ export const WebhookDeliveryEnv = z.object({
   WEBHOOK_SECRET_GRACE: duration('24h'),
   /** Bytes of a receiver's answer kept in the attempt log. */
   WEBHOOK_RESPONSE_BODY_LIMIT: envInt(4096, 0),
+  /** How often pending deliveries whose queue message is gone (crash, dead-lettered task) are re-enqueued. */
+  WEBHOOK_SWEEP_INTERVAL: duration('30s'),
+  /** Slack beyond the longest wait + one attempt before a pending delivery counts as lost. */
+  WEBHOOK_SWEEP_MARGIN: duration('1m'),
 });
 
 export interface Config {
@@ -88,6 +92,8 @@ export interface Config {
   disableAfterMs: number;
   secretGraceMs: number;
   responseBodyLimit: number;
+  sweepIntervalMs: number;
+  sweepMarginMs: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): Config {
@@ -114,5 +120,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     disableAfterMs: e.WEBHOOK_DISABLE_AFTER,
     secretGraceMs: e.WEBHOOK_SECRET_GRACE,
     responseBodyLimit: e.WEBHOOK_RESPONSE_BODY_LIMIT,
+    sweepIntervalMs: e.WEBHOOK_SWEEP_INTERVAL,
+    sweepMarginMs: e.WEBHOOK_SWEEP_MARGIN,
   };
 }

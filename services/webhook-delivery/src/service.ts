@@ -15,8 +15,10 @@ import type { Deps } from './handlers/deps.js';
 import { logCommands } from './handlers/log-commands.js';
 import { onConnectionCreated, onConnectionDeleted } from './handlers/on-connection-lifecycle.js';
 import { onWhatsAppEvent } from './handlers/on-whatsapp-event.js';
+import { startStaleDeliverySweep } from './handlers/sweep-stale-deliveries.js';
 import { webhookCommands } from './handlers/webhook-commands.js';
 import { InitWebhookDelivery1764230000000 } from './migrations/1764230000000-init.js';
+import { PendingSweepIndex1764240000000 } from './migrations/1764240000000-pending-sweep-index.js';
 import { AttemptQueue, declareTopology } from './topology.js';
 
 export const SCHEMA = 'webhook_delivery';
@@ -35,7 +37,7 @@ export async function startWebhookDelivery(
     url: config.databaseUrl,
     schema: SCHEMA,
     entities: [],
-    migrations: [InitWebhookDelivery1764230000000],
+    migrations: [InitWebhookDelivery1764230000000, PendingSweepIndex1764240000000],
     logger,
     poolSize: 20,
   });
@@ -81,11 +83,13 @@ export async function startWebhookDelivery(
     await closeDatabase(db);
     throw err;
   }
+  const sweep = startStaleDeliverySweep(deps);
   logger.info({ schedule: config.retrySchedule }, 'webhook-delivery started');
 
   return {
     deps,
     async stop() {
+      await sweep.stop();
       await broker.close(); // stops consuming and waits for in-flight attempts
       attemptHandler.close();
       deps.sender.close();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
+import pg from 'pg';
 import { on } from '@wahooks/broker';
 import {
   CreateWebhook,
@@ -182,6 +183,42 @@ describe('retries', () => {
       expect(log.attempts).toBe(1);
       expect(log.attemptLog[0]).toMatchObject({ statusCode: 200, responseBody: 'ok\uFFFDbye' });
     } finally {
+      await rx.close();
+    }
+  });
+
+  it('replay answers 409 for a pending delivery, but accepts one whose next attempt is long overdue', async () => {
+    const rx = await startReceiver();
+    const db = new pg.Client({ connectionString: h.env.databaseUrl });
+    await db.connect();
+    try {
+      const { connectionId, userId } = await h.newConnection();
+      const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
+      // A row whose task was lost (crash between the write and the publish).
+      const logId = await h.service!.deps.deliveries.createForced(`evt_lost${Date.now()}`, 'test', '{}', w.id);
+      await expect(h.client.request(ReplayDelivery, { userId, webhookId: w.id, logId })).rejects.toMatchObject({
+        statusCode: 409,
+      });
+      await db.query(
+        `UPDATE webhook_delivery.deliveries SET next_attempt_at = now() - interval '1 day' WHERE id = $1`,
+        [logId],
+      );
+      await expect(h.client.request(ReplayDelivery, { userId, webhookId: w.id, logId })).resolves.toMatchObject({
+        success: true,
+        logId,
+      });
+      await waitFor(() => rx.received.length >= 1, 5000, 'replayed delivery');
+      const log = await waitFor(
+        async () => {
+          const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
+          return l.items.find((x) => x.id === logId && x.status === 'delivered');
+        },
+        5000,
+        'delivered',
+      );
+      expect(log.attempts).toBe(1);
+    } finally {
+      await db.end();
       await rx.close();
     }
   });

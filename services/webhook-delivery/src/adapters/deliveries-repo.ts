@@ -83,8 +83,8 @@ export function createDeliveriesRepo(db: DataSource) {
            INSERT INTO events (id, event, connection_id, body)
            SELECT id, event, connection_id, body FROM input ON CONFLICT (id) DO NOTHING
          ), ins AS (
-           INSERT INTO deliveries (webhook_id, event_id, event_type)
-           SELECT w.id, i.id, i.event FROM input i
+           INSERT INTO deliveries (webhook_id, event_id, event_type, next_attempt_at)
+           SELECT w.id, i.id, i.event, now() FROM input i
            JOIN webhooks w ON w.connection_id = i.connection_id AND w.active AND ('*' = ANY (w.events) OR i.event = ANY (w.events))
            ON CONFLICT (event_id, webhook_id) DO NOTHING
            RETURNING id, event_id
@@ -110,7 +110,8 @@ export function createDeliveriesRepo(db: DataSource) {
       const [r] = await rows<{ id: string }>(
         db,
         `WITH ev AS (INSERT INTO events (id, event, body) VALUES ($1, $2, $3))
-         INSERT INTO deliveries (webhook_id, event_id, event_type, forced) VALUES ($4, $1, $2, true) RETURNING id`,
+         INSERT INTO deliveries (webhook_id, event_id, event_type, forced, next_attempt_at)
+         VALUES ($4, $1, $2, true, now()) RETURNING id`,
         [eventId, eventType, body, webhookId],
       );
       return r!.id;
@@ -211,16 +212,41 @@ export function createDeliveriesRepo(db: DataSource) {
       return r ?? null;
     },
 
-    /** Starts a new series of attempts (a replay); null when the delivery is still pending. */
-    async resetForReplay(id: string): Promise<number | null> {
+    /**
+     * Starts a new series of attempts (a replay); null when the delivery is still pending, unless its next
+     * attempt is overdue by more than `staleAfterMs` (its queue message was lost).
+     */
+    async resetForReplay(id: string, staleAfterMs: number): Promise<number | null> {
       const [r] = await rows<{ attempts: number }>(
         db,
         `UPDATE deliveries SET status = 'pending', series_start = attempts, forced = true, next_attempt_at = now(),
            delivered_at = NULL
-         WHERE id = $1 AND status <> 'pending' RETURNING attempts`,
-        [id],
+         WHERE id = $1 AND (status <> 'pending'
+           OR COALESCE(next_attempt_at, created_at) < now() - $2::bigint * interval '1 millisecond')
+         RETURNING attempts`,
+        [id, staleAfterMs],
       );
       return r ? r.attempts : null;
+    },
+
+    /**
+     * Pending deliveries whose next attempt is overdue by more than `staleAfterMs`: their queue message is gone.
+     * Claims up to `limit` (SKIP LOCKED: concurrent sweepers split the work) and pushes their next_attempt_at
+     * forward, so each is re-enqueued at most once per `staleAfterMs`. Returns the claimed ids and attempts.
+     */
+    async claimStale(staleAfterMs: number, limit: number): Promise<{ id: string; attempts: number }[]> {
+      return rows<{ id: string; attempts: number }>(
+        db,
+        `WITH stale AS (
+           SELECT id FROM deliveries
+           WHERE status = 'pending' AND COALESCE(next_attempt_at, created_at) < now() - $1::bigint * interval '1 millisecond'
+           ORDER BY COALESCE(next_attempt_at, created_at)
+           LIMIT $2 FOR UPDATE SKIP LOCKED
+         )
+         UPDATE deliveries d SET next_attempt_at = now() FROM stale WHERE d.id = stale.id
+         RETURNING d.id, d.attempts`,
+        [staleAfterMs, limit],
+      );
     },
   };
 }

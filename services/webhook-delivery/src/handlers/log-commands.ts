@@ -5,6 +5,7 @@ import type { AttemptRow, LogRow } from '../adapters/deliveries-repo.js';
 import { isUuid } from '../adapters/webhooks-repo.js';
 import { queues, type Deps } from './deps.js';
 import { ownership } from './ownership.js';
+import { staleAfterMs } from './sweep-stale-deliveries.js';
 import { checkLogQuery } from './validate-input.js';
 
 const toLog = (l: LogRow, attempts: AttemptRow[]): WebhookLog => ({
@@ -47,7 +48,8 @@ export function logCommands(deps: Deps): CommandBinding[] {
       await own.webhook(userId, webhookId);
       const d = isUuid(logId) ? await deps.deliveries.get(logId) : null;
       if (!d || d.webhook_id !== webhookId) throw notFound('Webhook log not found');
-      const attempts = await deps.deliveries.resetForReplay(logId);
+      // A pending delivery whose next attempt is long overdue lost its queue message: replaying it is safe.
+      const attempts = await deps.deliveries.resetForReplay(logId, staleAfterMs(deps.config, deps.policy));
       if (attempts === null)
         throw new AppError(409, 'Delivery is still pending; replay it once it has failed or been delivered');
       await q.attempt(logId, attempts + 1);
