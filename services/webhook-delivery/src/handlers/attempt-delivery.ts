@@ -151,10 +151,7 @@ export function handleAttemptDelivery(deps: Deps) {
       await deliveries.failWithoutAttempt(t.id); // disabled meanwhile; a replay can still send it
       return;
     }
-    if (
-      inline &&
-      (!config.inlineFirstAttempt || inlineNow >= inlineMax || !lanes.isFast(t.webhook_id, INLINE_MAX_LATENCY_MS))
-    ) {
+    if (inline && (inlineNow >= inlineMax || !lanes.isFast(t.webhook_id, INLINE_MAX_LATENCY_MS))) {
       await q.attempt(task.d, task.a);
       return;
     }
@@ -194,6 +191,8 @@ export function handleAttemptDelivery(deps: Deps) {
   return Object.assign(handler, {
     close: lanes.close,
     /** Fan-out: first attempt of a new delivery, inline when its endpoint is fast, else enqueued. */
-    firstAttempt: (deliveryId: string) => runTask({ d: deliveryId, a: 1 }, true),
+    // Inline first attempts off (the default): publish straight away, without loading the row and its body.
+    firstAttempt: (deliveryId: string) =>
+      config.inlineFirstAttempt ? runTask({ d: deliveryId, a: 1 }, true) : q.attempt(deliveryId, 1),
   });
 }
