@@ -19,12 +19,15 @@ export const sharedEnv = {
 /** A boolean variable: accepts true/false/1/0/yes/no (case-insensitive). */
 export const envBool = (fallback: boolean) =>
   z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', 'TRUE', 'FALSE', 'YES', 'NO'])
+    .string()
     .default(fallback ? 'true' : 'false')
-    .transform((v) => ['true', '1', 'yes'].includes(v.toLowerCase()));
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true/false, 1/0 or yes/no' }))
+    .transform((v) => ['true', '1', 'yes'].includes(v));
 
-/** A positive integer variable (e.g. a port, a limit, milliseconds). */
-export const envInt = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+/** An integer variable (e.g. a port, a limit, milliseconds) within [min, max]. */
+export const envInt = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -35,8 +38,9 @@ export class ConfigError extends Error {
 
 /** Parse `env` against `schema`; throws ConfigError naming every bad variable. */
 export function parseConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
-  // Empty strings count as unset, so `FOO= npm start` falls back to the default.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // Empty (or blank) strings count as unset, so `FOO= npm start` falls back to the default (and `PORT=' '` is
+  // not coerced to port 0).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const result = schema.safeParse(cleaned);
   if (result.success) return result.data;
   throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
