@@ -16,7 +16,8 @@ const trustProxy = z
 
 export const GatewayEnv = z.object({
   ...sharedEnv,
-  PORT: envInt(3000, 0),
+  /** HTTP port; 0 = any free port (tests). */
+  PORT: envInt(3000, 0, 65535),
   /** Max JSON/urlencoded body (bytes-package syntax: "50mb", "100kb"); base64 media needs the 50 MB default. */
   BODY_LIMIT: z
     .string()

@@ -2,6 +2,7 @@
 import { loadConfig } from '@wahooks/config';
 import { createLogger, shutdownTelemetry, startTelemetry } from '@wahooks/telemetry';
 import { GatewayEnv } from './config.js';
+import { PortUnavailableError } from './http/listen.js';
 import { startGateway } from './service.js';
 
 const config = loadConfig(GatewayEnv);
@@ -10,7 +11,12 @@ const logger = createLogger('gateway', config.LOG_LEVEL);
 // also honours an incoming traceparent); the http/express instrumentations would only add a span per middleware
 // layer, measurably costly on the hot path. (A `--import @wahooks/telemetry/register` preload overrides this.)
 startTelemetry({ service: 'gateway', instrumentations: [] });
-const gateway = await startGateway(config, { logger });
+const gateway = await startGateway(config, { logger }).catch((err: unknown) => {
+  // A taken or privileged PORT is an operator's mistake: one line naming PORT, not a stack trace.
+  if (err instanceof PortUnavailableError) process.stderr.write(`gateway: ${err.message}\n`);
+  else logger.fatal({ err }, 'gateway failed to start');
+  process.exit(1);
+});
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {

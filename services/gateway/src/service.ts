@@ -2,7 +2,6 @@
  * Starts one gateway instance: broker, Redis, auth, routes, HTTP server. No process.env reads here (main.ts
  * does that), so tests can start several instances with their own config (PORT 0 = any free port).
  */
-import { once } from 'node:events';
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient } from 'redis';
@@ -16,6 +15,7 @@ import { JwtVerifier } from './auth/jwt-verifier.js';
 import { jwksUrl, type GatewayConfig } from './config.js';
 import type { GatewayDeps } from './deps.js';
 import { createHealthChecker } from './health/health-checker.js';
+import { listen } from './http/listen.js';
 import { createRateLimits } from './rate-limit/rate-limits.js';
 import { routes } from './routes/index.js';
 
@@ -98,8 +98,14 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   });
   const app = createApp({ deps, routes, auth, rateLimits, version: VERSION });
 
-  const server = app.listen(config.PORT);
-  await once(server, 'listening');
+  const server = await listen(app, config.PORT).catch(async (err: unknown) => {
+    clearInterval(watch);
+    await broker.close().catch(() => undefined);
+    await health.close();
+    if (redis.isOpen) redis.destroy();
+    await redisConnecting;
+    throw err;
+  });
   // Requests still being answered; stop() lets them finish before the broker they wait on is closed.
   let inFlight = 0;
   server.on('request', (_req, res: ServerResponse) => {
