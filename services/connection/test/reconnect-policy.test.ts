@@ -39,9 +39,9 @@ describe('parseWaVersion', () => {
 describe('ttl cache', () => {
   it('expires lazily and caps its size', async () => {
     const c = createTtlCache(50, 3);
-    c.set('a', 1);
+    void c.set('a', 1);
     expect(c.get('a')).toBe(1);
-    for (const k of ['b', 'c', 'd']) c.set(k, k);
+    for (const k of ['b', 'c', 'd']) void c.set(k, k);
     expect(c.get('a')).toBeUndefined();
     expect(c.size()).toBe(3);
     await new Promise((r) => setTimeout(r, 60));
