@@ -52,6 +52,19 @@ describe('token lifecycle', () => {
     expect(r.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'name is required' });
   });
 
+  it.each([['\u0000'], ['ci\u0000'], ['a\u001fb']])(
+    '400 name must not contain control characters for %j (never a 500 from Postgres)',
+    async (name) => {
+      const r = await call(base, 'POST', '/api/tokens', { token: aliceJwt, body: { name } });
+      expect(r.status).toBe(400);
+      expect(r.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'name must not contain control characters',
+      });
+    },
+  );
+
   it('the wh_ token authenticates as its owner; listing never shows raw tokens; lastUsedAt gets set', async () => {
     const me = await call(base, 'GET', '/api/me', { token: first.token });
     expect(me.status).toBe(200);

@@ -65,6 +65,21 @@ describe('create', () => {
     expect(err.body ?? err).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     expect(JSON.stringify(err.body.message)).toContain('name is required');
   });
+
+  it.each([
+    ['a NUL byte', '\u0000'],
+    ['a NUL byte inside', 'ci\u0000deploy'],
+    ['an escape', 'a\u001bb'],
+    ['DEL', 'x\u007f'],
+    ['a newline inside', 'two\nlines'],
+  ])('400 name must not contain control characters for %s', async (_case, name) => {
+    const err = await rejection(h.client.request(CreateToken, { userId: randomUUID(), name }));
+    expect(err.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'name must not contain control characters',
+    });
+  });
 });
 
 describe('list', () => {
@@ -202,6 +217,18 @@ describe('users', () => {
     const second = randomUUID();
     expect(await h.client.request(UpsertUser, { id: second, email })).toEqual({ id: second, created: true });
     expect(await h.client.request(GetMe, { userId: second })).toMatchObject({ id: second, email: null });
+  });
+
+  it.each([
+    ['email', { email: 'nul\u0000@example.com' }],
+    ['name', { name: 'Ada\u0000' }],
+  ])('user.upsert with a NUL byte in the %s is a 400 (Postgres text cannot hold it), not a 500', async (_f, extra) => {
+    const err = await rejection(h.client.request(UpsertUser, { id: randomUUID(), ...extra }));
+    expect(err.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'Request contains characters that cannot be stored (e.g. NUL bytes)',
+    });
   });
 
   it('a token created for an existing user keeps its profile', async () => {

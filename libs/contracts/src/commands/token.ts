@@ -26,7 +26,10 @@ export const TokenName = z
   .string({ error: 'name is required' })
   .trim()
   .min(1, { error: 'name is required' })
-  .max(100, { error: 'name must be at most 100 characters' });
+  .max(100, { error: 'name must be at most 100 characters' })
+  // Postgres text cannot hold NUL, and no other control character belongs in a label shown in a token list.
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'name must not contain control characters' });
 
 export const CreateToken = defineCommand({
   name: 'token.token.create',

@@ -1,5 +1,6 @@
 import { handle, type CommandBinding, type CommandHandler } from '@wahooks/broker';
 import {
+  badRequest,
   CreateToken,
   GetMe,
   ListTokens,
@@ -9,6 +10,7 @@ import {
   VerifyToken,
   type AnyCommand,
 } from '@wahooks/contracts';
+import { isBadInputForDatabase } from '../domain/db-bad-input.js';
 import { isDatabaseUnavailable } from '../domain/db-unavailable.js';
 import { handleCreateToken } from './create-token.js';
 import type { HandlerDeps } from './deps.js';
@@ -20,13 +22,17 @@ import { handleVerifyToken } from './verify-token.js';
 
 export type { HandlerDeps } from './deps.js';
 
-/** A Postgres outage is a 503 for the caller (retry later), not a 500. */
-const dbOutageIs503 =
+/** Database errors that are not bugs: an outage is a 503 (retry later), a value Postgres cannot store a 400. */
+const mapDbErrors =
   <C extends AnyCommand>(deps: HandlerDeps, handler: CommandHandler<C>): CommandHandler<C> =>
   async (request, ctx) => {
     try {
       return await handler(request, ctx);
     } catch (err) {
+      if (isBadInputForDatabase(err)) {
+        deps.logger.warn({ err: (err as Error).message }, 'request held characters the database cannot store');
+        throw badRequest('Request contains characters that cannot be stored (e.g. NUL bytes)');
+      }
       if (!isDatabaseUnavailable(err)) throw err;
       deps.logger.error({ err }, 'database unavailable');
       throw unavailable('Token store unavailable, retry shortly');
@@ -35,10 +41,10 @@ const dbOutageIs503 =
 
 /** Every command the token service answers. */
 export const tokenCommandHandlers = (deps: HandlerDeps): CommandBinding[] => [
-  handle(CreateToken, dbOutageIs503(deps, handleCreateToken(deps))),
-  handle(ListTokens, dbOutageIs503(deps, handleListTokens(deps))),
-  handle(RevokeToken, dbOutageIs503(deps, handleRevokeToken(deps))),
-  handle(VerifyToken, dbOutageIs503(deps, handleVerifyToken(deps))),
-  handle(UpsertUser, dbOutageIs503(deps, handleUpsertUser(deps))),
-  handle(GetMe, dbOutageIs503(deps, handleGetMe(deps))),
+  handle(CreateToken, mapDbErrors(deps, handleCreateToken(deps))),
+  handle(ListTokens, mapDbErrors(deps, handleListTokens(deps))),
+  handle(RevokeToken, mapDbErrors(deps, handleRevokeToken(deps))),
+  handle(VerifyToken, mapDbErrors(deps, handleVerifyToken(deps))),
+  handle(UpsertUser, mapDbErrors(deps, handleUpsertUser(deps))),
+  handle(GetMe, mapDbErrors(deps, handleGetMe(deps))),
 ];
