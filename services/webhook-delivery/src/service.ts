@@ -19,6 +19,7 @@ import { startStaleDeliverySweep } from './handlers/sweep-stale-deliveries.js';
 import { webhookCommands } from './handlers/webhook-commands.js';
 import { InitWebhookDelivery1764230000000 } from './migrations/1764230000000-init.js';
 import { PendingSweepIndex1764240000000 } from './migrations/1764240000000-pending-sweep-index.js';
+import { DisableOutbox1764250000000 } from './migrations/1764250000000-disable-outbox.js';
 import { AttemptQueue, declareTopology } from './topology.js';
 
 export const SCHEMA = 'webhook_delivery';
@@ -37,7 +38,7 @@ export async function startWebhookDelivery(
     url: config.databaseUrl,
     schema: SCHEMA,
     entities: [],
-    migrations: [InitWebhookDelivery1764230000000, PendingSweepIndex1764240000000],
+    migrations: [InitWebhookDelivery1764230000000, PendingSweepIndex1764240000000, DisableOutbox1764250000000],
     logger,
     poolSize: 20,
   });

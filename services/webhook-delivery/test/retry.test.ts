@@ -139,9 +139,14 @@ describe('retries', () => {
         expect(l.attemptLog.every((a) => a.error === 'TIMEOUT' && a.statusCode === null)).toBe(true);
         expect(l.attemptLog.every((a) => a.durationMs >= 350 && a.durationMs < 1400)).toBe(true);
       }
+      const before = await h.service!.deps.webhooks.get(w.id);
+      expect(before).toMatchObject({ active: false, consecutive_failures: 2, disabled_reason: 'failing' });
+      expect(before!.failing_since).toBeInstanceOf(Date);
       // Re-activating resets the counters.
       const re = await h.client.request(UpdateWebhook, { userId, webhookId: w.id, active: true });
       expect(re.active).toBe(true);
+      const after = await h.service!.deps.webhooks.get(w.id);
+      expect(after).toMatchObject({ active: true, consecutive_failures: 0, failing_since: null });
     } finally {
       await rx.close();
     }

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CreateWebhook, ListWebhookLogs } from '@wahooks/contracts';
+import pg from 'pg';
+import { on } from '@wahooks/broker';
+import { CreateWebhook, ListWebhookLogs, WebhookDisabled, type PayloadOf } from '@wahooks/contracts';
 import { createHarness, startReceiver, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
 let rx: Awaited<ReturnType<typeof startReceiver>>;
+const disabled: PayloadOf<typeof WebhookDisabled>[] = [];
 
 beforeAll(async () => {
   // Stale after 400 (2 x 200 ms wait) + 500 (timeout) + 100 (max wait) + 200 (margin) = 1.2 s; swept every 200 ms.
@@ -15,6 +18,7 @@ beforeAll(async () => {
     sweepMarginMs: 200,
   });
   rx = await startReceiver();
+  await h.client.subscribe('disabled-watch', [on(WebhookDisabled, async (p) => void disabled.push(p))]);
 });
 afterAll(async () => {
   await rx.close();
@@ -40,5 +44,29 @@ describe('stale pending sweep', () => {
     );
     expect(log.attempts).toBe(1);
     expect(rx.received[0]!.body).toBe('{"a":1}');
+  });
+
+  it('publishes a webhook.disabled whose publish was lost after the disable was written (outbox)', async () => {
+    const { connectionId, userId } = await h.newConnection();
+    const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
+    const db = new pg.Client({ connectionString: h.env.databaseUrl });
+    await db.connect();
+    try {
+      // What an outcome that disabled the webhook leaves behind when the process dies before publishing.
+      await db.query(
+        `UPDATE webhook_delivery.webhooks SET active = false, disabled_reason = 'gone', disabled_at = now(),
+           disable_unpublished = true WHERE id = $1`,
+        [w.id],
+      );
+      const d = await waitFor(() => disabled.find((x) => x.webhookId === w.id), 5000, 'webhook.disabled');
+      expect(d).toMatchObject({ reason: 'gone', userId, connectionId, url: rx.url() });
+      const row = await waitFor(async () => {
+        const r = await h.service!.deps.webhooks.get(w.id);
+        return r && !r.disable_unpublished ? r : null;
+      });
+      expect(row.active).toBe(false);
+    } finally {
+      await db.end();
+    }
   });
 });

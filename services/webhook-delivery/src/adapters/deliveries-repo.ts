@@ -4,6 +4,7 @@
  */
 import type { DataSource } from '@wahooks/db';
 import { preparedRows, rows } from './sql.js';
+import type { DisabledWebhookRow } from './webhooks-repo.js';
 
 export interface EventToFanOut {
   id: string;
@@ -34,6 +35,7 @@ export interface AttemptTarget {
 
 export interface AttemptOutcome {
   deliveryId: string;
+  webhookId: string;
   attempt: number;
   status: 'pending' | 'delivered' | 'failed';
   nextAttemptAt: Date | null;
@@ -42,6 +44,19 @@ export interface AttemptOutcome {
   durationMs: number;
   error: string | null;
   responseBody: string | null;
+}
+
+/** A webhook this outcome disabled, whose `webhook.disabled` event is still to be published (outbox). */
+export type DisabledWebhook = DisabledWebhookRow;
+
+export interface HealthPolicy {
+  disableAfterFailures: number; // 0 = never by count
+  disableAfterMs: number;
+}
+
+export interface RecordResult {
+  applied: boolean;
+  disabled: DisabledWebhook | null; // on the first applied outcome of a webhook it disabled
 }
 
 export interface LogRow {
@@ -65,6 +80,12 @@ export interface AttemptRow {
   error: string | null;
   response_body: string | null;
 }
+
+/** In the outcome statement: whether webhook `w`, judged on this batch's outcomes `j`, is to be disabled now. */
+const DISABLE_NOW = `(j.gone OR (NOT j.any_ok AND (
+    ($10::int > 0 AND w.consecutive_failures + j.finals >= $10::int)
+    OR COALESCE(w.failing_since, now()) <= now() - $11::bigint * interval '1 millisecond')))`;
+const NEWLY_DISABLED = `(w.active AND ${DISABLE_NOW})`;
 
 export function createDeliveriesRepo(db: DataSource) {
   const prepared = preparedRows(db);
@@ -135,42 +156,99 @@ export function createDeliveriesRepo(db: DataSource) {
 
     /**
      * Records attempt outcomes; applies each only if the delivery is still pending with `attempt - 1` attempts
-     * (a duplicate or stale message changes nothing). Returns, aligned, whether each was applied.
+     * (a duplicate or stale message changes nothing). In the same statement (so it cannot be lost between two
+     * writes), the webhooks' health: a delivered outcome clears the counters; failed attempts start
+     * `failing_since`, each failed delivery counts in `consecutive_failures`; a 410 or a threshold disables the
+     * webhook and marks its `webhook.disabled` event unpublished (outbox). Webhook rows are locked in id order
+     * (FOR NO KEY UPDATE: no conflict with the fan-out's foreign-key locks), so concurrent batches cannot
+     * deadlock; webhooks with nothing to change are not touched.
      */
-    async recordOutcomes(items: AttemptOutcome[]): Promise<boolean[]> {
-      const applied = await prepared<{ id: string; attempts: number }>(
-        'wd_record_outcomes',
-        `WITH input AS (
-           SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[],
-                                $7::int[], $8::text[], $9::text[])
-             AS i(delivery_id, attempt, status, next_attempt_at, started_at, status_code, duration_ms, error, response_body)
-         ), upd AS (
-           UPDATE deliveries d SET attempts = i.attempt, status = i.status, next_attempt_at = i.next_attempt_at,
-             delivered_at = CASE WHEN i.status = 'delivered' THEN now() ELSE d.delivered_at END
-           FROM input i WHERE d.id = i.delivery_id AND d.attempts = i.attempt - 1 AND d.status = 'pending'
-           RETURNING d.id, d.attempts
-         ), att AS (
-           INSERT INTO attempts (delivery_id, attempt, started_at, status_code, duration_ms, error, response_body)
-           SELECT i.delivery_id, i.attempt, i.started_at, i.status_code, i.duration_ms, i.error, i.response_body
-           FROM input i JOIN upd u ON u.id = i.delivery_id AND u.attempts = i.attempt
-           ON CONFLICT DO NOTHING
-         )
-         SELECT id, attempts FROM upd`,
-        [
-          items.map((i) => i.deliveryId),
-          items.map((i) => i.attempt),
-          items.map((i) => i.status),
-          items.map((i) => i.nextAttemptAt),
-          items.map((i) => i.startedAt),
-          items.map((i) => i.statusCode),
-          items.map((i) => i.durationMs),
-          items.map((i) => i.error),
-          items.map((i) => i.responseBody),
-        ],
-      );
-      const done = new Set(applied.map((a) => `${a.id}:${a.attempts}`));
-      return items.map((i) => done.has(`${i.deliveryId}:${i.attempt}`));
-    },
+    recordOutcomes: (health: HealthPolicy) =>
+      async function recordOutcomes(items: AttemptOutcome[]): Promise<RecordResult[]> {
+        const out = await prepared<{
+          kind: 'd' | 'w';
+          id: string;
+          attempts: number | null;
+          user_id: string | null;
+          connection_id: string | null;
+          url: string | null;
+          disabled_reason: 'gone' | 'failing' | null;
+          disabled_at: Date | null;
+        }>(
+          'wd_record_outcomes',
+          `WITH input AS (
+             SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[],
+                                  $7::int[], $8::text[], $9::text[])
+               AS i(delivery_id, attempt, status, next_attempt_at, started_at, status_code, duration_ms, error, response_body)
+           ), upd AS (
+             UPDATE deliveries d SET attempts = i.attempt, status = i.status, next_attempt_at = i.next_attempt_at,
+               delivered_at = CASE WHEN i.status = 'delivered' THEN now() ELSE d.delivered_at END
+             FROM input i WHERE d.id = i.delivery_id AND d.attempts = i.attempt - 1 AND d.status = 'pending'
+             RETURNING d.id, d.attempts, d.webhook_id
+           ), att AS (
+             INSERT INTO attempts (delivery_id, attempt, started_at, status_code, duration_ms, error, response_body)
+             SELECT i.delivery_id, i.attempt, i.started_at, i.status_code, i.duration_ms, i.error, i.response_body
+             FROM input i JOIN upd u ON u.id = i.delivery_id AND u.attempts = i.attempt
+             ON CONFLICT DO NOTHING
+           ), health AS (
+             SELECT u.webhook_id,
+                    bool_or(i.status = 'delivered') AS any_ok,
+                    (count(*) FILTER (WHERE i.status = 'failed'))::int AS finals,
+                    coalesce(bool_or(i.status = 'failed' AND i.status_code = 410), false) AS gone
+             FROM input i JOIN upd u ON u.id = i.delivery_id AND u.attempts = i.attempt
+             GROUP BY u.webhook_id
+           ), locked AS MATERIALIZED (
+             SELECT w.id FROM webhooks w JOIN health h ON h.webhook_id = w.id
+             WHERE NOT h.any_ok OR h.gone OR w.consecutive_failures <> 0 OR w.failing_since IS NOT NULL
+             ORDER BY w.id FOR NO KEY UPDATE OF w
+           ), judged AS (
+             SELECT h.*, l.id FROM health h JOIN locked l ON l.id = h.webhook_id
+           ), wh AS (
+             UPDATE webhooks w SET
+               consecutive_failures = CASE WHEN j.any_ok THEN 0 ELSE w.consecutive_failures + j.finals END,
+               failing_since = CASE WHEN j.any_ok THEN NULL ELSE COALESCE(w.failing_since, now()) END,
+               active = w.active AND NOT ${DISABLE_NOW},
+               disabled_reason = CASE WHEN ${NEWLY_DISABLED} THEN (CASE WHEN j.gone THEN 'gone' ELSE 'failing' END)
+                                 ELSE w.disabled_reason END,
+               disabled_at = CASE WHEN ${NEWLY_DISABLED} THEN now() ELSE w.disabled_at END,
+               disable_unpublished = w.disable_unpublished OR ${NEWLY_DISABLED},
+               updated_at = CASE WHEN ${NEWLY_DISABLED} THEN now() ELSE w.updated_at END
+             FROM judged j
+             WHERE w.id = j.id
+             RETURNING w.id, w.user_id, w.connection_id, w.url, w.disabled_reason, w.disabled_at, w.active,
+                       w.disable_unpublished
+           )
+           SELECT 'd' AS kind, id::text, attempts, NULL::uuid AS user_id, NULL::uuid AS connection_id, NULL AS url,
+                  NULL AS disabled_reason, NULL::timestamptz AS disabled_at
+           FROM upd
+           UNION ALL
+           SELECT 'w', id::text, NULL, user_id, connection_id, url, disabled_reason, disabled_at
+           FROM wh WHERE NOT active AND disable_unpublished`,
+          [
+            items.map((i) => i.deliveryId),
+            items.map((i) => i.attempt),
+            items.map((i) => i.status),
+            items.map((i) => i.nextAttemptAt),
+            items.map((i) => i.startedAt),
+            items.map((i) => i.statusCode),
+            items.map((i) => i.durationMs),
+            items.map((i) => i.error),
+            items.map((i) => i.responseBody),
+            health.disableAfterFailures,
+            health.disableAfterMs,
+          ],
+        );
+        const done = new Set(out.filter((r) => r.kind === 'd').map((a) => `${a.id}:${a.attempts}`));
+        const disabled = new Map(
+          out.filter((r) => r.kind === 'w').map((w) => [w.id, w as unknown as DisabledWebhook] as const),
+        );
+        return items.map((i) => {
+          const applied = done.has(`${i.deliveryId}:${i.attempt}`);
+          const w = applied ? disabled.get(i.webhookId) : undefined;
+          if (w) disabled.delete(i.webhookId); // one publish per webhook
+          return { applied, disabled: w ?? null };
+        });
+      },
 
     /** Marks a delivery failed without an attempt (its webhook was disabled meanwhile). */
     async failWithoutAttempt(id: string): Promise<void> {

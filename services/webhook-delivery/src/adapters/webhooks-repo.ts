@@ -15,8 +15,20 @@ export interface WebhookRow {
   active: boolean;
   consecutive_failures: number;
   failing_since: Date | null;
+  disabled_reason: 'gone' | 'failing' | null;
+  disabled_at: Date | null;
+  disable_unpublished: boolean;
   created_at: Date;
   updated_at: Date;
+}
+
+export interface DisabledWebhookRow {
+  id: string;
+  user_id: string;
+  connection_id: string;
+  url: string;
+  disabled_reason: 'gone' | 'failing';
+  disabled_at: Date;
 }
 
 export const toWebhookConfig = (r: WebhookRow): WebhookConfig => ({
@@ -50,12 +62,14 @@ export function createWebhooksRepo(db: DataSource) {
         [w.userId, w.connectionId, w.url, w.events, w.secret],
       ) as Promise<WebhookRow>,
 
-    /** Re-activating clears the failure counters, so the auto-disable clock starts over. */
+    /** Re-activating clears the failure counters (the auto-disable clock starts over) and a pending disable event. */
     update: (id: string, patch: { url?: string; events?: string[]; active?: boolean }) =>
       one(
         `UPDATE webhooks SET url = COALESCE($2, url), events = COALESCE($3, events), active = COALESCE($4, active),
            consecutive_failures = CASE WHEN $4 IS TRUE AND NOT active THEN 0 ELSE consecutive_failures END,
            failing_since = CASE WHEN $4 IS TRUE AND NOT active THEN NULL ELSE failing_since END,
+           disabled_reason = CASE WHEN $4 IS TRUE AND NOT active THEN NULL ELSE disabled_reason END,
+           disable_unpublished = CASE WHEN $4 IS TRUE AND NOT active THEN false ELSE disable_unpublished END,
            updated_at = now()
          WHERE id = $1 RETURNING *`,
         [id, patch.url ?? null, patch.events ?? null, patch.active ?? null],
@@ -73,30 +87,19 @@ export function createWebhooksRepo(db: DataSource) {
         [id, secret, graceMs],
       ),
 
-    /** A delivery succeeded: the endpoint is healthy again (written only when something changes). */
-    markHealthy: async (id: string) => {
-      await db.query(
-        `UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL
-         WHERE id = $1 AND (consecutive_failures <> 0 OR failing_since IS NOT NULL)`,
-        [id],
-      );
-    },
-
-    /** An attempt failed; `deliveryFailed` when it was the delivery's last. Returns the counters after it. */
-    markFailing: async (id: string, deliveryFailed: boolean) => {
-      const out = await rows<{ consecutive_failures: number; failing_since: Date; active: boolean }>(
+    /** Auto-disabled webhooks whose `webhook.disabled` event is not published yet (the outbox). */
+    unpublishedDisables: (limit: number) =>
+      rows<DisabledWebhookRow>(
         db,
-        `UPDATE webhooks SET failing_since = COALESCE(failing_since, now()),
-           consecutive_failures = consecutive_failures + $2::int
-         WHERE id = $1 RETURNING consecutive_failures, failing_since, active`,
-        [id, deliveryFailed ? 1 : 0],
-      );
-      return out[0] ?? null;
-    },
+        `SELECT id, user_id, connection_id, url, disabled_reason, disabled_at FROM webhooks
+         WHERE disable_unpublished ORDER BY id LIMIT $1`,
+        [limit],
+      ),
 
-    /** Disables an active webhook; null when it was already inactive (so one event is published). */
-    disable: (id: string) =>
-      one(`UPDATE webhooks SET active = false, updated_at = now() WHERE id = $1 AND active RETURNING *`, [id]),
+    /** The `webhook.disabled` event of this disable is out. */
+    markDisablePublished: async (id: string) => {
+      await db.query('UPDATE webhooks SET disable_unpublished = false WHERE id = $1', [id]);
+    },
   };
 }
 export type WebhooksRepo = ReturnType<typeof createWebhooksRepo>;

@@ -8,26 +8,31 @@
  * outcome is durable is deferred, a duplicate of an attempt already recorded is dropped.
  */
 import type { RawOutcome } from '@wahooks/broker';
-import { WebhookDisabled } from '@wahooks/contracts';
 import { getTracer, withSpan } from '@wahooks/telemetry';
 import type { ConsumeMessage } from 'amqplib';
 import { createBatcher } from '../adapters/batcher.js';
 import { createEndpointLanes } from '../adapters/endpoint-lanes.js';
 import type { AttemptOutcome, AttemptTarget } from '../adapters/deliveries-repo.js';
-import type { SendResult } from '../adapters/http-sender.js';
 import { nextDelay, parseRetryAfter } from '../domain/retry-schedule.js';
 import { signedHeaders } from '../domain/sign.js';
 import { decodeTask, type AttemptTask } from '../topology.js';
 import { queues, type Deps } from './deps.js';
+import { publishWebhookDisabled } from './publish-webhook-disabled.js';
 
 /** Endpoints answering faster than this (EWMA) get first attempts inline; slower ones through the queue. */
 const INLINE_MAX_LATENCY_MS = 250;
 const tracer = getTracer('webhook-delivery');
 
 export function handleAttemptDelivery(deps: Deps) {
-  const { config, deliveries, webhooks, sender, policy, logger, broker } = deps;
+  const { config, deliveries, sender, policy, broker, logger } = deps;
   const load = createBatcher(deliveries.loadForAttempt, { maxSize: 500, maxInFlight: 3 });
-  const record = createBatcher(deliveries.recordOutcomes, { maxSize: 500, maxInFlight: 3 });
+  const record = createBatcher(
+    deliveries.recordOutcomes({
+      disableAfterFailures: config.disableAfterFailures,
+      disableAfterMs: config.disableAfterMs,
+    }),
+    { maxSize: 500, maxInFlight: 3 },
+  );
   const q = queues(broker);
 
   const lanes = createEndpointLanes({
@@ -36,38 +41,7 @@ export function handleAttemptDelivery(deps: Deps) {
     maxWaitMs: config.endpointMaxWaitMs,
   });
 
-  const disable = async (t: AttemptTarget, reason: 'gone' | 'failing') => {
-    const row = await webhooks.disable(t.webhook_id);
-    if (!row) return; // already inactive: someone else published
-    logger.warn({ webhookId: t.webhook_id, reason }, 'webhook disabled');
-    await broker.publish(WebhookDisabled, {
-      webhookId: row.id,
-      userId: row.user_id,
-      connectionId: row.connection_id,
-      url: row.url,
-      reason,
-      disabledAt: new Date().toISOString(),
-    });
-  };
-
-  /** Endpoint health: a success clears the counters; failures may disable the webhook. */
-  const updateHealth = async (t: AttemptTarget, result: SendResult, outcome: AttemptOutcome) => {
-    if (result.ok) {
-      if (t.consecutive_failures !== 0 || t.failing_since) await webhooks.markHealthy(t.webhook_id);
-      return;
-    }
-    const final = outcome.status === 'failed';
-    let failures = t.consecutive_failures + (final ? 1 : 0);
-    let since = t.failing_since;
-    if (final || !since) {
-      const after = await webhooks.markFailing(t.webhook_id, final);
-      if (after) ({ consecutive_failures: failures, failing_since: since } = after);
-    }
-    if (result.statusCode === 410) return disable(t, 'gone');
-    const tooMany = config.disableAfterFailures > 0 && failures >= config.disableAfterFailures;
-    const tooLong = since !== null && Date.now() - since.getTime() >= config.disableAfterMs;
-    if (tooMany || tooLong) await disable(t, 'failing');
-  };
+  const publishDisabled = publishWebhookDisabled(deps);
 
   const attempt = async (t: AttemptTarget, a: number): Promise<void> => {
     const startedAt = new Date();
@@ -118,6 +92,7 @@ export function handleAttemptDelivery(deps: Deps) {
     }
     const outcome: AttemptOutcome = {
       deliveryId: t.id,
+      webhookId: t.webhook_id,
       attempt: a,
       status,
       nextAttemptAt,
@@ -127,8 +102,10 @@ export function handleAttemptDelivery(deps: Deps) {
       error: result.ok ? null : result.error,
       responseBody: result.body,
     };
-    const applied = await record(outcome);
-    if (applied) await updateHealth(t, result, outcome);
+    // The outcome and the webhook's health (counters, auto-disable) are one statement; a disable's event is in
+    // the outbox until published here (or by the sweep, if this publish is lost).
+    const { disabled } = await record(outcome);
+    if (disabled) await publishDisabled(disabled);
   };
 
   // First attempts run inline in the fan-out handler when the endpoint is known to be fast: no queue hop, no

@@ -4,11 +4,12 @@
  * publish the broker dropped. Every `sweepIntervalMs` it re-enqueues `{d, a: attempts + 1}` for deliveries
  * overdue by more than the longest wait plus one attempt plus a margin. A duplicate of a task that was merely
  * late is harmless: the `attempts = a − 1` guard drops whichever comes second (at worst one extra POST with the
- * same webhook-id).
+ * same webhook-id). The same sweep drains the `webhook.disabled` outbox (publish-webhook-disabled.ts).
  */
 import { delayBuckets, type RetryPolicy } from '../domain/retry-schedule.js';
 import type { Config } from '../config.js';
 import { queues, type Deps } from './deps.js';
+import { publishWebhookDisabled } from './publish-webhook-disabled.js';
 
 const SWEEP_BATCH = 500;
 
@@ -18,14 +19,19 @@ export function staleAfterMs(config: Config, policy: RetryPolicy): number {
   return longestWait + config.timeoutMs + config.endpointMaxWaitMs + config.sweepMarginMs;
 }
 
-export function startStaleDeliverySweep(deps: Pick<Deps, 'config' | 'policy' | 'deliveries' | 'broker' | 'logger'>) {
-  const { config, policy, deliveries, logger } = deps;
+export function startStaleDeliverySweep(
+  deps: Pick<Deps, 'config' | 'policy' | 'deliveries' | 'webhooks' | 'broker' | 'logger'>,
+) {
+  const { config, policy, deliveries, webhooks, logger } = deps;
+  const publishDisabled = publishWebhookDisabled(deps);
   const q = queues(deps.broker);
   const staleMs = staleAfterMs(config, policy);
   let running: Promise<void> | null = null;
   let stopped = false;
 
   const sweepOnce = async (): Promise<number> => {
+    // The webhook.disabled outbox: events whose publish after the disable was lost.
+    for (const w of await webhooks.unpublishedDisables(SWEEP_BATCH)) await publishDisabled(w);
     let total = 0;
     for (;;) {
       const stale = await deliveries.claimStale(staleMs, SWEEP_BATCH);
