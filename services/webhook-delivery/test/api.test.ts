@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import {
   ConnectionDeleted,
   CreateWebhook,
@@ -151,6 +151,30 @@ describe('webhook API', () => {
     await expect(h.client.request(ListWebhooks, { userId: a.userId, connectionId: a.connectionId })).resolves.toEqual(
       [],
     );
+  });
+
+  it('a webhook deleted between the ownership check and the write answers 404, not 400', async () => {
+    const { connectionId, userId } = await h.newConnection();
+    const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
+    const repo = h.service!.deps.webhooks;
+    // The row vanishes after own.webhook() has seen it: the repo's write finds nothing.
+    const update = jest.spyOn(repo, 'update').mockResolvedValueOnce(null);
+    const rotate = jest.spyOn(repo, 'rotate').mockResolvedValueOnce(null);
+    try {
+      await rejectsWith(
+        h.client.request(UpdateWebhook, { userId, webhookId: w.id, active: false }),
+        404,
+        /^Webhook config not found$/,
+      );
+      await rejectsWith(
+        h.client.request(RotateWebhookSecret, { userId, webhookId: w.id }),
+        404,
+        /^Webhook config not found$/,
+      );
+    } finally {
+      update.mockRestore();
+      rotate.mockRestore();
+    }
   });
 
   it('lists logs newest first, filtered by status and event, paginated with limit + before', async () => {

@@ -5,6 +5,7 @@ import {
   badRequest,
   CreateWebhook,
   DeleteWebhook,
+  notFound,
   ListWebhooks,
   RotateWebhookSecret,
   TestWebhook,
@@ -52,7 +53,7 @@ export function webhookCommands(deps: Deps): CommandBinding[] {
         active: active === undefined ? undefined : checkActive(active),
       };
       const row = await deps.webhooks.update(webhookId, patch);
-      if (!row) throw badRequest('Webhook config not found'); // deleted concurrently
+      if (!row) throw notFound('Webhook config not found'); // deleted concurrently
       return toWebhookConfig(row);
     }),
 
@@ -78,7 +79,7 @@ export function webhookCommands(deps: Deps): CommandBinding[] {
     handle(RotateWebhookSecret, async ({ userId, webhookId }) => {
       await own.webhook(userId, webhookId);
       const row = await deps.webhooks.rotate(webhookId, newSecret(), deps.config.secretGraceMs);
-      if (!row) throw badRequest('Webhook config not found');
+      if (!row) throw notFound('Webhook config not found'); // deleted concurrently
       return { ...toWebhookConfig(row), previousSecretExpiresAt: row.previous_secret_expires_at!.toISOString() };
     }),
   ];
