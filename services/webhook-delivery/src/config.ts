@@ -19,10 +19,20 @@ const duration = (fallback: string) =>
       }
     });
 
+export const DEFAULT_PUBLIC_API_URL = 'http://localhost:3000';
+
+/** Customers' media URLs would point at localhost: say so at start in production. */
+export function configWarnings(env: NodeJS.ProcessEnv): string[] {
+  return env.NODE_ENV === 'production' && !env.PUBLIC_API_URL
+    ? [`PUBLIC_API_URL is not set: media URLs in webhook bodies will point at ${DEFAULT_PUBLIC_API_URL}`]
+    : [];
+}
+
 export const WebhookDeliveryEnv = z.object({
   ...sharedEnv,
-  /** Public base URL of the gateway; media URLs in webhook bodies point at `${PUBLIC_API_URL}/api/connections/…`. */
-  PUBLIC_API_URL: z.url().default('http://127.0.0.1:3001'),
+  /** Public base URL of the gateway (its port is 3000 by default); media URLs in webhook bodies point at
+   *  `${PUBLIC_API_URL}/api/connections/…`. Must be set in production (a warning is logged at start otherwise). */
+  PUBLIC_API_URL: z.url().default(DEFAULT_PUBLIC_API_URL),
   /** Waits between attempts; n waits = n+1 attempts. Svix-like: 5s,5m,30m,2h,5h,10h,10h. */
   WEBHOOK_RETRY_SCHEDULE: z
     .string()

@@ -1,11 +1,12 @@
 /** Composition root: environment -> config -> service; SIGTERM/SIGINT stop it gracefully. */
 import { createLogger, shutdownTelemetry, startTelemetry } from '@wahooks/telemetry';
-import { configFromEnv } from './config.js';
+import { configFromEnv, configWarnings } from './config.js';
 import { startWebhookDelivery } from './service.js';
 
 async function main(): Promise<void> {
   const logger = createLogger('webhook-delivery');
   const config = configFromEnv(process.env);
+  for (const warning of configWarnings(process.env)) logger.warn(warning);
   // No HTTP auto-instrumentation: it would add traceparent headers to customers' webhooks. The attempt
   // handler makes its own span per POST.
   startTelemetry({ service: 'webhook-delivery', instrumentations: [] });

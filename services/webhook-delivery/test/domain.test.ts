@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
+import { configFromEnv, configWarnings } from '../src/config.js';
 import { parseDuration, parseDurationList } from '../src/domain/duration.js';
 import { checkEventFilter, matchesFilter } from '../src/domain/filter.js';
 import { delayBuckets, maxAttempts, nextDelay, parseRetryAfter } from '../src/domain/retry-schedule.js';
@@ -117,5 +118,14 @@ describe('body', () => {
     expect(testEventBody(new Date('2026-01-01T00:00:00.000Z'))).toBe(
       '{"event":"test","session":"test","payload":{"message":"This is a test webhook event from WAHooks","timestamp":"2026-01-01T00:00:00.000Z"}}',
     );
+  });
+});
+
+describe('config', () => {
+  it('PUBLIC_API_URL defaults to the gateway on localhost:3000, with a warning in production when unset', () => {
+    expect(configFromEnv({}).publicApiUrl).toBe('http://localhost:3000');
+    expect(configWarnings({ NODE_ENV: 'production' })).toEqual([expect.stringMatching(/PUBLIC_API_URL is not set/)]);
+    expect(configWarnings({ NODE_ENV: 'production', PUBLIC_API_URL: 'https://api.wahooks.com' })).toEqual([]);
+    expect(configWarnings({})).toEqual([]);
   });
 });
