@@ -136,3 +136,33 @@ describe('revocation across gateway replicas', () => {
     expect(Date.now() - revokedAt).toBeLessThan(1000);
   });
 });
+
+describe('lastUsedAt', () => {
+  it('a second use answered from the gateway auth cache still moves lastUsedAt forward (SPEC §5)', async () => {
+    const carolJwt = await stack.jwks.sign({ sub: randomUUID(), email: 'carol@example.com' }, { alg: 'RS256' });
+    const created = await call(base, 'POST', '/api/tokens', { token: carolJwt, body: { name: 'cached-use' } });
+    expect(created.status).toBe(201);
+    const lastUsedAt = async (): Promise<number | undefined> => {
+      const l = await call(base, 'GET', '/api/tokens', { token: carolJwt }); // a JWT: never touches the token
+      const at = l.body.find((t: { id: string }) => t.id === created.body.id)?.lastUsedAt as string | null;
+      return at ? Date.parse(at) : undefined;
+    };
+
+    // First use: a cache miss, verified by the token service over RPC, which marks it.
+    expect((await call(base, 'GET', '/api/me', { token: created.body.token })).status).toBe(200);
+    await waitFor(async () => (await lastUsedAt()) !== undefined, 5000, 100);
+    const first = (await lastUsedAt())!;
+
+    // Second use, well within AUTH_CACHE_TTL_MS (30 s): answered from the gateway cache, no RPC.
+    await new Promise((r) => setTimeout(r, 300));
+    const secondUse = Date.now();
+    expect((await call(base, 'GET', '/api/me', { token: created.body.token })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500)); // one gateway report (~1 s) + one token-service write (100 ms)
+    let latest = await lastUsedAt();
+    if (latest! < secondUse) {
+      await waitFor(async () => ((latest = await lastUsedAt()) ?? 0) >= secondUse, 3000, 100);
+    }
+    expect(latest).toBeGreaterThan(first);
+    expect(latest).toBeGreaterThanOrEqual(secondUse);
+  });
+});

@@ -37,6 +37,8 @@ export const GatewayEnv = z.object({
   JWKS_TIMEOUT_MS: envInt(5000, 1),
   /** ms a verified wh_ token is trusted without asking the token service again (revocation drops it at once). */
   AUTH_CACHE_TTL_MS: envInt(30_000, 0),
+  /** ms between `gateway.token.used` reports of tokens accepted from the auth cache (their lastUsedAt). */
+  AUTH_USAGE_FLUSH_MS: envInt(1000, 50),
   /** ms deadline of a command sent to a service; on expiry the request fails with 503/504, never hangs. */
   RPC_TIMEOUT_MS: envInt(5000, 1),
   /** ms each service has to answer its ping in GET /api/health before it counts as down. */

@@ -12,6 +12,7 @@ import { createApp } from './app.js';
 import { ApiTokenVerifier } from './auth/api-token-verifier.js';
 import { Authenticator } from './auth/authenticator.js';
 import { JwtVerifier } from './auth/jwt-verifier.js';
+import { TokenUseReporter } from './auth/token-use-reporter.js';
 import { jwksUrl, type GatewayConfig } from './config.js';
 import type { GatewayDeps } from './deps.js';
 import { createHealthChecker } from './health/health-checker.js';
@@ -63,7 +64,9 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     throw err;
   });
 
-  const apiTokens = new ApiTokenVerifier(broker, config.AUTH_CACHE_TTL_MS);
+  const tokenUses = new TokenUseReporter(broker, config.AUTH_USAGE_FLUSH_MS, logger);
+  tokenUses.start();
+  const apiTokens = new ApiTokenVerifier(broker, config.AUTH_CACHE_TTL_MS, tokenUses);
   // Every replica gets every revocation: an exclusive, server-named queue per instance.
   await broker.subscribe('auth-cache', [on(TokenRevoked, async ({ tokenHash }) => apiTokens.revoke(tokenHash))], {
     exclusive: true,
@@ -100,6 +103,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
 
   const server = await listen(app, config.PORT).catch(async (err: unknown) => {
     clearInterval(watch);
+    await tokenUses.stop(0);
     await broker.close().catch(() => undefined);
     await health.close();
     if (redis.isOpen) redis.destroy();
@@ -127,6 +131,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       await closed;
       clearTimeout(timer);
       while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await tokenUses.stop(); // the last cached uses, before the broker goes
       await broker.close().catch((err: Error) => logger.warn({ err: err.message }, 'broker close failed'));
       await health.close();
       if (redis.isReady) await redis.close().catch(() => undefined);

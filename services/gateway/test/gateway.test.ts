@@ -173,6 +173,25 @@ describe('wh_ token auth', () => {
     expect((tokenService.calls.verify ?? 0) - before).toBe(1);
   });
 
+  it('uses answered from the cache are reported as gateway.token.used (lastUsedAt), RPC-verified ones are not', async () => {
+    const once = newToken(); // one use: a cache miss, which the token service marks itself
+    const onceId = randomUUID();
+    const twice = newToken(); // a miss, then hits the token service never sees
+    const twiceId = randomUUID();
+    tokenService.tokens.set(once, { userId, tokenId: onceId });
+    tokenService.tokens.set(twice, { userId, tokenId: twiceId });
+    expect((await call(gw.url, 'GET', '/api/tokens', { token: once })).status).toBe(200);
+    expect((await call(gw.url, 'GET', '/api/tokens', { token: twice })).status).toBe(200);
+    const firstHit = Date.now();
+    for (let i = 0; i < 3; i++) expect((await call(gw.url, 'GET', '/api/me', { token: twice })).status).toBe(200);
+
+    await waitFor(() => tokenService.used.some((u) => u.tokenIds.includes(twiceId)), 3000);
+    const reports = tokenService.used.filter((u) => u.tokenIds.includes(twiceId));
+    expect(reports.length).toBeLessThanOrEqual(2); // batched: not one event per request
+    expect(Date.parse(reports.at(-1)!.at)).toBeGreaterThanOrEqual(firstHit);
+    expect(tokenService.used.some((u) => u.tokenIds.includes(onceId))).toBe(false);
+  });
+
   it('token.token.revoked drops the cached token at once', async () => {
     const doomed = newToken();
     const tokenId = randomUUID();

@@ -1,15 +1,17 @@
 /** Test helpers: a gateway on a test env, a scripted token service on the real broker, HTTP calls. */
 import { randomUUID } from 'node:crypto';
-import { connectBroker, handle, type Broker } from '@wahooks/broker';
+import { connectBroker, handle, on, type Broker } from '@wahooks/broker';
 import {
   CreateToken,
   GetMe,
   ListTokens,
   RevokeToken,
+  TokensUsed,
   unauthorized,
   unavailable,
   UpsertUser,
   VerifyToken,
+  type PayloadOf,
 } from '@wahooks/contracts';
 import type { TestEnv } from '@wahooks/testing';
 import { gatewayConfig, type GatewayConfig } from '../src/config.js';
@@ -30,6 +32,8 @@ export interface FakeTokenService {
   tokens: Map<string, { userId: string; tokenId: string }>;
   calls: Record<string, number>;
   upserts: { id: string; email?: string | null }[];
+  /** gateway.token.used reports received (cached uses, for lastUsedAt). */
+  used: PayloadOf<typeof TokensUsed>[];
   close(): Promise<void>;
 }
 
@@ -77,7 +81,11 @@ export async function startFakeTokenService(env: TestEnv): Promise<FakeTokenServ
       return { id: userId, isAdmin: false };
     }),
   ]);
-  return { broker, tokens, calls, upserts, close: () => broker.close() };
+  const used: PayloadOf<typeof TokensUsed>[] = [];
+  await broker.subscribe('last-used', [on(TokensUsed, async (payload) => void used.push(payload))], {
+    exclusive: true,
+  });
+  return { broker, tokens, calls, upserts, used, close: () => broker.close() };
 }
 
 export const newToken = () => `wh_${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '').slice(0, 16)}`;

@@ -26,8 +26,10 @@ export class LastUsedWriter {
     this.timer.unref(); // never keeps the process alive on its own
   }
 
+  /** Marks arrive out of order (verify here, cached uses reported late by gateways): the newest wins. */
   mark(tokenId: string, at = new Date()): void {
-    this.pending.set(tokenId, at);
+    const known = this.pending.get(tokenId);
+    if (!known || known < at) this.pending.set(tokenId, at);
   }
 
   /** Write the current batch; concurrent calls share one write. */

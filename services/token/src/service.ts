@@ -1,16 +1,19 @@
 /**
  * The token service as a function: open the database (migrations run), connect to the broker, answer the
- * token commands. `stop()` drains in-flight commands, writes pending lastUsedAt values and closes everything.
- * Reads no environment: main.ts and the tests pass the config.
+ * token commands, and take the gateways' reports of cached token uses (gateway.token.used). `stop()` drains
+ * in-flight commands, writes pending lastUsedAt values and closes everything. Reads no environment: main.ts and
+ * the tests pass the config.
  */
 import 'reflect-metadata';
-import { connectBroker } from '@wahooks/broker';
+import { connectBroker, on } from '@wahooks/broker';
+import { TokensUsed } from '@wahooks/contracts';
 import { openDatabase } from '@wahooks/db';
 import { createLogger, type Logger } from '@wahooks/telemetry';
 import { TokensRepo } from './adapters/tokens-repo.js';
 import { UsersRepo } from './adapters/users-repo.js';
 import type { TokenConfig } from './config.js';
 import { tokenEntities } from './entities/index.js';
+import { onTokensUsed } from './events/on-tokens-used.js';
 import { tokenCommandHandlers } from './handlers/index.js';
 import { LastUsedWriter } from './last-used-writer.js';
 import { tokenMigrations } from './migrations/index.js';
@@ -44,6 +47,8 @@ export async function startTokenService(config: TokenConfig, options: { logger?:
       logger,
     });
     await broker.serve(tokenCommandHandlers({ tokens, users, lastUsed, events: broker, logger }));
+    // One durable queue shared by the replicas: each report is applied once, by whichever instance takes it.
+    await broker.subscribe('last-used', [on(TokensUsed, onTokensUsed(lastUsed))]);
   } catch (err) {
     await broker?.close().catch(() => undefined);
     await lastUsed.stop().catch(() => undefined);

@@ -33,6 +33,15 @@ describe('LastUsedWriter', () => {
     expect(store.batches).toHaveLength(1); // nothing pending: no write
   });
 
+  it('a mark older than the pending one (a late gateway report) does not move it back', async () => {
+    const store = new RecordingStore();
+    const writer = new LastUsedWriter(store, 60_000);
+    writer.mark('a', new Date(5000));
+    writer.mark('a', new Date(4000));
+    await writer.flush();
+    expect(store.batches).toEqual([new Map([['a', new Date(5000)]])]);
+  });
+
   it('keeps a failed batch for the next flush without losing newer marks', async () => {
     const store = new RecordingStore();
     const writer = new LastUsedWriter(store, 60_000);

@@ -7,6 +7,7 @@ import {
   ListTokens,
   RevokeToken,
   TokenRevoked,
+  TokensUsed,
   UpsertUser,
   VerifyToken,
   type PayloadOf,
@@ -121,6 +122,22 @@ describe('verify', () => {
       return row?.lastUsedAt ?? undefined;
     }, 3000);
     expect(new Date(lastUsedAt).getTime()).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('gateway.token.used (uses served from a gateway cache) moves lastUsedAt forward, never into the future', async () => {
+    const userId = randomUUID();
+    const a = await create(userId, 'a');
+    const b = await create(userId, 'b');
+    const reported = new Date(Date.now() - 60_000).toISOString(); // a minute ago: nothing else sets that value
+    await h.client.publish(TokensUsed, { tokenIds: [a.id, randomUUID()], at: reported });
+    await h.client.publish(TokensUsed, { tokenIds: [b.id], at: new Date(Date.now() + 3_600_000).toISOString() });
+    const lastUsed = await waitFor(async () => {
+      const list = await h.client.request(ListTokens, { userId });
+      const byName = Object.fromEntries(list.map((t) => [t.name, t.lastUsedAt]));
+      return byName.a && byName.b ? byName : undefined;
+    }, 3000);
+    expect(lastUsed.a).toBe(reported);
+    expect(Date.parse(lastUsed.b!)).toBeLessThanOrEqual(Date.now()); // a gateway clock ahead of ours is clamped
   });
 
   it.each([
