@@ -4,7 +4,7 @@
  * Root `npm test` runs `tsc -b` first; on its own: `npx tsc -b services/webhook-delivery` at the repo root.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -35,8 +35,30 @@ function startChild(): ChildProcess {
   return c;
 }
 
+/**
+ * Source files changed after the last build: the test would run old code. Compared with dist/.tsbuildinfo,
+ * which `tsc -b` rewrites on every build that checked the sources (it re-emits only changed .js files).
+ */
+function newerThanBuild(): string[] {
+  const src = path.join(here, '../src');
+  const buildInfo = path.join(here, '../dist/.tsbuildinfo');
+  const built = existsSync(buildInfo) ? statSync(buildInfo).mtimeMs : 0;
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)],
+    );
+  return walk(src).filter((f) => f.endsWith('.ts') && statSync(f).mtimeMs > built);
+}
+
 beforeAll(async () => {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} missing: run "npx tsc -b" at the repo root first`);
+  const stale = newerThanBuild();
+  if (stale.length > 0) {
+    throw new Error(
+      `${stale.map((f) => path.relative(here, f)).join(', ')} changed since the last build (dist/ is stale); ` +
+        'run "npx tsc -b" in services/webhook-delivery (or at the repo root) first',
+    );
+  }
   h = await createHarness('wd_crash', {}, { start: false });
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
-import { CreateWebhook, ListWebhookLogs, RotateWebhookSecret, TestWebhook } from '@wahooks/contracts';
+import { CreateWebhook, ListWebhookLogs, RotateWebhookSecret, TestWebhook, UpdateWebhook } from '@wahooks/contracts';
 import { createHarness, startReceiver, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
@@ -112,5 +112,23 @@ describe('delivery', () => {
     const sig = (s: string) => 'sha256=' + createHmac('sha256', s).update(`${ts}.${r.body}`).digest('hex');
     expect(r.headers['x-wahooks-signature']).toBe(sig(rotated.signingSecret));
     expect(r.headers['x-wahooks-signature-previous']).toBe(sig(w.signingSecret));
+  });
+
+  it('the test event is delivered to a webhook deactivated by its owner (active: false)', async () => {
+    const { connectionId, userId } = await h.newConnection();
+    const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url('/inactive'), events: ['*'] });
+    const off = await h.client.request(UpdateWebhook, { userId, webhookId: w.id, active: false });
+    expect(off.active).toBe(false);
+    const t = await h.client.request(TestWebhook, { userId, webhookId: w.id });
+    await waitFor(() => rx.received.find((x) => x.path === '/inactive'), 10_000, 'test event to an inactive webhook');
+    const log = await waitFor(
+      async () => {
+        const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
+        return l.items.find((x) => x.id === t.logId && x.status === 'delivered');
+      },
+      5000,
+      'delivered',
+    );
+    expect(log).toMatchObject({ eventType: 'test', attempts: 1 });
   });
 });

@@ -227,4 +227,59 @@ describe('retries', () => {
       await rx.close();
     }
   });
+
+  it('a 302 is a failed attempt (HTTP 302), and the redirect target is never requested', async () => {
+    const target = await startReceiver();
+    const rx = await startReceiver((_r, all) =>
+      all.length === 1 ? { status: 302, headers: { location: target.url('/moved') } } : 200,
+    );
+    try {
+      const { connectionId, userId } = await h.newConnection();
+      const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
+      await h.publishEvent({ connectionId, userId });
+      const log = await waitFor(
+        async () => {
+          const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
+          return l.items[0]?.status === 'delivered' ? l.items[0] : null;
+        },
+        5000,
+        'delivered on the retry',
+      );
+      expect(log.attemptLog.map((a) => [a.attempt, a.statusCode, a.error])).toEqual([
+        [1, 302, 'HTTP 302'],
+        [2, 200, null],
+      ]);
+      expect(rx.received).toHaveLength(2);
+      expect(target.received).toHaveLength(0);
+    } finally {
+      await rx.close();
+      await target.close();
+    }
+  });
+
+  it('connection refused follows the ladder and parks', async () => {
+    const gone = await startReceiver();
+    const url = gone.url();
+    await gone.close(); // nothing listens on that port any more
+    const { connectionId, userId } = await h.newConnection();
+    const w = await h.client.request(CreateWebhook, { userId, connectionId, url, events: ['*'] });
+    await h.publishEvent({ connectionId, userId });
+    const log = await waitFor(
+      async () => {
+        const l = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id });
+        return l.items[0]?.status === 'failed' ? l.items[0] : null;
+      },
+      10_000,
+      'parked',
+    );
+    expect(log.attempts).toBe(3);
+    expect(log.attemptLog.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    for (const a of log.attemptLog) {
+      expect(a.statusCode).toBeNull();
+      expect(a.error).toMatch(/^ECONNREFUSED/);
+    }
+    const at = log.attemptLog.map((a) => Date.parse(a.at));
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(280); // 300 ms rung
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(580); // 600 ms rung
+  });
 });
