@@ -77,11 +77,31 @@ describe('SSRF address classes', () => {
     'fe80::1',
     'fd00:ec2::254',
     '::ffff:10.0.0.1',
+    '::ffff:7f00:1', // IPv4-mapped 127.0.0.1, hex spelling
+    '0:0:0:0:0:ffff:a9fe:a9fe', // IPv4-mapped 169.254.169.254, uncompressed
     '224.0.0.1',
+    '::', // unspecified
+    '::127.0.0.1', // IPv4-compatible (::/96)
+    '::8.8.8.8', // IPv4-compatible: deprecated, never a legitimate receiver
+    '::ffff:0:7f00:1', // IPv4-translated (::ffff:0:0:0/96)
+    '2002:7f00:1::', // 6to4 of 127.0.0.1
+    '2002:a9fe:a9fe::1', // 6to4 of 169.254.169.254
+    '2002:c0a8:101::', // 6to4 of 192.168.1.1
+    '64:ff9b::a00:1', // NAT64 well-known prefix
+    '64:ff9b:1::a00:1', // local-use NAT64 (64:ff9b:1::/48)
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2', // Teredo (2001::/32)
+    '100::1', // discard-only (100::/64)
   ])('blocks %s', (ip) => expect(isBlockedAddress(ip)).toBe(true));
-  it.each(['93.184.216.34', '8.8.8.8', '2606:4700::1111', '172.32.0.1'])('allows %s', (ip) =>
-    expect(isBlockedAddress(ip)).toBe(false),
-  );
+  it.each([
+    '93.184.216.34',
+    '8.8.8.8',
+    '2606:4700::1111',
+    '172.32.0.1',
+    '::ffff:8.8.8.8', // IPv4-mapped public address
+    '2002:5db8:d822::1', // 6to4 of 93.184.216.34
+    '2001:db9::1', // outside Teredo's /32
+    '100:0:0:1::1', // outside 100::/64
+  ])('allows %s', (ip) => expect(isBlockedAddress(ip)).toBe(false));
 });
 
 describe('body', () => {

@@ -25,23 +25,50 @@ for (const [addr, prefix] of [
   blocked.addSubnet(addr, prefix, 'ipv4');
 }
 for (const [addr, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible ::a.b.c.d
+  ['::ffff:0:0:0', 96], // IPv4-translated (SIIT)
+  ['100::', 64], // discard-only
+  ['2001::', 32], // Teredo: tunnels to an (obfuscated) IPv4 address
   ['fc00::', 7], // unique local, includes AWS fd00:ec2::254
   ['fe80::', 10],
   ['ff00::', 8],
   ['64:ff9b::', 96], // NAT64 can reach private v4
+  ['64:ff9b:1::', 48], // local-use NAT64
 ] as const) {
   blocked.addSubnet(addr, prefix, 'ipv6');
 }
 
-/** True when `ip` must not be reached (IPv4-mapped IPv6 is judged by its IPv4 part). */
+/** The 8 groups of an IPv6 address (any textual form, incl. a trailing dotted quad); null when not IPv6. */
+function ipv6Groups(ip: string): number[] | null {
+  if (net.isIP(ip) !== 6) return null;
+  let text = ip.replace(/%.*$/, '');
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const parse = (part: string | undefined) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
+  const h = parse(head);
+  const t = parse(tail);
+  return tail === undefined ? h : [...h, ...Array<number>(8 - h.length - t.length).fill(0), ...t];
+}
+
+const v4Of = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * True when `ip` must not be reached. Addresses that embed an IPv4 address are judged by it: IPv4-mapped
+ * (::ffff:a.b.c.d, any spelling) and 6to4 (2002:AABB:CCDD::/16 → A.B.C.D).
+ */
 export function isBlockedAddress(ip: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return blocked.check(mapped[1]!, 'ipv4');
   const family = net.isIP(ip);
   if (family === 0) return true;
-  return blocked.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return blocked.check(ip, 'ipv4');
+  const g = ipv6Groups(ip);
+  if (!g || g.length !== 8 || g.some((x) => Number.isNaN(x))) return true;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return blocked.check(v4Of(g[6]!, g[7]!), 'ipv4');
+  if (g[0] === 0x2002 && blocked.check(v4Of(g[1]!, g[2]!), 'ipv4')) return true;
+  return blocked.check(g.map((x) => x.toString(16)).join(':'), 'ipv6');
 }
 
 type LookupCallback = (
