@@ -40,10 +40,14 @@ describe('retry schedule', () => {
   });
   it('jitters among fixed buckets and clamps Retry-After to [d, 2d]', () => {
     const j = { schedule: [10_000], jitter: 0.2 };
-    expect(delayBuckets(j)).toEqual([8000, 10000, 12000, 20000]);
+    expect(delayBuckets(j)).toEqual([8000, 9000, 10000, 11000, 12000, 20000]);
     expect(nextDelay(j, 1, null, () => 0)).toBe(8000);
+    expect(nextDelay(j, 1, null, () => 0.3)).toBe(9000);
     expect(nextDelay(j, 1, null, () => 0.99)).toBe(12000);
-    expect(nextDelay(j, 1, 11_000)).toBe(12000);
+    const seen = new Set(Array.from({ length: 200 }, () => nextDelay(j, 1)));
+    expect([...seen].sort((a, b) => a! - b!)).toEqual([8000, 9000, 10000, 11000, 12000]); // five instants, never 2d unasked
+    expect(nextDelay(j, 1, 11_500)).toBe(12000);
+    expect(nextDelay(j, 1, 10_500)).toBe(11000);
     expect(nextDelay(j, 1, 3_600_000)).toBe(20000);
     expect(nextDelay(j, 1, 1000, () => 0.5)).toBe(10000); // shorter than the ladder: the ladder wins
     expect(parseRetryAfter('120')).toBe(120_000);

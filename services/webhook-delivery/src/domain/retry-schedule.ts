@@ -3,8 +3,9 @@
  * n+1 attempts (default 5s,10s,20s,40s = the original's 5 attempts). Each wait is served by a RabbitMQ delay
  * queue with a fixed queue-level TTL (per-message TTLs would block each other at the head of one queue), so
  * jitter and Retry-After pick among a few fixed "buckets" per step instead of arbitrary values:
- *   d·(1−j), d, d·(1+j)  chosen at random (jitter j, e.g. 0.2)
- *   2·d                  only for a Retry-After that asks for more than d (Svix clamps it to [d, 2d])
+ *   d·(1−j), d·(1−j/2), d, d·(1+j/2), d·(1+j)  chosen at random (jitter j, e.g. 0.2)
+ *   2·d                                        only for a Retry-After asking for more than d (Svix: [d, 2d])
+ * Five buckets spread a retry storm over five instants per step; each is one queue (six per step in all).
  */
 export interface RetryPolicy {
   schedule: number[]; // ms
@@ -12,7 +13,7 @@ export interface RetryPolicy {
 }
 
 const bucketsOf = (d: number, jitter: number): number[] => {
-  const b = jitter > 0 ? [Math.round(d * (1 - jitter)), d, Math.round(d * (1 + jitter))] : [d];
+  const b = jitter > 0 ? [-1, -0.5, 0, 0.5, 1].map((k) => Math.round(d * (1 + k * jitter))) : [d];
   return [...new Set([...b, 2 * d])].sort((x, y) => x - y);
 };
 
