@@ -2,7 +2,7 @@
  * Runs one RPC request: skip it past its deadline, parse, dispatch by command name (AMQP `type`), validate the
  * reply, answer `{ok:true,data}` or `{ok:false,error}` to the caller's reply-to address, then ack.
  */
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { AppError, type RpcReply } from '@wahooks/contracts';
 import { ack } from './consumer.js';
 import type { BrokerCore } from './core.js';
@@ -26,7 +26,7 @@ export class CommandDispatcher {
     for (const b of bindings) this.bindings.set(b.command.name, b);
   }
 
-  async onMessage(ch: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
+  async onMessage(ch: Channel, msg: ConsumeMessage): Promise<void> {
     const { core } = this;
     const { headers, replyTo, correlationId } = msg.properties;
     const deadline = headerNumber(headers, Headers.deadline);
@@ -61,19 +61,12 @@ export class CommandDispatcher {
         }
         if (replyTo) {
           try {
-            ch.publish(
-              '',
-              replyTo,
-              Buffer.from(JSON.stringify(reply)),
-              {
-                correlationId,
-                contentType: 'application/json',
-                headers: httpHeaders ? { [Headers.httpHeaders]: JSON.stringify(httpHeaders) } : undefined,
-              },
-              (err: unknown) => {
-                if (err) core.logger.warn({ command: name, err: String(err) }, 'reply not confirmed');
-              },
-            );
+            // A plain channel (no confirm): a reply lost on the way is the caller's timeout, as documented.
+            ch.publish('', replyTo, Buffer.from(JSON.stringify(reply)), {
+              correlationId,
+              contentType: 'application/json',
+              headers: httpHeaders ? { [Headers.httpHeaders]: JSON.stringify(httpHeaders) } : undefined,
+            });
           } catch (err) {
             core.logger.warn({ command: name, err: (err as Error).message }, 'reply not sent');
           }

@@ -4,7 +4,7 @@
  * first open, on every reconnect, and when the channel alone is closed by the server (e.g. 404 on a publish).
  */
 import { EventEmitter } from 'node:events';
-import amqp, { type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from '@wahooks/telemetry';
 
 export interface ConnectionOptions {
@@ -18,17 +18,23 @@ export interface ConnectionOptions {
 interface Slot {
   name: string;
   critical: boolean; // a critical slot failing its setup fails the whole (re)connect
-  setup: (ch: ConfirmChannel) => Promise<void>;
-  channel?: ConfirmChannel;
+  /**
+   * Publisher confirms on (the default) or off. RPC channels run without them: the reply is the confirmation,
+   * and `mandatory` + basic.return still reports an unroutable request, so a confirm would only cost the broker
+   * and the client one more frame per message.
+   */
+  confirm: boolean;
+  setup: (ch: Channel) => Promise<void>;
+  channel?: Channel;
   model?: ChannelModel; // the connection the slot was last opened on
-  opening?: Promise<ConfirmChannel>;
+  opening?: Promise<Channel>;
   closed?: boolean;
 }
 
-export interface ChannelHandle {
+export interface ChannelHandle<C extends Channel = ConfirmChannel> {
   readonly name: string;
   /** The live channel, or undefined while disconnected. */
-  current(): ConfirmChannel | undefined;
+  current(): C | undefined;
   /** Stop re-opening it and close it. */
   close(): Promise<void>;
 }
@@ -98,14 +104,22 @@ export class BrokerConnection extends EventEmitter {
    * Register a channel whose `setup` runs now (if connected) and again on every reconnect. Resolves after its
    * first setup when connected (rejecting if that setup fails), at once when disconnected.
    */
+  addChannel(name: string, setup: (ch: ConfirmChannel) => Promise<void>, critical?: boolean): Promise<ChannelHandle>;
+  addChannel(
+    name: string,
+    setup: (ch: Channel) => Promise<void>,
+    critical: boolean,
+    confirm: false,
+  ): Promise<ChannelHandle<Channel>>;
   async addChannel(
     name: string,
     setup: (ch: ConfirmChannel) => Promise<void>,
     critical = false,
-  ): Promise<ChannelHandle> {
-    const slot: Slot = { name, critical, setup };
+    confirm = true,
+  ): Promise<ChannelHandle<Channel>> {
+    const slot: Slot = { name, critical, confirm, setup: setup as (ch: Channel) => Promise<void> };
     this.slots.push(slot);
-    const handle: ChannelHandle = {
+    const handle: ChannelHandle<Channel> = {
       name,
       current: () => (this.model && slot.model === this.model ? slot.channel : undefined),
       close: async () => {
@@ -155,12 +169,12 @@ export class BrokerConnection extends EventEmitter {
     }
   }
 
-  private openSlot(slot: Slot, model: ChannelModel): Promise<ConfirmChannel> {
+  private openSlot(slot: Slot, model: ChannelModel): Promise<Channel> {
     if (slot.model === model && slot.opening) return slot.opening;
     slot.model = model;
     slot.channel = undefined;
     slot.opening = (async () => {
-      const ch = await model.createConfirmChannel();
+      const ch = slot.confirm ? await model.createConfirmChannel() : await model.createChannel();
       ch.on('error', (err: Error) => this.opts.logger.warn({ channel: slot.name, err: err.message }, 'channel error'));
       ch.on('close', () => this.onChannelClosed(slot, ch, model));
       try {
@@ -179,7 +193,7 @@ export class BrokerConnection extends EventEmitter {
   }
 
   /** A channel closed while its connection lives on (server closed it): re-open it on its own. */
-  private onChannelClosed(slot: Slot, ch: ConfirmChannel, model: ChannelModel): void {
+  private onChannelClosed(slot: Slot, ch: Channel, model: ChannelModel): void {
     if (slot.channel !== ch) return;
     slot.channel = undefined;
     slot.opening = undefined;

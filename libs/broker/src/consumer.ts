@@ -2,22 +2,24 @@
  * Consumers, each on its own confirm channel (its own prefetch; a failure closes only that channel). The
  * declare-and-consume setup re-runs on every reconnect, which resumes consuming. close() cancels them all.
  */
-import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
 import type { Logger } from '@wahooks/telemetry';
 import type { BrokerConnection } from './connection.js';
 import type { InFlight } from './inflight.js';
 
-export interface ConsumerSpec {
+export interface ConsumerSpec<C extends Channel = ConfirmChannel> {
   label: string; // for logs and the channel name
   prefetch: number;
+  /** false: a plain channel, no publisher confirms (RPC servers: the reply needs none). Default true. */
+  confirm?: C extends ConfirmChannel ? true : false;
   /** Declares (or finds) the queue and its bindings; returns the queue name to consume. */
-  declare(ch: ConfirmChannel): Promise<string>;
+  declare(ch: C): Promise<string>;
   /** Handles one message and settles it (ack/nack) on `ch`. Must not throw; errors are logged. */
-  onMessage(ch: ConfirmChannel, msg: ConsumeMessage, queue: string): Promise<void>;
+  onMessage(ch: C, msg: ConsumeMessage, queue: string): Promise<void>;
 }
 
 export class Consumers {
-  private readonly active = new Map<string, { ch: ConfirmChannel; tag: string }>();
+  private readonly active = new Map<string, { ch: Channel; tag: string }>();
   private stopping = false;
   private seq = 0;
 
@@ -28,9 +30,9 @@ export class Consumers {
   ) {}
 
   /** Resolves once consuming (when connected); rejects if the first declare fails. */
-  async start(spec: ConsumerSpec): Promise<void> {
+  async start<C extends Channel = ConfirmChannel>(spec: ConsumerSpec<C>): Promise<void> {
     const key = `${spec.label}#${++this.seq}`;
-    await this.connection.addChannel(key, async (ch) => {
+    const setup = async (ch: C) => {
       const queue = await spec.declare(ch);
       await ch.prefetch(spec.prefetch);
       const { consumerTag } = await ch.consume(queue, (msg) => {
@@ -52,7 +54,10 @@ export class Consumers {
         );
       });
       this.active.set(key, { ch, tag: consumerTag });
-    });
+    };
+    if (spec.confirm === false)
+      await this.connection.addChannel(key, setup as (ch: Channel) => Promise<void>, false, false);
+    else await this.connection.addChannel(key, setup as unknown as (ch: ConfirmChannel) => Promise<void>);
   }
 
   async cancelAll(): Promise<void> {
@@ -70,4 +75,4 @@ export function settle(fn: () => void): void {
   }
 }
 
-export const ack = (ch: ConfirmChannel, msg: Message) => settle(() => ch.ack(msg));
+export const ack = (ch: Channel, msg: Message) => settle(() => ch.ack(msg));

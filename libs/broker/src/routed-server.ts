@@ -5,7 +5,7 @@
  * caller gets 503 at once. The queue dies with the connection; on reconnect it is re-created and every held
  * key re-bound (until then, requests for those keys are 503: the documented "worker still booting").
  */
-import type { ConfirmChannel } from 'amqplib';
+import type { Channel } from 'amqplib';
 import { Exchanges } from '@wahooks/contracts';
 import { CommandDispatcher } from './command-dispatch.js';
 import type { BrokerCore } from './core.js';
@@ -21,11 +21,12 @@ export async function serveRouted(
   dispatcher.add(bindings);
   const source = core.name(exchange);
   const held = new Set<string>();
-  let live: { ch: ConfirmChannel; queue: string } | undefined;
+  let live: { ch: Channel; queue: string } | undefined;
 
-  await core.consumers.start({
+  await core.consumers.start<Channel>({
     label: `routed:${exchange}`,
     prefetch: core.prefetch,
+    confirm: false, // as the RPC server: replies need no publisher confirms
     declare: async (ch) => {
       const { queue } = await ch.assertQueue('', exclusiveQueueOptions());
       for (const key of held) await ch.bindQueue(queue, source, key);

@@ -4,7 +4,7 @@
  * unroutable (nobody serves the command), deadline passed, broker down, channel lost mid-call.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
+import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import {
   AppError,
   Exchanges,
@@ -16,7 +16,7 @@ import {
 } from '@wahooks/contracts';
 import type { BrokerCore } from './core.js';
 import { Headers } from './headers.js';
-import { Publisher } from './publisher.js';
+import type { ChannelHandle } from './connection.js';
 import { failSpan, messagingAttributes, startProducerSpan } from './tracing.js';
 import type { RequestOptions } from './types.js';
 import { parseOr400 } from './validation.js';
@@ -25,7 +25,7 @@ const REPLY_TO = 'amq.rabbitmq.reply-to';
 
 interface Pending {
   service: string;
-  channel: ConfirmChannel;
+  channel: Channel;
   timer: NodeJS.Timeout;
   resolve: (msg: ConsumeMessage) => void;
   reject: (err: Error) => void;
@@ -33,14 +33,16 @@ interface Pending {
 
 export class RpcClient {
   private readonly pending = new Map<string, Pending>();
-  private readonly publisher: Publisher;
+  private handle?: ChannelHandle<Channel>;
 
-  constructor(private readonly core: BrokerCore) {
-    this.publisher = new Publisher(core.connection, 'rpc-client');
-  }
+  constructor(private readonly core: BrokerCore) {}
 
+  /**
+   * A plain channel, no publisher confirms: the reply is the confirmation, and `mandatory` + basic.return still
+   * fails an unroutable request at once. A channel that dies fails its waiting calls (see attach).
+   */
   async start(): Promise<void> {
-    await this.publisher.start([(ch) => this.attach(ch)]);
+    this.handle = await this.core.connection.addChannel('rpc-client', (ch) => this.attach(ch), true, false);
   }
 
   async request<C extends AnyCommand>(
@@ -52,7 +54,7 @@ export class RpcClient {
     const service = command.service;
     parseOr400(command.request, request); // the original value is sent: the server parses the same input
     const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? core.defaultTimeoutMs)); // AMQP expiration: integer ms
-    const ch = core.connection.isConnected() ? this.publisher.channel() : undefined;
+    const ch = core.connection.isConnected() ? this.handle?.current() : undefined;
     if (!ch) throw unavailable(`${service} service is unavailable: message broker is not connected`);
 
     const exchange = core.name(options.exchange ?? Exchanges.commands);
@@ -76,30 +78,18 @@ export class RpcClient {
         }, timeoutMs);
         this.pending.set(correlationId, { service, channel: ch, timer, resolve, reject });
         try {
-          ch.publish(
-            exchange,
-            routingKey,
-            Buffer.from(JSON.stringify(request)),
-            {
-              correlationId,
-              replyTo: REPLY_TO,
-              expiration: String(timeoutMs), // a request nobody takes in time expires in the queue
-              mandatory: options.mandatory ?? true,
-              persistent: false, // a request lives for its deadline: writing it to disk buys nothing
-              contentType: 'application/json',
-              type: command.name,
-              appId: core.service,
-              timestamp: Math.floor(Date.now() / 1000),
-              headers,
-            },
-            (err: unknown) => {
-              if (err)
-                this.fail(
-                  correlationId,
-                  unavailable(`${service} service is unavailable: request not accepted by the broker`),
-                );
-            },
-          );
+          ch.publish(exchange, routingKey, Buffer.from(JSON.stringify(request)), {
+            correlationId,
+            replyTo: REPLY_TO,
+            expiration: String(timeoutMs), // a request nobody takes in time expires in the queue
+            mandatory: options.mandatory ?? true,
+            persistent: false, // a request lives for its deadline: writing it to disk buys nothing
+            contentType: 'application/json',
+            type: command.name,
+            appId: core.service,
+            timestamp: Math.floor(Date.now() / 1000),
+            headers,
+          });
         } catch {
           this.fail(correlationId, unavailable(`${service} service is unavailable: message broker is not connected`));
         }
@@ -135,7 +125,7 @@ export class RpcClient {
   }
 
   /** Runs on the rpc channel after every (re)connect. */
-  private async attach(ch: ConfirmChannel): Promise<void> {
+  private async attach(ch: Channel): Promise<void> {
     ch.on('return', (msg: Message) => {
       const p = this.pending.get(msg.properties.correlationId as string);
       if (p) this.fail(msg.properties.correlationId as string, unavailable(`${p.service} service is unavailable`));

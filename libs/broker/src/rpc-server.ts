@@ -3,7 +3,7 @@
  * name (plus the ping), so a command nobody serves is unroutable and fails fast at the caller. Replies go to
  * the caller's direct reply-to address; the request is acked after the reply is sent.
  */
-import type { ConfirmChannel } from 'amqplib';
+import type { Channel } from 'amqplib';
 import { Exchanges, pingCommand, Queues } from '@wahooks/contracts';
 import { CommandDispatcher } from './command-dispatch.js';
 import type { BrokerCore } from './core.js';
@@ -12,7 +12,7 @@ import { handle, type CommandBinding } from './types.js';
 
 export class RpcServer {
   private readonly dispatcher: CommandDispatcher;
-  private channel?: ConfirmChannel;
+  private channel?: Channel;
   private started = false;
 
   constructor(private readonly core: BrokerCore) {
@@ -36,9 +36,10 @@ export class RpcServer {
     this.dispatcher.add(added);
     if (!this.started) {
       this.started = true;
-      await core.consumers.start({
+      await core.consumers.start<Channel>({
         label: 'rpc-server',
         prefetch: core.prefetch,
+        confirm: false, // replies need no publisher confirms: the caller's wait is the confirmation
         declare: (ch) => this.declare(ch, [...this.dispatcher.bindings.keys()]),
         onMessage: (ch, msg) => this.dispatcher.onMessage(ch, msg),
       });
@@ -50,7 +51,7 @@ export class RpcServer {
     }
   }
 
-  private async declare(ch: ConfirmChannel, names: string[]): Promise<string> {
+  private async declare(ch: Channel, names: string[]): Promise<string> {
     const queue = this.core.name(Queues.commands(this.core.service));
     await ch.assertQueue(queue, commandQueueOptions());
     for (const n of names) await ch.bindQueue(queue, this.core.name(Exchanges.commands), n);
