@@ -80,6 +80,9 @@ export const WebhookDeliveryEnv = z.object({
   WEBHOOK_SWEEP_INTERVAL: duration('30s'),
   /** Slack beyond the longest wait + one attempt before a pending delivery counts as lost. */
   WEBHOOK_SWEEP_MARGIN: duration('1m'),
+  /** Settled deliveries (and their attempts and event bodies) older than this are deleted by the sweep; 0 keeps
+   *  them forever. */
+  WEBHOOK_LOG_RETENTION: duration('30d'),
 });
 
 export interface Config {
@@ -104,6 +107,7 @@ export interface Config {
   responseBodyLimit: number;
   sweepIntervalMs: number;
   sweepMarginMs: number;
+  logRetentionMs: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): Config {
@@ -132,5 +136,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     responseBodyLimit: e.WEBHOOK_RESPONSE_BODY_LIMIT,
     sweepIntervalMs: e.WEBHOOK_SWEEP_INTERVAL,
     sweepMarginMs: e.WEBHOOK_SWEEP_MARGIN,
+    logRetentionMs: e.WEBHOOK_LOG_RETENTION,
   };
 }

@@ -20,6 +20,7 @@ import { webhookCommands } from './handlers/webhook-commands.js';
 import { InitWebhookDelivery1764230000000 } from './migrations/1764230000000-init.js';
 import { PendingSweepIndex1764240000000 } from './migrations/1764240000000-pending-sweep-index.js';
 import { DisableOutbox1764250000000 } from './migrations/1764250000000-disable-outbox.js';
+import { RetentionIndexes1764260000000 } from './migrations/1764260000000-retention-indexes.js';
 import { AttemptQueue, declareTopology } from './topology.js';
 
 export const SCHEMA = 'webhook_delivery';
@@ -38,7 +39,12 @@ export async function startWebhookDelivery(
     url: config.databaseUrl,
     schema: SCHEMA,
     entities: [],
-    migrations: [InitWebhookDelivery1764230000000, PendingSweepIndex1764240000000, DisableOutbox1764250000000],
+    migrations: [
+      InitWebhookDelivery1764230000000,
+      PendingSweepIndex1764240000000,
+      DisableOutbox1764250000000,
+      RetentionIndexes1764260000000,
+    ],
     logger,
     poolSize: 20,
   });

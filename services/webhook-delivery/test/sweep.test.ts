@@ -16,6 +16,7 @@ beforeAll(async () => {
     endpointMaxWaitMs: 100,
     sweepIntervalMs: 200,
     sweepMarginMs: 200,
+    logRetentionMs: 86_400_000,
   });
   rx = await startReceiver();
   await h.client.subscribe('disabled-watch', [on(WebhookDisabled, async (p) => void disabled.push(p))]);
@@ -65,6 +66,71 @@ describe('stale pending sweep', () => {
         return r && !r.disable_unpublished ? r : null;
       });
       expect(row.active).toBe(false);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('deletes settled delivery logs and event bodies older than the retention, keeps recent and pending ones', async () => {
+    const { connectionId, userId } = await h.newConnection();
+    const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
+    const repo = h.service!.deps.deliveries;
+    const stamp = Date.now();
+    const oldDone = await repo.createForced(`evt_old_done${stamp}`, 'test', '{}', w.id);
+    const oldPending = await repo.createForced(`evt_old_pending${stamp}`, 'test', '{}', w.id);
+    const recentDone = await repo.createForced(`evt_recent_done${stamp}`, 'test', '{}', w.id);
+    const db = new pg.Client({ connectionString: h.env.databaseUrl });
+    await db.connect();
+    try {
+      await db.query('SET search_path = webhook_delivery');
+      await db.query(
+        `UPDATE deliveries SET status = 'delivered', attempts = 1, next_attempt_at = NULL WHERE id = ANY ($1::uuid[])`,
+        [[oldDone, recentDone]],
+      );
+      await db.query(
+        `INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms) VALUES ($1, 1, now(), 5), ($2, 1, now(), 5)`,
+        [oldDone, recentDone],
+      );
+      // Pending but far in the future: not the sweep's business, and kept whatever its age.
+      await db.query(`UPDATE deliveries SET next_attempt_at = now() + interval '1 day' WHERE id = $1`, [oldPending]);
+      await db.query(`UPDATE deliveries SET created_at = now() - interval '2 days' WHERE id = ANY ($1::uuid[])`, [
+        [oldDone, oldPending],
+      ]);
+      // Bodies aged before the orphan appears: any sweep that sees the orphan also sees these as old.
+      await db.query(`UPDATE events SET created_at = now() - interval '2 days' WHERE id LIKE 'evt_old_%'`);
+      await db.query(
+        `INSERT INTO events (id, event, body, created_at) VALUES ($1, 'message', '{}', now() - interval '2 days')`,
+        [`evt_old_orphan${stamp}`],
+      );
+      const ids = async () =>
+        (
+          await db.query<{ id: string }>('SELECT id FROM deliveries WHERE id = ANY ($1::uuid[])', [
+            [oldDone, oldPending, recentDone],
+          ])
+        ).rows
+          .map((r) => r.id)
+          .sort();
+      await waitFor(async () => !(await ids()).includes(oldDone), 5000, 'old settled delivery purged');
+      expect(await ids()).toEqual([oldPending, recentDone].sort());
+      await waitFor(
+        async () => {
+          const r = await db.query(`SELECT 1 FROM events WHERE id = ANY ($1::text[])`, [
+            [`evt_old_orphan${stamp}`, `evt_old_done${stamp}`],
+          ]);
+          return r.rowCount === 0;
+        },
+        5000,
+        'old unreferenced event bodies purged',
+      );
+      const events = (await db.query<{ id: string }>(`SELECT id FROM events WHERE id LIKE $1`, [`%${stamp}`])).rows.map(
+        (r) => r.id,
+      );
+      expect(events).not.toContain(`evt_old_done${stamp}`);
+      expect(events).toEqual(expect.arrayContaining([`evt_old_pending${stamp}`, `evt_recent_done${stamp}`]));
+      const att = await db.query('SELECT delivery_id FROM attempts WHERE delivery_id = ANY ($1::uuid[])', [
+        [oldDone, recentDone],
+      ]);
+      expect(att.rows.map((r: { delivery_id: string }) => r.delivery_id)).toEqual([recentDone]);
     } finally {
       await db.end();
     }

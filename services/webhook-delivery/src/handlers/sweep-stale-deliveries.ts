@@ -4,7 +4,8 @@
  * publish the broker dropped. Every `sweepIntervalMs` it re-enqueues `{d, a: attempts + 1}` for deliveries
  * overdue by more than the longest wait plus one attempt plus a margin. A duplicate of a task that was merely
  * late is harmless: the `attempts = a − 1` guard drops whichever comes second (at worst one extra POST with the
- * same webhook-id). The same sweep drains the `webhook.disabled` outbox (publish-webhook-disabled.ts).
+ * same webhook-id). The same sweep drains the `webhook.disabled` outbox (publish-webhook-disabled.ts) and
+ * deletes settled delivery logs older than `WEBHOOK_LOG_RETENTION`.
  */
 import { delayBuckets, type RetryPolicy } from '../domain/retry-schedule.js';
 import type { Config } from '../config.js';
@@ -29,9 +30,20 @@ export function startStaleDeliverySweep(
   let running: Promise<void> | null = null;
   let stopped = false;
 
+  /** Retention: a few batches per run, so a large backlog is worked off over several intervals. */
+  const purge = async () => {
+    if (config.logRetentionMs <= 0) return;
+    for (let i = 0; i < 10 && !stopped; i++) {
+      const n = await deliveries.purgeOlderThan(config.logRetentionMs, SWEEP_BATCH * 10);
+      if (n.deliveries + n.events > 0) logger.info({ ...n }, 'purged old delivery logs');
+      if (n.deliveries < SWEEP_BATCH * 10 && n.events < SWEEP_BATCH * 10) return;
+    }
+  };
+
   const sweepOnce = async (): Promise<number> => {
     // The webhook.disabled outbox: events whose publish after the disable was lost.
     for (const w of await webhooks.unpublishedDisables(SWEEP_BATCH)) await publishDisabled(w);
+    await purge();
     let total = 0;
     for (;;) {
       const stale = await deliveries.claimStale(staleMs, SWEEP_BATCH);
