@@ -20,7 +20,11 @@ const INTERNAL: RpcReply = {
 export class CommandDispatcher {
   readonly bindings = new Map<string, CommandBinding>();
 
-  constructor(private readonly core: BrokerCore) {}
+  /** `noAck`: the consumer settles nothing (a noAck consumer: acking would be a channel error). */
+  constructor(
+    private readonly core: BrokerCore,
+    private readonly noAck = false,
+  ) {}
 
   add(bindings: CommandBinding[]): void {
     for (const b of bindings) this.bindings.set(b.command.name, b);
@@ -32,7 +36,7 @@ export class CommandDispatcher {
     const deadline = headerNumber(headers, Headers.deadline);
     if (deadline !== undefined && deadline < Date.now()) {
       core.logger.debug({ command: msg.properties.type }, 'request past its deadline; skipped');
-      ack(ch, msg);
+      if (!this.noAck) ack(ch, msg);
       return;
     }
     const name = (msg.properties.type as string | undefined) ?? msg.fields.routingKey;
@@ -71,7 +75,7 @@ export class CommandDispatcher {
             core.logger.warn({ command: name, err: (err as Error).message }, 'reply not sent');
           }
         }
-        ack(ch, msg);
+        if (!this.noAck) ack(ch, msg);
       },
     );
   }

@@ -6,12 +6,19 @@ import type { Channel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
 import type { Logger } from '@wahooks/telemetry';
 import type { BrokerConnection } from './connection.js';
 import type { InFlight } from './inflight.js';
+import { Limiter } from './limiter.js';
 
 export interface ConsumerSpec<C extends Channel = ConfirmChannel> {
   label: string; // for logs and the channel name
   prefetch: number;
   /** false: a plain channel, no publisher confirms (RPC servers: the reply needs none). Default true. */
   confirm?: C extends ConfirmChannel ? true : false;
+  /**
+   * true: the broker settles each message on delivery (no ack frame back): `prefetch` then caps how many
+   * handlers run at once in-process instead of at the broker. A message lost with the process is lost (RPC
+   * requests: the caller times out with 503). `onMessage` must not ack/nack.
+   */
+  noAck?: boolean;
   /** Declares (or finds) the queue and its bindings; returns the queue name to consume. */
   declare(ch: C): Promise<string>;
   /** Handles one message and settles it (ack/nack) on `ch`. Must not throw; errors are logged. */
@@ -32,27 +39,42 @@ export class Consumers {
   /** Resolves once consuming (when connected); rejects if the first declare fails. */
   async start<C extends Channel = ConfirmChannel>(spec: ConsumerSpec<C>): Promise<void> {
     const key = `${spec.label}#${++this.seq}`;
+    const noAck = spec.noAck === true;
+    const limiter = noAck ? new Limiter(spec.prefetch) : undefined;
     const setup = async (ch: C) => {
       const queue = await spec.declare(ch);
       await ch.prefetch(spec.prefetch);
-      const { consumerTag } = await ch.consume(queue, (msg) => {
-        if (!msg) {
-          // The server cancelled us (queue deleted): closing the channel makes the slot re-declare and resume.
-          this.logger.warn({ queue }, 'consumer cancelled by the broker; re-declaring');
-          ch.close().catch(() => undefined);
-          return;
-        }
-        if (this.stopping) {
-          settle(() => ch.nack(msg, false, true));
-          return;
-        }
-        void this.inflight.track(
-          spec.onMessage(ch, msg, queue).catch((err: Error) => {
-            this.logger.error({ queue, err: err.message }, 'message handling failed');
+      const { consumerTag } = await ch.consume(
+        queue,
+        (msg) => {
+          if (!msg) {
+            // The server cancelled us (queue deleted): closing the channel makes the slot re-declare and resume.
+            this.logger.warn({ queue }, 'consumer cancelled by the broker; re-declaring');
+            ch.close().catch(() => undefined);
+            return;
+          }
+          if (limiter) {
+            // Already settled by the broker: handled even while stopping (close() drains it), never nacked.
+            void this.inflight.track(
+              limiter
+                .run(() => spec.onMessage(ch, msg, queue))
+                .catch((err: Error) => this.logger.error({ queue, err: err.message }, 'message handling failed')),
+            );
+            return;
+          }
+          if (this.stopping) {
             settle(() => ch.nack(msg, false, true));
-          }),
-        );
-      });
+            return;
+          }
+          void this.inflight.track(
+            spec.onMessage(ch, msg, queue).catch((err: Error) => {
+              this.logger.error({ queue, err: err.message }, 'message handling failed');
+              settle(() => ch.nack(msg, false, true));
+            }),
+          );
+        },
+        { noAck },
+      );
       this.active.set(key, { ch, tag: consumerTag });
     };
     if (spec.confirm === false)

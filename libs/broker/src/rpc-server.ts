@@ -16,7 +16,7 @@ export class RpcServer {
   private started = false;
 
   constructor(private readonly core: BrokerCore) {
-    this.dispatcher = new CommandDispatcher(core);
+    this.dispatcher = new CommandDispatcher(core, true);
   }
 
   /** Adds handlers; the first call starts consuming, later calls bind the new command names. */
@@ -40,6 +40,7 @@ export class RpcServer {
         label: 'rpc-server',
         prefetch: core.prefetch,
         confirm: false, // replies need no publisher confirms: the caller's wait is the confirmation
+        noAck: true, // no ack frame per request: a request lost with this process times out at its caller (503)
         declare: (ch) => this.declare(ch, [...this.dispatcher.bindings.keys()]),
         onMessage: (ch, msg) => this.dispatcher.onMessage(ch, msg),
       });
