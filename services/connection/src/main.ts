@@ -1,6 +1,6 @@
 /** Composition root: config, tracing, one connection replica, graceful shutdown. */
 import { loadConfig } from '@wahooks/config';
-import { createLogger, shutdownTelemetry, startTelemetry } from '@wahooks/telemetry';
+import { createLogger, startTelemetry, stopOnSignals } from '@wahooks/telemetry';
 import { ConnectionEnv } from './config.js';
 
 const config = loadConfig(ConnectionEnv);
@@ -9,17 +9,4 @@ startTelemetry({ service: 'connection' });
 const { startConnectionService } = await import('./service.js');
 const service = await startConnectionService(config, { logger });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    logger.info({ signal }, 'releasing sessions');
-    service
-      .stop()
-      .then(shutdownTelemetry)
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-  });
+stopOnSignals(service, logger);

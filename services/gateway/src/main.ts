@@ -1,6 +1,6 @@
 /** Composition root: config from the environment, tracing, the gateway, graceful shutdown. */
 import { loadConfig } from '@wahooks/config';
-import { createLogger, shutdownTelemetry, startTelemetry } from '@wahooks/telemetry';
+import { createLogger, startTelemetry, stopOnSignals } from '@wahooks/telemetry';
 import { GatewayEnv } from './config.js';
 import { PortUnavailableError } from './http/listen.js';
 import { startGateway } from './service.js';
@@ -18,17 +18,4 @@ const gateway = await startGateway(config, { logger }).catch((err: unknown) => {
   process.exit(1);
 });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.once(signal, () => {
-    logger.info({ signal }, 'draining');
-    gateway
-      .stop()
-      .then(shutdownTelemetry)
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-  });
+stopOnSignals(gateway, logger);

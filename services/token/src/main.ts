@@ -1,6 +1,6 @@
 /** Composition root: config → telemetry → service; SIGTERM/SIGINT drain and exit. */
 import { loadConfig } from '@wahooks/config';
-import { createLogger, shutdownTelemetry, startTelemetry } from '@wahooks/telemetry';
+import { createLogger, startTelemetry, stopOnSignals } from '@wahooks/telemetry';
 import { TokenConfigSchema } from './config.js';
 import { startTokenService } from './service.js';
 
@@ -13,21 +13,4 @@ const service = await startTokenService(config, { logger }).catch((err: unknown)
   process.exit(1);
 });
 
-let signalled = false;
-const drain = (signal: NodeJS.Signals) => {
-  if (signalled) return;
-  signalled = true;
-  logger.info({ signal }, 'draining');
-  service
-    .stop()
-    .then(shutdownTelemetry)
-    .then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'unclean shutdown');
-        process.exit(1);
-      },
-    );
-};
-process.on('SIGTERM', drain);
-process.on('SIGINT', drain);
+stopOnSignals(service, logger);

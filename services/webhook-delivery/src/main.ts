@@ -1,5 +1,5 @@
 /** Composition root: environment -> config -> service; SIGTERM/SIGINT stop it gracefully. */
-import { createLogger, shutdownTelemetry, startTelemetry } from '@wahooks/telemetry';
+import { createLogger, startTelemetry, stopOnSignals } from '@wahooks/telemetry';
 import { configFromEnv, configWarnings } from './config.js';
 import { startWebhookDelivery } from './service.js';
 
@@ -11,21 +11,7 @@ async function main(): Promise<void> {
   // handler makes its own span per POST.
   startTelemetry({ service: 'webhook-delivery', instrumentations: [] });
   const service = await startWebhookDelivery(config, { logger });
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    service
-      .stop()
-      .then(shutdownTelemetry)
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'stop failed');
-          process.exit(1);
-        },
-      );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(service, logger);
 }
 
 main().catch((err: unknown) => {
