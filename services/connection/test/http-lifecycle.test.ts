@@ -110,7 +110,12 @@ beforeAll(async () => {
     tokens[who] = (await broker.request(CreateToken, { userId: id, name: who })).token;
   }
   // The connection service answers once its command queue is bound (it may boot after the gateway).
-  await waitFor(async () => (await http('GET', '/api/connections')).status === 200, 'connection service up', 60_000, 250);
+  await waitFor(
+    async () => (await http('GET', '/api/connections')).status === 200,
+    'connection service up',
+    60_000,
+    250,
+  );
 }, 300_000);
 
 afterAll(async () => {
