@@ -87,6 +87,22 @@ const DISABLE_NOW = `(j.gone OR (NOT j.any_ok AND (
     OR COALESCE(w.failing_since, now()) <= now() - $11::bigint * interval '1 millisecond')))`;
 const NEWLY_DISABLED = `(w.active AND ${DISABLE_NOW})`;
 
+/**
+ * The outcome statement locks deliveries, then webhooks, each in id order, so two outcome batches cannot
+ * deadlock; a one-row writer elsewhere (webhook deletion's cascade) still can, rarely. The statement is one
+ * atomic transaction, so running it again after a 40P01 is safe.
+ */
+async function retryDeadlock<T>(run: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (i >= tries || (err as { code?: string }).code !== '40P01') throw err;
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * i));
+    }
+  }
+}
+
 export function createDeliveriesRepo(db: DataSource) {
   const prepared = preparedRows(db);
   return {
@@ -159,31 +175,38 @@ export function createDeliveriesRepo(db: DataSource) {
      * (a duplicate or stale message changes nothing). In the same statement (so it cannot be lost between two
      * writes), the webhooks' health: a delivered outcome clears the counters; failed attempts start
      * `failing_since`, each failed delivery counts in `consecutive_failures`; a 410 or a threshold disables the
-     * webhook and marks its `webhook.disabled` event unpublished (outbox). Webhook rows are locked in id order
-     * (FOR NO KEY UPDATE: no conflict with the fan-out's foreign-key locks), so concurrent batches cannot
-     * deadlock; webhooks with nothing to change are not touched.
+     * webhook and marks its `webhook.disabled` event unpublished (outbox). The delivery rows, then the webhook
+     * rows are locked in id order first (FOR NO KEY UPDATE: no conflict with the fan-out's foreign-key locks);
+     * an UPDATE … FROM alone locks in whatever order its plan visits rows (input order with an index nested
+     * loop), and two batches sharing a duplicate delivery deadlocked. Webhooks with nothing to change are not
+     * touched.
      */
     recordOutcomes: (health: HealthPolicy) =>
       async function recordOutcomes(items: AttemptOutcome[]): Promise<RecordResult[]> {
-        const out = await prepared<{
-          kind: 'd' | 'w';
-          id: string;
-          attempts: number | null;
-          user_id: string | null;
-          connection_id: string | null;
-          url: string | null;
-          disabled_reason: 'gone' | 'failing' | null;
-          disabled_at: Date | null;
-        }>(
-          'wd_record_outcomes',
-          `WITH input AS (
+        const out = await retryDeadlock(() =>
+          prepared<{
+            kind: 'd' | 'w';
+            id: string;
+            attempts: number | null;
+            user_id: string | null;
+            connection_id: string | null;
+            url: string | null;
+            disabled_reason: 'gone' | 'failing' | null;
+            disabled_at: Date | null;
+          }>(
+            'wd_record_outcomes',
+            `WITH input AS (
              SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[],
                                   $7::int[], $8::text[], $9::text[])
                AS i(delivery_id, attempt, status, next_attempt_at, started_at, status_code, duration_ms, error, response_body)
+           ), dlocked AS MATERIALIZED (
+             SELECT d.id FROM deliveries d WHERE d.id IN (SELECT delivery_id FROM input) AND d.status = 'pending'
+             ORDER BY d.id FOR NO KEY UPDATE OF d
            ), upd AS (
              UPDATE deliveries d SET attempts = i.attempt, status = i.status, next_attempt_at = i.next_attempt_at,
                delivered_at = CASE WHEN i.status = 'delivered' THEN now() ELSE d.delivered_at END
-             FROM input i WHERE d.id = i.delivery_id AND d.attempts = i.attempt - 1 AND d.status = 'pending'
+             FROM input i JOIN dlocked l ON l.id = i.delivery_id
+             WHERE d.id = l.id AND d.attempts = i.attempt - 1 AND d.status = 'pending'
              RETURNING d.id, d.attempts, d.webhook_id
            ), att AS (
              INSERT INTO attempts (delivery_id, attempt, started_at, status_code, duration_ms, error, response_body)
@@ -224,19 +247,20 @@ export function createDeliveriesRepo(db: DataSource) {
            UNION ALL
            SELECT 'w', id::text, NULL, user_id, connection_id, url, disabled_reason, disabled_at
            FROM wh WHERE NOT active AND disable_unpublished`,
-          [
-            items.map((i) => i.deliveryId),
-            items.map((i) => i.attempt),
-            items.map((i) => i.status),
-            items.map((i) => i.nextAttemptAt),
-            items.map((i) => i.startedAt),
-            items.map((i) => i.statusCode),
-            items.map((i) => i.durationMs),
-            items.map((i) => i.error),
-            items.map((i) => i.responseBody),
-            health.disableAfterFailures,
-            health.disableAfterMs,
-          ],
+            [
+              items.map((i) => i.deliveryId),
+              items.map((i) => i.attempt),
+              items.map((i) => i.status),
+              items.map((i) => i.nextAttemptAt),
+              items.map((i) => i.startedAt),
+              items.map((i) => i.statusCode),
+              items.map((i) => i.durationMs),
+              items.map((i) => i.error),
+              items.map((i) => i.responseBody),
+              health.disableAfterFailures,
+              health.disableAfterMs,
+            ],
+          ),
         );
         const done = new Set(out.filter((r) => r.kind === 'd').map((a) => `${a.id}:${a.attempts}`));
         const disabled = new Map(
