@@ -56,7 +56,9 @@ export async function startConnectionService(
       ...(config.WA_SERVER_ROOT_KEY ? { fetchAgent: new Agent({ ca: MEDIA_TLS_CERT_PEM }) } : {}),
     },
   });
-  await broker.serve(connectionCommands({ sql, broker, qrWait: options.qrWait }));
+  await broker.serve(
+    connectionCommands({ sql, broker, qrWait: options.qrWait, kickRelay: () => sessions.relay.kick() }),
+  );
   await sessions.start();
   logger.info({ instance: broker.instanceId }, 'connection service started');
 

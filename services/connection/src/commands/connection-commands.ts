@@ -33,9 +33,11 @@ import {
   ownedConnection,
   assertConnectionId,
   renameConnection,
+  type ConnectionRow,
   setConnectionStatus,
 } from '../connections/connections-repo.js';
 import type { Sql } from '../db/sql.js';
+import { appendLifecycleEvent } from '../outbox/outbox-repo.js';
 import { toChatId, toJid, toWahaMessage } from '../events/index.js';
 import { forgetSessionData, recentChats, recentMessages } from '../sessions/session-store.js';
 import { askOwner, workerBooting } from './session-client.js';
@@ -45,6 +47,8 @@ export interface CommandDeps {
   broker: Broker;
   /** get-or-create: how long to wait for a QR, and how often to look (SPEC: 10 × 2 s). */
   qrWait?: { attempts: number; intervalMs: number };
+  /** Wakes the outbox relay after a lifecycle event is written (it also polls). */
+  kickRelay?: () => void;
 }
 
 function parseName(name: unknown): string | null | undefined {
@@ -67,9 +71,15 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
     return answer;
   }
 
+  // The row and its created event are written together; the relay publishes it, so creating a connection
+  // does not depend on the publish path (a 503 after the insert made clients retry into duplicates).
   async function create(userId: string, name: string | null) {
-    const row = await insertConnection(sql, userId, name);
-    await broker.publish(ConnectionCreated, { connectionId: row.id, userId });
+    const row = await sql.transaction(async (tx) => {
+      const inserted = await insertConnection(tx, userId, name);
+      await appendLifecycleEvent(tx, inserted.id, ConnectionCreated.type, { connectionId: inserted.id, userId });
+      return inserted;
+    });
+    deps.kickRelay?.();
     return row;
   }
 
@@ -106,8 +116,18 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
         await auth.wipe();
         await forgetSessionData(sql, row.id);
       }
-      const stopped = await setConnectionStatus(sql, row.id, 'stopped');
-      await broker.publish(ConnectionDeleted, { connectionId: row.id, userId });
+      const stopped = await sql.transaction(async (tx) => {
+        // Locked, so two concurrent deletes write one deleted event.
+        const [current] = await tx.query<ConnectionRow>(
+          'SELECT * FROM connection.connections WHERE id = $1 FOR UPDATE',
+          [row.id],
+        );
+        if (current?.status === 'stopped') return current;
+        const updated = await setConnectionStatus(tx, row.id, 'stopped');
+        await appendLifecycleEvent(tx, row.id, ConnectionDeleted.type, { connectionId: row.id, userId });
+        return updated;
+      });
+      deps.kickRelay?.();
       return toConnectionView(stopped);
     }),
 

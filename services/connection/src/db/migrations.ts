@@ -37,6 +37,11 @@ export const statements: string[] = [
   `CREATE UNIQUE INDEX IF NOT EXISTS outbox_dedupe ON connection.outbox (connection_id, dedupe_key)
      WHERE dedupe_key IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS outbox_unsent ON connection.outbox (connection_id, seq) WHERE sent_at IS NULL`,
+  // Lifecycle events (connection created/deleted) share the outbox; `event_type` names their contract. They are
+  // relayed by every replica, since a new connection has no owner yet.
+  `ALTER TABLE connection.outbox ADD COLUMN IF NOT EXISTS event_type text NOT NULL DEFAULT 'connection.whatsapp.event'`,
+  `CREATE INDEX IF NOT EXISTS outbox_unsent_lifecycle ON connection.outbox (seq)
+     WHERE sent_at IS NULL AND event_type <> 'connection.whatsapp.event'`,
   // Connections ("waha_sessions" in SPEC §2). `owner` is the replica holding the session (informational).
   `CREATE TABLE IF NOT EXISTS connection.connections (
      id uuid PRIMARY KEY,

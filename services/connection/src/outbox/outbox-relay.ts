@@ -2,19 +2,20 @@
  * Publishes outbox rows to RabbitMQ with publisher confirms, oldest first, one at a time, so events of one
  * connection reach the broker in the order they were taken from Baileys. A row is marked sent only after
  * its confirm; when the broker is down the relay waits and retries the same row (at-least-once: the event
- * id is the idempotency key downstream).
+ * id is the idempotency key downstream). Lifecycle rows (connection created/deleted) are relayed by every
+ * replica whatever it owns, each under its row lock, so one replica publishes it.
  */
-import { WhatsAppEvent, type WhatsAppEventPayload } from '@wahooks/contracts';
+import { ConnectionCreated, ConnectionDeleted, WhatsAppEvent, type AnyEvent } from '@wahooks/contracts';
 import type { Broker } from '@wahooks/broker';
 import type { Logger } from '@wahooks/telemetry';
 import type { Sql } from '../db/sql.js';
-import { markSent, unsent, type OutboxRow } from './outbox-repo.js';
+import { lockUnsent, markSent, unsent, type OutboxRow } from './outbox-repo.js';
 
 export interface RelayOptions {
   sql: Sql;
   broker: Pick<Broker, 'publish' | 'isConnected'>;
   logger: Logger;
-  /** Only these connections (the ones this replica owns); undefined relays every row. */
+  /** WhatsApp events of only these connections (the ones this replica owns); undefined relays every row. */
   connections?: () => string[] | undefined;
   batchSize?: number; // rows read per round (default 200)
   idleMs?: number; // poll interval when there is nothing to send (default 500)
@@ -28,6 +29,10 @@ export interface OutboxRelay {
   drained(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
+
+const contracts = new Map<string, AnyEvent>(
+  [WhatsAppEvent, ConnectionCreated, ConnectionDeleted].map((e) => [e.type, e as AnyEvent]),
+);
 
 export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   const { sql, broker, logger } = options;
@@ -51,22 +56,39 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     });
 
   async function publishRow(row: OutboxRow): Promise<void> {
-    const envelope = JSON.parse(row.body) as WhatsAppEventPayload;
-    await broker.publish(WhatsAppEvent, envelope, {
+    const contract = contracts.get(row.eventType);
+    if (!contract) throw new Error(`outbox row ${row.seq}: unknown event type ${row.eventType}`);
+    await broker.publish(contract, JSON.parse(row.body) as never, {
       id: row.eventId,
       headers: { 'x-connection-id': row.connectionId },
     });
   }
 
+  /**
+   * Lifecycle rows are seen by every replica: publish one under its row lock and mark it sent in the same
+   * transaction, so replicas do not both publish it. Waiting on the lock (not skipping) keeps the order: a
+   * connection's later rows are not published before another replica has published this one.
+   */
+  async function publishShared(row: OutboxRow): Promise<void> {
+    await sql.transaction(async (tx) => {
+      if (!(await lockUnsent(tx, row.seq))) return; // another replica published it
+      await publishRow(row);
+      await markSent(tx, [row.seq]);
+    });
+  }
+
   async function round(): Promise<boolean> {
     const ids = options.connections?.();
-    if (ids && ids.length === 0) return false;
     const rows = await unsent(sql, batchSize, ids);
     if (rows.length === 0) return false;
     const sent: string[] = [];
     try {
       for (const row of rows) {
         if (stopped) break;
+        if (row.eventType !== WhatsAppEvent.type) {
+          await publishShared(row);
+          continue;
+        }
         await publishRow(row);
         sent.push(row.seq);
         // Mark in small groups so a crash re-sends at most a few confirmed rows.
