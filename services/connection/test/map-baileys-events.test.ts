@@ -271,18 +271,65 @@ describe('messages.upsert', () => {
     expect(out.map((e) => (e.payload as { body: string }).body)).toEqual(['first in group']);
   });
 
-  it('drops protocol-only messages (key share) and undecryptable stubs', () => {
+  it('drops protocol-only messages (key share)', () => {
     const keyShare = wa({
       key: { remoteJid: '15550000001@s.whatsapp.net', fromMe: true, id: 'KS1' },
       messageTimestamp: 1,
       message: { protocolMessage: { type: proto.Message.ProtocolMessage.Type.APP_STATE_SYNC_KEY_SHARE } },
     });
-    const stub = wa({
-      key: { remoteJid: '15551234567@s.whatsapp.net', fromMe: false, id: 'CT1' },
-      messageTimestamp: 1,
-      messageStubType: 2,
+    expect(mapMessagesUpsert({ messages: [keyShare], type: 'notify' }, ctx)).toEqual([]);
+  });
+
+  it('maps an undecryptable CIPHERTEXT stub to message.waiting (only), shaped like message', () => {
+    // As Baileys emits a decryption failure: no content, stub type CIPHERTEXT (2), the error as parameter.
+    const stub = wa(
+      {
+        key: { remoteJid: '15551234567@s.whatsapp.net', fromMe: false, id: 'CT1' },
+        messageTimestamp: 1741249700,
+        pushName: 'Bob',
+        messageStubType: proto.WebMessageInfo.StubType.CIPHERTEXT,
+        messageStubParameters: ['No session found to decrypt message'],
+      },
+      { remoteJidAlt: '123456789012345@lid', addressingMode: 'pn' },
+    );
+    const out = mapMessagesUpsert({ messages: [stub], type: 'notify' }, ctx);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.event).toBe('message.waiting');
+    expect(out[0]!.dedupeKey).toBe('message.waiting:false_15551234567@c.us_CT1');
+    expect(out[0]!.payload).toMatchObject({
+      id: 'false_15551234567@c.us_CT1',
+      timestamp: 1741249700,
+      from: '15551234567@c.us',
+      fromMe: false,
+      to: ME.id,
+      body: null,
+      hasMedia: false,
     });
-    expect(mapMessagesUpsert({ messages: [keyShare, stub], type: 'notify' }, ctx)).toEqual([]);
+    const envelope = buildEnvelope(
+      out[0]!,
+      {
+        connectionId: '0c9a7f43-3c1b-4a4e-9d55-1f1d1c2b3a40',
+        userId: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d',
+        session: 'u_x_s_y',
+        me: ME,
+        engineVersion: 'test',
+      },
+      ctx.nowMs(),
+    );
+    expect(WhatsAppEventPayload.safeParse(toJsonSafe(envelope)).success).toBe(true);
+
+    // Own stubs (another device of this number) are not `message`s either.
+    const own = wa({ key: { remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id: 'CT2' }, messageStubType: 2 });
+    expect(mapMessagesUpsert({ messages: [own], type: 'notify' }, ctx)).toEqual([]);
+
+    // Once decrypted, the same key id arrives with content and is a `message`.
+    const decrypted = wa({
+      key: { remoteJid: '15551234567@s.whatsapp.net', fromMe: false, id: 'CT1' },
+      messageTimestamp: 1741249700,
+      message: { conversation: 'now readable' },
+    });
+    const later = mapMessagesUpsert({ messages: [decrypted], type: 'notify' }, ctx);
+    expect(later.map((e) => e.event).sort()).toEqual(['message', 'message.any']);
   });
 });
 

@@ -23,6 +23,7 @@ export interface MappedEvent {
 }
 
 const { REVOKE, MESSAGE_EDIT } = proto.Message.ProtocolMessage.Type;
+const { CIPHERTEXT } = proto.WebMessageInfo.StubType;
 
 /** A message people see: not a protocol/reaction/poll-vote carrier, not an empty stub (e.g. CIPHERTEXT). */
 export function isUserMessage(msg: WAMessage): boolean {
@@ -83,6 +84,13 @@ export function mapMessagesUpsert(upsert: BaileysEventMap['messages.upsert'], ct
         dedupeKey: `message.edited:${id}`,
         payload: { ...base, body: newBody, editedMessageId: protocol.key.id },
       });
+      continue;
+    }
+    if (msg.messageStubType === CIPHERTEXT) {
+      // Not decrypted (yet): the phone shows "Waiting for this message". Baileys asks the sender to resend, and
+      // the decrypted message then comes under the same key id as `message`.
+      if (!parts.fromMe)
+        out.push({ event: 'message.waiting', dedupeKey: `message.waiting:${id}`, payload: toWahaMessage(msg, ctx) });
       continue;
     }
     if (!isUserMessage(msg)) continue;
