@@ -68,6 +68,8 @@ export const WebhookDeliveryEnv = z.object({
   WEBHOOK_INLINE_FIRST_ATTEMPT: envBool(false),
   /** Unacked events per process in the fan-out consumer. */
   WEBHOOK_FANOUT_PREFETCH: envInt(200, 1),
+  /** Most first attempts of one fan-out batch carried by one work-queue message (1 = a message per delivery). */
+  WEBHOOK_FIRST_ATTEMPT_BATCH: envInt(50, 1),
   /** Disable a webhook after this many consecutive failed deliveries (0 = never by count). */
   WEBHOOK_DISABLE_AFTER_FAILURES: envInt(100, 0),
   /** …or after failing continuously for this long (Svix: 5 days). */
@@ -100,6 +102,7 @@ export interface Config {
   busyDelayMs: number;
   prefetch: number;
   fanoutPrefetch: number;
+  firstAttemptBatch: number;
   inlineFirstAttempt: boolean;
   disableAfterFailures: number;
   disableAfterMs: number;
@@ -129,6 +132,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     busyDelayMs: e.WEBHOOK_BUSY_DELAY,
     prefetch: e.WEBHOOK_PREFETCH,
     fanoutPrefetch: e.WEBHOOK_FANOUT_PREFETCH,
+    firstAttemptBatch: e.WEBHOOK_FIRST_ATTEMPT_BATCH,
     inlineFirstAttempt: e.WEBHOOK_INLINE_FIRST_ATTEMPT,
     disableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
     disableAfterMs: e.WEBHOOK_DISABLE_AFTER,

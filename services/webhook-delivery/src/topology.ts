@@ -64,9 +64,27 @@ export interface AttemptTask {
 }
 export const encodeTask = (t: AttemptTask) => Buffer.from(JSON.stringify(t));
 export function decodeTask(content: Buffer): AttemptTask | null {
+  const t = decodeTasks(content);
+  return t && t.length === 1 ? t[0]! : null;
+}
+
+/**
+ * First attempts of one fan-out batch travel as one message `{ds: [ids], a}` (a queue write per batch, not per
+ * delivery); acked when every one of them is settled, so a crash redelivers all and the `attempts = a − 1`
+ * guard drops those already recorded. One id is encoded as a plain task.
+ */
+export const encodeTasks = (ds: string[], a: number) =>
+  ds.length === 1 ? encodeTask({ d: ds[0]!, a }) : Buffer.from(JSON.stringify({ ds, a }));
+export function decodeTasks(content: Buffer): AttemptTask[] | null {
   try {
-    const t = JSON.parse(content.toString('utf8')) as Partial<AttemptTask>;
-    return typeof t.d === 'string' && Number.isInteger(t.a) && (t.a ?? 0) >= 1 ? (t as AttemptTask) : null;
+    const t = JSON.parse(content.toString('utf8')) as { d?: unknown; ds?: unknown; a?: unknown };
+    if (!Number.isInteger(t.a) || (t.a as number) < 1) return null;
+    const a = t.a as number;
+    if (typeof t.d === 'string') return [{ d: t.d, a }];
+    if (Array.isArray(t.ds) && t.ds.length > 0 && t.ds.every((d) => typeof d === 'string')) {
+      return (t.ds as string[]).map((d) => ({ d, a }));
+    }
+    return null;
   } catch {
     return null;
   }

@@ -4,7 +4,7 @@ import { createLogger } from '@wahooks/telemetry';
 import { configFromEnv } from '../src/config.js';
 import { handleAttemptDelivery } from '../src/handlers/attempt-delivery.js';
 import type { Deps } from '../src/handlers/deps.js';
-import { decodeTask } from '../src/topology.js';
+import { decodeTask, decodeTasks, encodeTasks } from '../src/topology.js';
 
 describe('first attempt from the fan-out', () => {
   it('with inline first attempts off (default), publishes the task without loading the delivery', async () => {
@@ -28,6 +28,37 @@ describe('first attempt from the fan-out', () => {
       expect(decodeTask(body)).toEqual({ d: '00000000-0000-4000-8000-000000000001', a: 1 });
     } finally {
       handler.close();
+    }
+  });
+
+  it('coalesces the first attempts of one fan-out batch into one work-queue message', async () => {
+    const publishRaw = jest.fn(async (_exchange: string, _key: string, _body: Buffer) => undefined);
+    const config = configFromEnv({});
+    const handler = handleAttemptDelivery({
+      config,
+      logger: createLogger('wd-first-attempt-test', 'silent'),
+      broker: { publishRaw } as unknown as Deps['broker'],
+      deliveries: { loadForAttempt: jest.fn(), recordOutcomes: jest.fn() } as unknown as Deps['deliveries'],
+      policy: { schedule: config.retrySchedule, jitter: 0 },
+    } as unknown as Deps);
+    try {
+      const ids = ['a', 'b', 'c'].map((x) => `00000000-0000-4000-8000-00000000000${x}`);
+      await Promise.all(ids.map((id) => handler.firstAttempt(id)));
+      expect(publishRaw).toHaveBeenCalledTimes(1);
+      expect(decodeTasks(publishRaw.mock.calls[0]![2])).toEqual(ids.map((d) => ({ d, a: 1 })));
+    } finally {
+      handler.close();
+    }
+  });
+
+  it('decodes batched tasks and refuses malformed ones', () => {
+    expect(decodeTasks(encodeTasks(['x', 'y'], 3))).toEqual([
+      { d: 'x', a: 3 },
+      { d: 'y', a: 3 },
+    ]);
+    expect(decodeTask(encodeTasks(['x'], 1))).toEqual({ d: 'x', a: 1 });
+    for (const bad of ['{"ds":[],"a":1}', '{"ds":[1],"a":1}', '{"ds":["x"],"a":0}', '{"d":"x"}', 'nope']) {
+      expect(decodeTasks(Buffer.from(bad))).toBeNull();
     }
   });
 });

@@ -15,7 +15,7 @@ import { createEndpointLanes } from '../adapters/endpoint-lanes.js';
 import type { AttemptOutcome, AttemptTarget } from '../adapters/deliveries-repo.js';
 import { nextDelay, parseRetryAfter } from '../domain/retry-schedule.js';
 import { signedHeaders } from '../domain/sign.js';
-import { decodeTask, type AttemptTask } from '../topology.js';
+import { decodeTasks, type AttemptTask } from '../topology.js';
 import { queues, type Deps } from './deps.js';
 import { publishWebhookDisabled } from './publish-webhook-disabled.js';
 
@@ -145,31 +145,48 @@ export function handleAttemptDelivery(deps: Deps) {
     }
   };
 
-  const handler = async (msg: ConsumeMessage): Promise<RawOutcome> => {
-    const task = decodeTask(msg.content);
-    if (!task) return { deadLetter: 'invalid attempt task' };
+  /** Runs one task; false when it failed and could not even be parked on the busy delay queue. */
+  const settle = async (task: AttemptTask): Promise<boolean> => {
     try {
       await runTask(task, false);
-      return 'ack';
+      return true;
     } catch (err) {
       // Postgres or the broker failed mid-task (the outcome is not recorded, so nothing is lost by trying
-      // again). Park the task on the busy delay queue; if even that fails, requeue after a pause (a throw would
-      // dead-letter it).
+      // again). Park the task on the busy delay queue; if even that fails, the message is requeued.
       logger.warn({ err, deliveryId: task.d, attempt: task.a }, 'attempt task failed; retrying later');
       try {
         await q.delay(config.busyDelayMs, task.d, task.a);
-        return 'ack';
+        return true;
       } catch {
-        await new Promise((r) => setTimeout(r, 2000));
-        return 'requeue';
+        return false;
       }
     }
   };
+
+  const handler = async (msg: ConsumeMessage): Promise<RawOutcome> => {
+    const tasks = decodeTasks(msg.content);
+    if (!tasks) return { deadLetter: 'invalid attempt task' };
+    const settled = await Promise.all(tasks.map(settle));
+    if (settled.every(Boolean)) return 'ack';
+    // Requeue after a pause (a throw would dead-letter it); the tasks already recorded are dropped as duplicates.
+    await new Promise((r) => setTimeout(r, 2000));
+    return 'requeue';
+  };
+
+  // Queue path of the fan-out: the first attempts of one fan-out batch (one event-loop turn) share one message.
+  const enqueueFirst = createBatcher(
+    async (ids: string[]) => {
+      await q.attemptMany(ids, 1);
+      return ids.map(() => undefined);
+    },
+    // Publishes are confirmed one by one: many in flight, so a batch size of 1 behaves like a plain publish.
+    { maxSize: config.firstAttemptBatch, maxInFlight: config.firstAttemptBatch === 1 ? 1000 : 8 },
+  );
   return Object.assign(handler, {
     close: lanes.close,
     /** Fan-out: first attempt of a new delivery, inline when its endpoint is fast, else enqueued. */
     // Inline first attempts off (the default): publish straight away, without loading the row and its body.
     firstAttempt: (deliveryId: string) =>
-      config.inlineFirstAttempt ? runTask({ d: deliveryId, a: 1 }, true) : q.attempt(deliveryId, 1),
+      config.inlineFirstAttempt ? runTask({ d: deliveryId, a: 1 }, true) : enqueueFirst(deliveryId),
   });
 }
