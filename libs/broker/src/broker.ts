@@ -51,7 +51,9 @@ export async function connectBroker(options: BrokerOptions): Promise<Broker> {
   try {
     await connection.start();
   } catch (err) {
-    throw new Error(`cannot connect to RabbitMQ at ${redact(options.url)}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot connect to RabbitMQ at ${redactUrl(options.url)}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     await core.publisher.start([(ch) => declareExchanges(ch, name)]);
@@ -91,12 +93,13 @@ export async function connectBroker(options: BrokerOptions): Promise<Broker> {
   };
 }
 
-function redact(url: string): string {
+/** The URL without its password, for error messages and logs. */
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return '<invalid url>';
+    return '(unparseable URL)';
   }
 }

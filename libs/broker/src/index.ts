@@ -1,5 +1,5 @@
 export * from './types.js';
-export { connectBroker, connectionName } from './broker.js';
+export { connectBroker, connectionName, redactUrl } from './broker.js';
 export { PermanentError, TransientError } from './errors.js';
 export { Headers as BrokerHeaders } from './headers.js';
 export { DELIVERY_LIMIT, commandQueueOptions, eventQueueOptions, exclusiveQueueOptions } from './topology.js';

@@ -28,14 +28,3 @@ export function readCliConfig(env: NodeJS.ProcessEnv): CliConfig {
   if (problems.length > 0) throw new CliConfigError(`invalid configuration: ${problems.join('; ')}`);
   return out as unknown as CliConfig;
 }
-
-/** The URL without its password, for messages. */
-export const redactUrl = (url: string): string => {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-};

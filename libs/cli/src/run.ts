@@ -1,10 +1,10 @@
 /** The CLI as a function (tests call it in-process): argv + env in, text out, exit code back. */
-import { connectBroker, type Broker } from '@wahooks/broker';
+import { connectBroker, redactUrl, type Broker } from '@wahooks/broker';
 import { AppError } from '@wahooks/contracts';
 import { createLogger } from '@wahooks/telemetry';
 import { parseCommand, UsageError } from './args.js';
 import { runTokenCommand } from './commands/token.js';
-import { CliConfigError, readCliConfig, redactUrl, type CliConfig } from './config.js';
+import { CliConfigError, readCliConfig, type CliConfig } from './config.js';
 import { processIo, type CliIo } from './output.js';
 import { USAGE } from './usage.js';
 
