@@ -42,33 +42,60 @@ function cpuMs(pid) {
 }
 const pgrep = (pattern) => execSync(`pgrep -f '${pattern}' || true`).toString().split('\n').filter(Boolean).map(Number);
 
-/** Runs `run` and returns its result with the CPU ms each process group used meanwhile. */
+/** read + write system calls a process has made so far (/proc/<pid>/io); 0 when it is gone. */
+function syscalls(pid) {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs `run` and returns its result with the CPU ms and read/write calls each process group made meanwhile. */
 async function measure(groups, run) {
   // Groups are functions: a pool may open connections (Postgres backends) during the run.
   const before = new Map();
-  for (const pids of Object.values(groups)) for (const p of pids()) before.set(p, cpuMs(p) ?? 0);
+  for (const pids of Object.values(groups)) for (const p of pids()) before.set(p, [cpuMs(p) ?? 0, syscalls(p)]);
   const result = await run();
   const usedMs = {};
+  const calls = {};
   for (const [k, pids] of Object.entries(groups)) {
     usedMs[k] = 0;
-    for (const p of pids()) usedMs[k] += (cpuMs(p) ?? 0) - (before.get(p) ?? 0);
+    calls[k] = 0;
+    for (const p of pids()) {
+      const [ms, n] = before.get(p) ?? [0, 0];
+      usedMs[k] += (cpuMs(p) ?? 0) - ms;
+      calls[k] += syscalls(p) - n;
+    }
   }
-  return { result, usedMs };
+  return { result, usedMs, calls };
 }
 
-/** Slices of one target merged: rps over the whole time, p50 weighted by requests, p99 of the worst slice. */
-function merge(slices, seconds) {
+/** Slices of one target merged: rps over the whole time, percentiles over every request of every slice. */
+function merge(slices, seconds, times) {
   const requests = slices.reduce((n, s) => n + s.result.requests.total, 0);
   const cpu = {};
+  const calls = {};
   for (const s of slices) for (const [k, ms] of Object.entries(s.usedMs)) cpu[k] = (cpu[k] ?? 0) + ms;
+  for (const s of slices) for (const [k, n] of Object.entries(s.calls)) calls[k] = (calls[k] ?? 0) + n;
+  const sorted = Float64Array.from(times).sort();
   return {
     rps: Math.round(requests / seconds),
-    p50: Math.round(slices.reduce((n, s) => n + s.result.latency.p50 * s.result.requests.total, 0) / requests),
-    p99: Math.max(...slices.map((s) => s.result.latency.p99)),
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
+    p999: percentile(sorted, 0.999),
+    max: percentile(sorted, 1),
     non2xx: slices.reduce((n, s) => n + s.result.non2xx, 0),
     errors: slices.reduce((n, s) => n + s.result.errors + s.result.timeouts, 0),
     sliceRps: slices.map((s) => Math.round(s.result.requests.average)),
+    sliceP99: slices.map((s) => s.result.latency.p99),
     cpuUsPerRequest: Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, Math.round((ms * 1000) / requests)])),
+    // Socket reads + writes per request: each one crossing processes is a wakeup, dear on a virtual machine.
+    syscallsPerRequest: Object.fromEntries(
+      Object.entries(calls).map(([k, n]) => [k, Number((n / requests).toFixed(2))]),
+    ),
   };
 }
 function startService(name, env) {
@@ -97,12 +124,23 @@ async function waitHttp(url, timeoutMs = 30_000, ready = () => true) {
   }
 }
 
-function load(url, headers, seconds) {
+/**
+ * One autocannon run. Every response time (ms) is also pushed to `times`, so the slices of one target can be merged
+ * into exact percentiles over all their requests (autocannon reports percentiles per run only).
+ */
+function load(url, headers, seconds, times = []) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections: CONNECTIONS, duration: seconds, headers }, (err, result) =>
+    const run = autocannon({ url, connections: CONNECTIONS, duration: seconds, headers }, (err, result) =>
       err ? reject(err) : resolve(result),
     );
+    run.on('response', (_client, _status, _bytes, ms) => times.push(ms));
   });
+}
+
+/** Percentile q (0..1) of response times, in ms with one decimal. */
+function percentile(sorted, q) {
+  if (sorted.length === 0) return undefined;
+  return Math.round(10 * sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]) / 10;
 }
 
 /** The same ListTokens command straight over the broker (no HTTP, no gateway): the floor the gateway sits on. */
@@ -141,6 +179,7 @@ async function main() {
       PORT: String(port),
       RATE_LIMIT_PER_MINUTE: '100000000',
       SUPABASE_JWT_SECRET: SECRET,
+      NODE_OPTIONS: process.env.X_GW_NODE_OPTIONS ?? '',
     });
     const api = `http://127.0.0.1:${port}`;
     await waitHttp(`${api}/api`);
@@ -183,13 +222,17 @@ async function main() {
     const slice = SECONDS / SLICES;
     const bareSlices = [];
     const apiSlices = [];
+    const bareTimes = [];
+    const apiTimes = [];
     for (let i = 0; i < SLICES; i++) {
       log(`slice ${i + 1}/${SLICES}: bare express, then gateway → RabbitMQ → token → Postgres, ${slice}s each`);
-      bareSlices.push(await measure(bareGroups, () => load(`http://127.0.0.1:${barePort}/api/tokens`, {}, slice)));
-      apiSlices.push(await measure(apiGroups, () => load(`${api}/api/tokens`, headers, slice)));
+      bareSlices.push(
+        await measure(bareGroups, () => load(`http://127.0.0.1:${barePort}/api/tokens`, {}, slice, bareTimes)),
+      );
+      apiSlices.push(await measure(apiGroups, () => load(`${api}/api/tokens`, headers, slice, apiTimes)));
     }
-    const bareResult = merge(bareSlices, SECONDS);
-    const apiResult = merge(apiSlices, SECONDS);
+    const bareResult = merge(bareSlices, SECONDS, bareTimes);
+    const apiResult = merge(apiSlices, SECONDS, apiTimes);
     const ratio = Number((apiResult.rps / bareResult.rps).toFixed(3));
     log(`reference: ListTokens RPC straight over the broker, ${CONNECTIONS} concurrent callers, ${SECONDS}s`);
     const broker = await connectBroker({ url: env.rabbitmqUrl, service: 'gateway', namespace: env.namespace });

@@ -1,8 +1,14 @@
 /**
- * OpenTelemetry NodeSDK for one service process. Traces go over OTLP/HTTP only when
- * OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; otherwise spans are created
- * unsampled (trace ids still reach logs and travel in AMQP headers), nothing is recorded and nothing touches the
- * network.
+ * OpenTelemetry NodeSDK for one service process, started only when there is somewhere to send spans:
+ * OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) set, or span processors passed in (tests).
+ * Then every hop is traced (HTTP → publish → consume → reply), spans go over OTLP/HTTP, and log lines written
+ * inside a span carry its trace_id and span_id.
+ *
+ * Without a destination nothing is started: no spans, no context propagation, no trace ids in logs, no network.
+ * Context propagation is what costs: on Node 20 it runs an async hook on every promise, and measured here it was
+ * a fifth of the gateway's CPU per request (bench/api-auth) for trace ids nobody collects.
+ * OTEL_SDK_DISABLED=false keeps unsampled trace ids in logs and AMQP headers without exporting anything;
+ * OTEL_SDK_DISABLED=true turns everything off even with an endpoint.
  * Metrics and OTel logs are off unless OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER say otherwise.
  *
  * In ESM, express is only instrumented when the import hook is registered before express is imported: start
@@ -38,6 +44,8 @@ export interface TelemetryOptions {
 export interface TelemetryHandle {
   /** True when spans are exported over OTLP. */
   readonly exporting: boolean;
+  /** True when the SDK runs (spans exist, trace context propagates, logs carry trace ids). */
+  readonly tracing: boolean;
   /** Exports every span that has ended so far (tests; before a risky operation). */
   flush(): Promise<void>;
   /** Flushes pending spans and unregisters the SDK. Safe to call twice. */
@@ -56,7 +64,20 @@ function providerRegistered(): boolean {
   return current instanceof ProxyTracerProvider ? current.getDelegate() !== noop : true;
 }
 
-const passive: TelemetryHandle = { exporting: false, flush: async () => undefined, shutdown: async () => undefined };
+const passive: TelemetryHandle = {
+  exporting: false,
+  tracing: false,
+  flush: async () => undefined,
+  shutdown: async () => undefined,
+};
+
+/** OTEL_SDK_DISABLED as a tri-state: true, false, or unset (undefined). */
+function sdkDisabledSetting(): boolean | undefined {
+  const v = process.env.OTEL_SDK_DISABLED?.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return undefined;
+}
 
 /**
  * Starts the SDK once per process; later calls return the running handle (register.ts may have started it).
@@ -65,20 +86,23 @@ const passive: TelemetryHandle = { exporting: false, flush: async () => undefine
  */
 export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   if (active) return active;
-  if (providerRegistered()) return passive;
+  if (providerRegistered()) return { ...passive, tracing: true }; // someone else's provider (a test's) traces
   // NodeSDK reads these in its constructor and would otherwise default to OTLP on localhost:4318.
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';
 
-  const exporting = otlpEndpoint() !== '';
+  const disabled = sdkDisabledSetting();
+  const exporting = disabled !== true && otlpEndpoint() !== '';
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (exporting) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  // Nowhere to send spans and not asked for trace ids alone: stay off (see the header).
+  if (disabled === true || (spanProcessors.length === 0 && disabled !== false)) return passive;
   // NodeSDK registers no tracer provider without a processor; a no-op one keeps real trace ids without export.
   if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
 
-  // Nothing to export to: spans are created unsampled (non-recording). They still carry real trace ids into logs
-  // and AMQP headers, but cost a fraction of a recorded span, and the http/express patches (about a third of the
-  // gateway's CPU per request) are left out. OTEL_TRACES_SAMPLER still wins when set.
+  // OTEL_SDK_DISABLED=false without an exporter: spans are created unsampled (non-recording). They still carry real
+  // trace ids into logs and AMQP headers, but cost a fraction of a recorded span, and the http/express patches
+  // (about a third of the gateway's CPU per request) are left out. OTEL_TRACES_SAMPLER still wins when set.
   const recording = exporting || spanProcessors.some((p) => !(p instanceof NoopSpanProcessor));
   const sampler: Sampler | undefined =
     recording || process.env.OTEL_TRACES_SAMPLER ? undefined : new ParentBasedSampler({ root: new AlwaysOffSampler() });
@@ -97,6 +121,7 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   let stopping: Promise<void> | undefined;
   const handle: TelemetryHandle = {
     exporting,
+    tracing: true,
     async flush() {
       await Promise.all(spanProcessors.map((p) => p.forceFlush()));
     },

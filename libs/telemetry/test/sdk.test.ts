@@ -7,7 +7,7 @@ import { getTracer, startTelemetry, withSpan } from '@wahooks/telemetry';
 
 const saved = { ...process.env };
 afterEach(() => {
-  for (const k of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] as const) {
+  for (const k of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_SDK_DISABLED'] as const) {
     if (saved[k] === undefined) delete process.env[k];
     else process.env[k] = saved[k];
   }
@@ -33,19 +33,55 @@ async function fakeCollector(port = 0) {
 }
 
 describe('startTelemetry', () => {
-  it('without an endpoint: real trace ids, no exporter, no network, silent start and shutdown', async () => {
-    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-    // Listen where the OTLP default (localhost:4318) would send, when that port is free on this machine.
-    const trap = await fakeCollector(4318).catch(() => undefined);
+  /** Runs `fn` with stdout/stderr captured; returns what was written. */
+  async function captured(fn: () => Promise<void>): Promise<string[]> {
     const writes: string[] = [];
     const origOut = process.stdout.write.bind(process.stdout);
     const origErr = process.stderr.write.bind(process.stderr);
     process.stdout.write = ((c: string | Uint8Array) => (writes.push(String(c)), true)) as typeof process.stdout.write;
     process.stderr.write = ((c: string | Uint8Array) => (writes.push(String(c)), true)) as typeof process.stderr.write;
     try {
+      await fn();
+    } finally {
+      process.stdout.write = origOut;
+      process.stderr.write = origErr;
+    }
+    return writes;
+  }
+
+  it('without an endpoint: off (no spans, no trace ids, no network), silently', async () => {
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    delete process.env.OTEL_SDK_DISABLED;
+    const trap = await fakeCollector(4318).catch(() => undefined);
+    const writes = await captured(async () => {
+      const t = startTelemetry({ service: 'off-svc' });
+      expect(t.exporting).toBe(false);
+      expect(t.tracing).toBe(false);
+      await withSpan(getTracer('test'), 'op', async (span) => {
+        expect(span.isRecording()).toBe(false);
+        expect(span.spanContext().traceId).toBe('0'.repeat(32)); // the API's no-op span: nothing started
+      });
+      await t.shutdown();
+    });
+    expect(writes).toEqual([]);
+    if (trap) {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(trap.received).toEqual([]);
+      await trap.close();
+    }
+  });
+
+  it('OTEL_SDK_DISABLED=false without an endpoint: real trace ids, nothing exported, silent', async () => {
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    process.env.OTEL_SDK_DISABLED = 'false';
+    // Listen where the OTLP default (localhost:4318) would send, when that port is free on this machine.
+    const trap = await fakeCollector(4318).catch(() => undefined);
+    const writes = await captured(async () => {
       const t = startTelemetry({ service: 'silent-svc', version: '1.2.3' });
       expect(t.exporting).toBe(false);
+      expect(t.tracing).toBe(true);
       expect(startTelemetry({ service: 'other' })).toBe(t); // once per process
       let traceId = '';
       await withSpan(getTracer('test'), 'op', async (span) => {
@@ -55,10 +91,7 @@ describe('startTelemetry', () => {
       expect(traceId).not.toBe('0'.repeat(32));
       await t.shutdown();
       await t.shutdown();
-    } finally {
-      process.stdout.write = origOut;
-      process.stderr.write = origErr;
-    }
+    });
     expect(writes).toEqual([]);
     if (trap) {
       await new Promise((r) => setTimeout(r, 200));
@@ -66,6 +99,23 @@ describe('startTelemetry', () => {
       await trap.close();
     }
     expect(trace.getActiveSpan()).toBeUndefined();
+  });
+
+  it('OTEL_SDK_DISABLED=true: off even with an endpoint', async () => {
+    const collector = await fakeCollector();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.url;
+    process.env.OTEL_SDK_DISABLED = 'true';
+    try {
+      const t = startTelemetry({ service: 'disabled-svc' });
+      expect(t.exporting).toBe(false);
+      expect(t.tracing).toBe(false);
+      await withSpan(getTracer('test'), 'not-exported', async () => undefined);
+      await t.shutdown();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(collector.received).toEqual([]);
+    } finally {
+      await collector.close();
+    }
   });
 
   it('with OTEL_EXPORTER_OTLP_ENDPOINT: spans are exported over OTLP/HTTP with the service name', async () => {

@@ -37,6 +37,10 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   const redis = createClient({
     url: config.REDIS_URL,
     disableOfflineQueue: true, // a command while disconnected fails at once; the rate limiter then fails open
+    // No per-command timeout: node-redis arms an AbortSignal.timeout for every command (a timer and, 5 s later,
+    // a DOMException each), measurable per request here. The rate limiter bounds its waits with one timer per
+    // batch, and /api/health with its own.
+    commandOptions: { timeout: 0 },
     socket: { connectTimeout: 2000, reconnectStrategy: (retries) => Math.min(200 * 2 ** retries, 5000) },
   });
   let redisWarned = false;

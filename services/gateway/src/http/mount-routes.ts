@@ -6,6 +6,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { RateLimits } from '../rate-limit/rate-limits.js';
 import { HttpReply, type AuthUser, type RouteDef } from './define-route.js';
 import { requestSpan } from './request-span.js';
+import { sendJson } from './send-json.js';
 import { parseRequestPart } from './validate.js';
 
 export interface MountOptions {
@@ -94,14 +95,13 @@ export function mountRoutes(router: Router, routes: RouteDef[], options: MountOp
       const result = await work;
       if (res.headersSent) return;
       if (result instanceof HttpReply) {
-        res.set(result.headers).status(result.status);
-        if (result.body === undefined) res.end();
-        else res.json(result.body);
+        res.set(result.headers);
+        if (result.body === undefined) res.status(result.status).end();
+        else sendJson(req, res, result.status, result.body);
         return;
       }
-      res.status(route.status);
-      if (result === undefined || result === null) res.end();
-      else res.json(result);
+      if (result === undefined || result === null) res.status(route.status).end();
+      else sendJson(req, res, route.status, result);
     });
     router[route.method](route.path, ...chain);
   }

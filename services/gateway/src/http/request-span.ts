@@ -28,12 +28,14 @@ export function requestSpan(method: string, route: string): RequestHandler {
       },
       parent,
     );
-    res.once('finish', () => {
-      span.setAttribute('http.response.status_code', res.statusCode);
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    // 'close' follows 'finish' on a completed response and also fires when the client goes away: one listener.
+    res.once('close', () => {
+      if (res.writableFinished) {
+        span.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
       span.end();
     });
-    res.once('close', () => span.end()); // client went away: end() twice is a no-op
     context.with(trace.setSpan(parent, span), next);
   };
 }

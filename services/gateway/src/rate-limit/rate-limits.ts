@@ -8,6 +8,7 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisClientType } from 'redis';
 import { AppError } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
+import { CoalescingLimiter } from './coalescing-limiter.js';
 
 /** SPEC §1: the original's throttler message, kept for client compatibility. */
 export const TooManyRequests = 'ThrottlerException: Too Many Requests';
@@ -47,8 +48,10 @@ export function createRateLimits(options: {
   prefix: string;
   perMinute: number;
   logger: Logger;
+  /** How long a count may wait for Redis before the request goes through uncounted (fail open). */
+  redisTimeoutMs?: number;
 }): RateLimits {
-  const { redis, prefix, perMinute, logger } = options;
+  const { redis, prefix, perMinute, logger, redisTimeoutMs = 2000 } = options;
   let lastWarning = 0;
   const limiter = (name: string) =>
     new RateLimiterRedis({
@@ -63,7 +66,7 @@ export function createRateLimits(options: {
       inMemoryBlockOnConsumed: perMinute + 1,
     });
 
-  const consume = async (l: RateLimiterRedis, key: string, res: Response): Promise<void> => {
+  const consume = async (l: CoalescingLimiter, key: string, res: Response): Promise<void> => {
     try {
       setHeaders(res, perMinute, await l.consume(key));
     } catch (err) {
@@ -81,8 +84,10 @@ export function createRateLimits(options: {
   };
   const byIp = limiter('ip');
   const byUser = limiter('user');
+  const ipCounts = new CoalescingLimiter(byIp, redisTimeoutMs);
+  const userCounts = new CoalescingLimiter(byUser, redisTimeoutMs);
   const ipKey = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
-  const ip = (req: Request, res: Response) => consume(byIp, ipKey(req), res);
+  const ip = (req: Request, res: Response) => consume(ipCounts, ipKey(req), res);
   const tooMany = (ms: number, res: Response) => {
     const reset = String(Math.max(1, Math.ceil(ms / 1000)));
     res.setHeader('RateLimit-Limit', String(perMinute));
@@ -93,7 +98,7 @@ export function createRateLimits(options: {
 
   return {
     ip,
-    user: (userId, res) => consume(byUser, userId, res),
+    user: (userId, res) => consume(userCounts, userId, res),
     blocked(req, userId, res) {
       const ms = Math.max(blockedMs(byIp, ipKey(req)), blockedMs(byUser, userId));
       return ms > 0 ? tooMany(ms, res) : undefined;

@@ -1,6 +1,7 @@
 /** api_tokens table access. Every statement is a single indexed lookup or write. */
 import type { DataSource } from 'typeorm';
 import { preparedQuery, type PreparedQuery } from './pg-pool.js';
+import { TurnBatcher } from './turn-batcher.js';
 
 export interface TokenRow {
   id: string;
@@ -24,9 +25,11 @@ const COLUMNS = `"id", "user_id" AS "userId", "name", "token_prefix" AS "tokenPr
 
 export class TokensRepo {
   private readonly prepared: PreparedQuery;
+  private readonly activeLists: TurnBatcher<string, TokenRow[]>;
 
   constructor(private readonly db: DataSource) {
     this.prepared = preparedQuery(db);
+    this.activeLists = new TurnBatcher((userIds) => this.listActiveMany(userIds));
   }
 
   async insert(token: NewTokenRow): Promise<TokenRow> {
@@ -38,14 +41,22 @@ export class TokensRepo {
     return rows[0]!;
   }
 
-  /** Active tokens of a user, newest first (served by the partial index on (user_id, created_at DESC)). */
-  async listActive(userId: string): Promise<TokenRow[]> {
-    return this.prepared<TokenRow>(
-      'token_list_active',
+  /** Active tokens of a user, newest first. Lists asked for in the same turn share one query. */
+  listActive(userId: string): Promise<TokenRow[]> {
+    return this.activeLists.load(userId.toLowerCase()); // Postgres answers uuids in lower case
+  }
+
+  /** Active tokens of several users (served by the partial index on (user_id, created_at DESC)). */
+  private async listActiveMany(userIds: string[]): Promise<Map<string, TokenRow[]>> {
+    const rows = await this.prepared<TokenRow>(
+      'token_list_active_many',
       `SELECT ${COLUMNS} FROM "token"."api_tokens"
-       WHERE "user_id" = $1 AND "active" ORDER BY "created_at" DESC, "id"`,
-      [userId],
+       WHERE "user_id" = ANY($1::uuid[]) AND "active" ORDER BY "user_id", "created_at" DESC, "id"`,
+      [userIds],
     );
+    const lists = new Map<string, TokenRow[]>(userIds.map((id) => [id, []]));
+    for (const row of rows) lists.get(row.userId)?.push(row);
+    return lists;
   }
 
   async findById(id: string): Promise<(TokenRow & { tokenHash: string }) | null> {
