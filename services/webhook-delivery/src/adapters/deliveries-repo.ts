@@ -119,6 +119,7 @@ export function createDeliveriesRepo(db: DataSource) {
          ), ev AS (
            INSERT INTO events (id, event, connection_id, body)
            SELECT id, event, connection_id, body FROM input ON CONFLICT (id) DO NOTHING
+           RETURNING id
          ), ins AS (
            INSERT INTO deliveries (webhook_id, event_id, event_type, next_attempt_at)
            SELECT w.id, i.id, i.event, now() FROM input i
@@ -128,8 +129,15 @@ export function createDeliveriesRepo(db: DataSource) {
          )
          SELECT id, event_id FROM ins
          UNION ALL
-         SELECT d.id, d.event_id FROM deliveries d
-         WHERE d.event_id = ANY ($1::text[]) AND d.status = 'pending' AND d.attempts = 0`,
+         -- Only events seen before (usually none) are looked up, one by one on the (event_id, webhook_id) index, and
+         -- the status is checked after (OFFSET 0 keeps the filter out of the lookup). Given "status = 'pending'",
+         -- the planner scanned the partial pending index too, whose dead entries grow with every delivery until
+         -- vacuum: the fan-out got slower as the table grew (10 ms vs 0.6 ms per batch at 100k deliveries).
+         SELECT x.id, x.event_id FROM (SELECT id FROM input EXCEPT SELECT id FROM ev) seen
+         CROSS JOIN LATERAL (
+           SELECT d.id, d.event_id, d.status, d.attempts FROM deliveries d WHERE d.event_id = seen.id OFFSET 0
+         ) x
+         WHERE x.status = 'pending' AND x.attempts = 0`,
         [
           events.map((e) => e.id),
           events.map((e) => e.event),
