@@ -49,6 +49,14 @@ describe('startTelemetry', () => {
     return writes;
   }
 
+  /** The OTLP default port's trap (when it could listen there) received nothing. */
+  async function expectNothingSent(trap: Awaited<ReturnType<typeof fakeCollector>> | undefined): Promise<void> {
+    if (!trap) return;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(trap.received).toEqual([]);
+    await trap.close();
+  }
+
   it('without an endpoint: off (no spans, no trace ids, no network), silently', async () => {
     delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
     delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
@@ -65,11 +73,7 @@ describe('startTelemetry', () => {
       await t.shutdown();
     });
     expect(writes).toEqual([]);
-    if (trap) {
-      await new Promise((r) => setTimeout(r, 200));
-      expect(trap.received).toEqual([]);
-      await trap.close();
-    }
+    await expectNothingSent(trap);
   });
 
   it('OTEL_SDK_DISABLED=false without an endpoint: real trace ids, nothing exported, silent', async () => {
@@ -93,11 +97,7 @@ describe('startTelemetry', () => {
       await t.shutdown();
     });
     expect(writes).toEqual([]);
-    if (trap) {
-      await new Promise((r) => setTimeout(r, 200));
-      expect(trap.received).toEqual([]);
-      await trap.close();
-    }
+    await expectNothingSent(trap);
     expect(trace.getActiveSpan()).toBeUndefined();
   });
 
