@@ -6,6 +6,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
 import type { Logger } from '@wahooks/telemetry';
 import type { BrokerConnection } from './connection.js';
 import type { InFlight } from './inflight.js';
+import { batchedAck, nackNow } from './ack-batch.js';
 import { Limiter } from './limiter.js';
 
 export interface ConsumerSpec<C extends Channel = ConfirmChannel> {
@@ -63,13 +64,13 @@ export class Consumers {
             return;
           }
           if (this.stopping) {
-            settle(() => ch.nack(msg, false, true));
+            nack(ch, msg, true);
             return;
           }
           void this.inflight.track(
             spec.onMessage(ch, msg, queue).catch((err: Error) => {
               this.logger.error({ queue, err: err.message }, 'message handling failed');
-              settle(() => ch.nack(msg, false, true));
+              nack(ch, msg, true);
             }),
           );
         },
@@ -88,13 +89,8 @@ export class Consumers {
   }
 }
 
-/** ack/nack on a channel that may have closed meanwhile (the broker then redelivers): never throws. */
-export function settle(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // channel closed: the message is redelivered by the broker
-  }
-}
+/** Ack, batched with the channel's other acks of this turn (see ack-batch.ts). */
+export const ack = (ch: Channel, msg: Message) => batchedAck(ch, msg);
 
-export const ack = (ch: Channel, msg: Message) => settle(() => ch.ack(msg));
+/** Nack at once (requeue, or dead-letter when false); never throws. */
+export const nack = (ch: Channel, msg: Message, requeue: boolean) => nackNow(ch, msg, requeue);

@@ -1,7 +1,7 @@
 /** Low-level building blocks for services with their own topology (e.g. webhook-delivery's retry ladder). */
 import { context } from '@opentelemetry/api';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
-import { ack, settle } from './consumer.js';
+import { ack, nack } from './consumer.js';
 import type { BrokerCore } from './core.js';
 import { errorMessage } from './errors.js';
 import { waitForBroker } from './events.js';
@@ -83,7 +83,7 @@ export async function consumeRaw(
         outcome = { deadLetter: errorMessage(err) };
       }
       if (outcome === 'ack') ack(ch, msg);
-      else if (outcome === 'requeue') settle(() => ch.nack(msg, false, true));
+      else if (outcome === 'requeue') nack(ch, msg, true);
       else await deadLetter(core, ch, msg, name, outcome.deadLetter);
     },
   });

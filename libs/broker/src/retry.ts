@@ -7,7 +7,7 @@
  */
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { Exchanges } from '@wahooks/contracts';
-import { ack, settle } from './consumer.js';
+import { ack, nack } from './consumer.js';
 import type { BrokerCore } from './core.js';
 import { Headers, headerNumber } from './headers.js';
 import { confirmPublish } from './publisher.js';
@@ -55,7 +55,7 @@ export async function deadLetter(
     await confirmPublish(ch, core.name(Exchanges.deadLetters), core.service, msg.content, copyProperties(msg, headers));
   } catch (err) {
     core.logger.error({ queue, err: (err as Error).message }, 'dead-lettering failed; requeueing');
-    settle(() => ch.nack(msg, false, true));
+    nack(ch, msg, true);
     return;
   }
   core.logger.warn(
@@ -78,7 +78,7 @@ export async function retryLater(
     await confirmPublish(ch, '', queue, msg.content, copyProperties(msg, headers));
   } catch (err) {
     core.logger.error({ queue, err: (err as Error).message }, 'retry copy failed; requeueing');
-    settle(() => ch.nack(msg, false, true));
+    nack(ch, msg, true);
     return;
   }
   ack(ch, msg);
