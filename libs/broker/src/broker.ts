@@ -87,6 +87,8 @@ export async function connectBroker(options: BrokerOptions): Promise<Broker> {
           { inFlight: inflight.size },
           'closing with handlers still running; their messages will be redelivered',
         );
+      // Acks of the last handlers are batched to the end of the turn (ack-batch.ts): let them go out first.
+      await new Promise((resolve) => setImmediate(resolve));
       rpcClient.failAll(`${options.service}: broker is closing`);
       await connection.close();
     },

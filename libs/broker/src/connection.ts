@@ -40,6 +40,8 @@ export interface ChannelHandle<C extends Channel = ConfirmChannel> {
   close(): Promise<void>;
 }
 
+/** How long close() waits for the channels' own close before closing the connection (ms). */
+const CHANNEL_CLOSE_WAIT_MS = 2000;
 const SLOT_RETRY_MS = 1000;
 
 export class BrokerConnection extends EventEmitter {
@@ -145,6 +147,12 @@ export class BrokerConnection extends EventEmitter {
     if (this.closing) return;
     this.closing = true;
     this.ready = false;
+    // Channels first: RabbitMQ handles a channel's close after the frames sent on it (its last acks), while a
+    // connection close can overtake them; an ack written just before conn.close() was lost and its message
+    // redelivered (seen with quorum and classic queues on RabbitMQ 3.10). Bounded: a stalled broker must not hold
+    // up a shutdown.
+    const channels = this.slots.map((s) => s.channel?.close().catch(() => undefined));
+    await Promise.race([Promise.all(channels), new Promise((r) => setTimeout(r, CHANNEL_CLOSE_WAIT_MS).unref())]);
     await this.recovering?.close().catch(() => undefined);
   }
 

@@ -115,4 +115,27 @@ describe('batched acks (RabbitMQ, quorum queue)', () => {
     await broker.close();
     expect(await drainQueue(env.rabbitmqUrl, broker.name(queue))).toHaveLength(0);
   });
+
+  it('close() during a handler: its batched ack still goes out before the connection closes', async () => {
+    const other = await connectBroker({
+      url: env.rabbitmqUrl,
+      service: 'webhook-delivery',
+      namespace: env.namespace,
+      logger,
+    });
+    const queue = 'webhook-delivery:acks-close';
+    await other.addSetup(async (ch) => {
+      await ch.assertQueue(other.name(queue), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    });
+    let started = false;
+    await other.consumeRaw(queue, async () => {
+      started = true;
+      await new Promise((r) => setTimeout(r, 200));
+      return 'ack';
+    });
+    await other.publishRaw('', queue, Buffer.from('last'));
+    await waitFor(() => started);
+    await other.close(); // drains the handler, then closes
+    expect(await drainQueue(env.rabbitmqUrl, other.name(queue))).toHaveLength(0);
+  });
 });
