@@ -179,7 +179,6 @@ async function main() {
       PORT: String(port),
       RATE_LIMIT_PER_MINUTE: '100000000',
       SUPABASE_JWT_SECRET: SECRET,
-      NODE_OPTIONS: process.env.X_GW_NODE_OPTIONS ?? '',
     });
     const api = `http://127.0.0.1:${port}`;
     await waitHttp(`${api}/api`);
