@@ -8,3 +8,4 @@ export * from './commands/connection.js';
 export * from './events/connection.js';
 export * from './commands/webhook.js';
 export * from './events/webhook.js';
+export * from './commands/session-send.js';
