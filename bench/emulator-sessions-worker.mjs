@@ -2,7 +2,8 @@
 import { Agent } from 'node:https';
 import pino from 'pino';
 import makeWASocket, { DisconnectReason, initAuthCreds, makeCacheableSignalKeyStore } from '@whiskeysockets/baileys';
-import { MEDIA_TLS_CERT_PEM, createMemKeyStore, trustEmulatorRoot } from '../libs/wa-emulator/dist/index.js';
+import { createMemKeyStore } from '../libs/wa-emulator/dist/index.js';
+import { MEDIA_TLS_CERT_PEM, trustServerRootKey } from '../libs/wa-trust/dist/index.js';
 
 console.info = () => undefined; // libsignal dumps session records (private keys included) via console.info
 console.warn = () => undefined; // …and warns on every replaced session
@@ -99,7 +100,7 @@ function link(index) {
 const handlers = {
   init(message) {
     config = message;
-    trustEmulatorRoot(config.rootKey);
+    trustServerRootKey(config.rootKey);
     fetchAgent = new Agent({ ca: MEDIA_TLS_CERT_PEM });
     return {};
   },

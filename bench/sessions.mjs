@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connectBroker, on } from '@wahooks/broker';
-import { CreateConnection, Exchanges, SessionAction, WhatsAppEvent } from '@wahooks/contracts';
+import { CreateConnection, Exchanges, SessionQr, WhatsAppEvent } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
 import pg from 'pg';
 
@@ -140,11 +140,7 @@ try {
         const qr = await waitFor(
           async () => {
             const r = await client
-              .request(
-                SessionAction,
-                { connectionId: id, action: 'qr' },
-                { exchange: Exchanges.sessions, routingKey: id },
-              )
+              .request(SessionQr, { connectionId: id }, { exchange: Exchanges.sessions, routingKey: id })
               .catch(() => undefined);
             return r?.raw;
           },

@@ -12,7 +12,7 @@
 // Output lines are prefixed with the service name. A child that crashes (non-zero exit or signal) is restarted
 // with backoff, at most 5 times a minute; one that exits 0 on its own is considered finished. Ctrl-C or SIGTERM
 // sends SIGTERM to every child, waits for them, then exits 0. Dependency-free on purpose.
-// Tests: `node --test scripts/test/`.
+// Tests: `node --test scripts/test/*.test.mjs`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -180,7 +180,11 @@ function shutdown(signal) {
   }
   shuttingDown = true;
   const running = [...children.values()].filter((s) => s.child);
-  for (const s of children.values()) if (s.timer) (clearTimeout(s.timer), (s.timer = undefined));
+  for (const s of children.values()) {
+    if (!s.timer) continue;
+    clearTimeout(s.timer);
+    s.timer = undefined;
+  }
   say(`${signal}: draining ${running.map((s) => s.name).join(', ') || 'nothing'} (up to ${drainTimeoutMs / 1000} s)`);
   for (const s of running) s.child.kill('SIGTERM');
   setTimeout(() => {

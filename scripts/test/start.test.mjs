@@ -1,4 +1,4 @@
-// Behaviour of scripts/start.mjs against throwaway services: `node --test scripts/test/`.
+// Behaviour of scripts/start.mjs against throwaway services: `node --test scripts/test/*.test.mjs`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -9,6 +9,7 @@
  * the end of the turn; if the channel dies first the broker redelivers, as with any unacked message.
  */
 import type { Channel, Message } from 'amqplib';
+import { oncePerTurn } from '@wahooks/batching';
 
 class ChannelAcks {
   private base = 0; // every tag <= base is settled at the broker
@@ -16,17 +17,14 @@ class ChannelAcks {
   // handled (bounded by how long a handler may run: the webhook timeout, say), and empties when it settles.
   private readonly settled = new Set<number>();
   private readonly pending = new Set<number>(); // acks not sent yet
-  private scheduled = false;
+  private readonly schedule = oncePerTurn(() => this.flush()); // setImmediate: the acks of this turn's handlers
 
   constructor(private readonly ch: Channel) {}
 
   ack(tag: number): void {
     this.settled.add(tag);
     this.pending.add(tag);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.schedule();
   }
 
   /** A nack (sent by the caller right after this) settles its tag too; the next multiple ack may pass over it. */
@@ -35,7 +33,6 @@ class ChannelAcks {
   }
 
   private flush(): void {
-    this.scheduled = false;
     // The multiple ack names the highest tag of the contiguous run that is still unacked at the broker: RabbitMQ
     // refuses ("unknown delivery tag") a multiple ack whose own tag was acked or nacked already.
     let top = this.base;

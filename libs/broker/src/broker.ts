@@ -44,6 +44,7 @@ export async function connectBroker(options: BrokerOptions): Promise<Broker> {
     defaultTimeoutMs: options.defaultTimeoutMs ?? 5000,
     publishWaitMs: options.publishWaitMs ?? 5000,
     startedAt: Date.now(),
+    health: options.health,
   };
   const rpcClient = new RpcClient(core);
   const rpcServer = new RpcServer(core);

@@ -4,7 +4,7 @@
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AppError, type RpcReply } from '@wahooks/contracts';
-import { ack } from './consumer.js';
+import { ack, type HandlerSlot } from './consumer.js';
 import type { BrokerCore } from './core.js';
 import { Headers, headerNumber } from './headers.js';
 import { attemptOf } from './retry.js';
@@ -30,7 +30,7 @@ export class CommandDispatcher {
     for (const b of bindings) this.bindings.set(b.command.name, b);
   }
 
-  async onMessage(ch: Channel, msg: ConsumeMessage): Promise<void> {
+  async onMessage(ch: Channel, msg: ConsumeMessage, slot?: HandlerSlot): Promise<void> {
     const { core } = this;
     const { headers, replyTo, correlationId } = msg.properties;
     const deadline = headerNumber(headers, Headers.deadline);
@@ -51,7 +51,7 @@ export class CommandDispatcher {
         let reply: RpcReply;
         let httpHeaders: Record<string, string> | undefined;
         try {
-          reply = { ok: true, data: await this.run(name, msg) };
+          reply = { ok: true, data: await this.run(name, msg, slot) };
         } catch (err) {
           if (isAppError(err)) {
             reply = { ok: false, error: err.body };
@@ -81,7 +81,7 @@ export class CommandDispatcher {
   }
 
   /** Parse, dispatch, check the reply against its schema. Returns the handler's (validated) value. */
-  private async run(name: string, msg: ConsumeMessage): Promise<unknown> {
+  private async run(name: string, msg: ConsumeMessage, slot?: HandlerSlot): Promise<unknown> {
     const binding = this.bindings.get(name);
     if (!binding) throw new AppError(501, `${this.core.service} service does not handle ${name}`);
     let body: unknown;
@@ -91,7 +91,7 @@ export class CommandDispatcher {
       throw new AppError(400, 'request body is not valid JSON');
     }
     const request = parseOr400(binding.command.request, body);
-    const data = await binding.handler(request, messageContext(msg));
+    const data = await binding.handler(request, messageContext(msg, slot));
     const checked = binding.command.reply.safeParse(data);
     if (!checked.success) {
       this.core.logger.error({ command: name, issues: checked.error.issues }, 'handler reply fails its schema');
@@ -101,8 +101,9 @@ export class CommandDispatcher {
   }
 }
 
-export function messageContext(msg: ConsumeMessage): MessageContext {
+export function messageContext(msg: ConsumeMessage, slot?: HandlerSlot): MessageContext {
   return {
+    withoutSlot: slot ? (work) => slot.outside(work) : (work) => work(),
     messageId: (msg.properties.messageId as string | undefined) ?? '',
     type: (msg.properties.type as string | undefined) ?? msg.fields.routingKey,
     headers: (msg.properties.headers ?? {}) as Record<string, unknown>,

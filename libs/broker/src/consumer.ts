@@ -22,8 +22,16 @@ export interface ConsumerSpec<C extends Channel = ConfirmChannel> {
   noAck?: boolean;
   /** Declares (or finds) the queue and its bindings; returns the queue name to consume. */
   declare(ch: C): Promise<string>;
-  /** Handles one message and settles it (ack/nack) on `ch`. Must not throw; errors are logged. */
-  onMessage(ch: C, msg: ConsumeMessage, queue: string): Promise<void>;
+  /**
+   * Handles one message and settles it (ack/nack) on `ch`. Must not throw; errors are logged. `slot` is given
+   * with `noAck` (the in-process limiter): `slot.outside(wait)` lets a handler wait without holding its slot.
+   */
+  onMessage(ch: C, msg: ConsumeMessage, queue: string, slot?: HandlerSlot): Promise<void>;
+}
+
+/** A noAck consumer's concurrency slot, as its handler sees it (see Limiter.outside). */
+export interface HandlerSlot {
+  outside<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export class Consumers {
@@ -42,6 +50,7 @@ export class Consumers {
     const key = `${spec.label}#${++this.seq}`;
     const noAck = spec.noAck === true;
     const limiter = noAck ? new Limiter(spec.prefetch) : undefined;
+    const slot: HandlerSlot | undefined = limiter && { outside: (work) => limiter.outside(work) };
     const setup = async (ch: C) => {
       const queue = await spec.declare(ch);
       await ch.prefetch(spec.prefetch);
@@ -58,7 +67,7 @@ export class Consumers {
             // Already settled by the broker: handled even while stopping (close() drains it), never nacked.
             void this.inflight.track(
               limiter
-                .run(() => spec.onMessage(ch, msg, queue))
+                .run(() => spec.onMessage(ch, msg, queue, slot))
                 .catch((err: Error) => this.logger.error({ queue, err: err.message }, 'message handling failed')),
             );
             return;

@@ -1,5 +1,5 @@
 /** What the broker's parts share: identity, naming, the connection, logging and in-flight tracking. */
-import type { ServiceName } from '@wahooks/contracts';
+import type { ServiceHealth, ServiceName } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
 import type { BrokerConnection } from './connection.js';
 import type { Consumers } from './consumer.js';
@@ -21,4 +21,5 @@ export interface BrokerCore {
   defaultTimeoutMs: number; // RPC deadline
   publishWaitMs: number; // how long a publish waits for a reconnect before failing with 503
   startedAt: number; // epoch ms
+  health?: () => Promise<ServiceHealth>; // added to the ping reply
 }

@@ -1,5 +1,5 @@
 /**
- * What an event handler can throw to choose its fate (STYLE §6, Rascal's recovery chains):
+ * What an event handler can throw to choose its fate (after Rascal's recovery chains):
  * PermanentError is dead-lettered at once (retrying cannot help: bad input, unknown entity);
  * TransientError and anything else is retried up to `maxAttempts`, then dead-lettered.
  */

@@ -1,8 +1,7 @@
 /** Event publishing: validate, wrap in the envelope, publish persistent and confirmed on the events exchange. */
 import { context } from '@opentelemetry/api';
-import { AppError, Exchanges, type AnyEvent, type PayloadOf } from '@wahooks/contracts';
+import { AppError, Exchanges, newEventId, type AnyEvent, type PayloadOf } from '@wahooks/contracts';
 import type { BrokerCore } from './core.js';
-import { eventId } from './ids.js';
 import { failSpan, messagingAttributes, startProducerSpan } from './tracing.js';
 import type { EventEnvelope } from './types.js';
 import { issueMessages } from './validation.js';
@@ -19,7 +18,7 @@ export async function publishEvent<E extends AnyEvent>(
     throw new Error(`${event.type} payload fails its schema: ${issueMessages(checked.error).join('; ')}`);
   }
   const envelope: EventEnvelope = {
-    id: options.id ?? eventId(),
+    id: options.id ?? newEventId(),
     type: event.type,
     version: event.version,
     occurredAt: new Date().toISOString(),

@@ -4,4 +4,4 @@ export { PermanentError, TransientError } from './errors.js';
 export { Headers as BrokerHeaders } from './headers.js';
 export { DELIVERY_LIMIT, commandQueueOptions, eventQueueOptions, exclusiveQueueOptions } from './topology.js';
 export { issueMessages, validationError } from './validation.js';
-export { eventId, ulid } from './ids.js';
+export { rpcFailureOf, type RpcFailureKind } from './rpc-failure.js';

@@ -1,6 +1,6 @@
 /**
- * Commands that must reach the one instance owning a key (a WhatsApp session: ARCHITECTURE "Session-owned
- * commands"). Each instance consumes its own exclusive, server-named queue on a direct exchange (default
+ * Commands that must reach the one instance owning a key (a WhatsApp session: only the replica holding it has its
+ * socket). Each instance consumes its own exclusive, server-named queue on a direct exchange (default
  * `wahooks.sessions`) and binds it to the keys it holds. A request for a key nobody holds is unroutable and the
  * caller gets 503 at once. The queue dies with the connection; on reconnect it is re-created and every held
  * key re-bound (until then, requests for those keys are 503: the documented "worker still booting").

@@ -19,6 +19,7 @@ import { Headers } from './headers.js';
 import type { ChannelHandle } from './connection.js';
 import { failSpan, messagingAttributes, startProducerSpan } from './tracing.js';
 import type { RequestOptions } from './types.js';
+import { rpcFailure } from './rpc-failure.js';
 import { parseOr400 } from './validation.js';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -55,7 +56,8 @@ export class RpcClient {
     parseOr400(command.request, request); // the original value is sent: the server parses the same input
     const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? core.defaultTimeoutMs)); // AMQP expiration: integer ms
     const ch = core.connection.isConnected() ? this.handle?.current() : undefined;
-    if (!ch) throw unavailable(`${service} service is unavailable: message broker is not connected`);
+    if (!ch)
+      throw rpcFailure('not-sent', unavailable(`${service} service is unavailable: message broker is not connected`));
 
     const exchange = core.name(options.exchange ?? Exchanges.commands);
     const routingKey = options.routingKey ?? command.name;
@@ -74,7 +76,7 @@ export class RpcClient {
       const reply = await new Promise<ConsumeMessage>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.pending.delete(correlationId);
-          reject(new AppError(503, `${service} service did not answer within ${timeoutMs} ms`));
+          reject(rpcFailure('timeout', new AppError(503, `${service} service did not answer within ${timeoutMs} ms`)));
         }, timeoutMs);
         this.pending.set(correlationId, { service, channel: ch, timer, resolve, reject });
         try {
@@ -91,7 +93,10 @@ export class RpcClient {
             headers,
           });
         } catch {
-          this.fail(correlationId, unavailable(`${service} service is unavailable: message broker is not connected`));
+          this.fail(
+            correlationId,
+            rpcFailure('not-sent', unavailable(`${service} service is unavailable: message broker is not connected`)),
+          );
         }
       });
       return this.decode(command, reply);
@@ -105,7 +110,7 @@ export class RpcClient {
 
   /** Reject every call still waiting (close). */
   failAll(reason: string): void {
-    for (const id of [...this.pending.keys()]) this.fail(id, unavailable(reason));
+    for (const id of [...this.pending.keys()]) this.fail(id, rpcFailure('lost', unavailable(reason)));
   }
 
   private decode<C extends AnyCommand>(command: C, msg: ConsumeMessage): ReplyOf<C> {
@@ -128,13 +133,20 @@ export class RpcClient {
   private async attach(ch: Channel): Promise<void> {
     ch.on('return', (msg: Message) => {
       const p = this.pending.get(msg.properties.correlationId as string);
-      if (p) this.fail(msg.properties.correlationId as string, unavailable(`${p.service} service is unavailable`));
+      if (p)
+        this.fail(
+          msg.properties.correlationId as string,
+          rpcFailure('unroutable', unavailable(`${p.service} service is unavailable`)),
+        );
     });
     // A reply can only arrive on the channel that sent the request: when it dies, those calls are lost.
     ch.on('close', () => {
       for (const [id, p] of this.pending) {
         if (p.channel === ch)
-          this.fail(id, unavailable(`${p.service} service is unavailable: connection to the message broker was lost`));
+          this.fail(
+            id,
+            rpcFailure('lost', unavailable(`${p.service} service is unavailable: connection to the message broker was lost`)),
+          );
       }
     });
     await ch.consume(

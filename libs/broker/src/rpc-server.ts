@@ -30,6 +30,7 @@ export class RpcServer {
           service: core.service,
           instance: core.instanceId,
           uptimeMs: Date.now() - core.startedAt,
+          ...(await core.health?.()),
         })),
       );
     }
@@ -42,7 +43,7 @@ export class RpcServer {
         confirm: false, // replies need no publisher confirms: the caller's wait is the confirmation
         noAck: true, // no ack frame per request: a request lost with this process times out at its caller (503)
         declare: (ch) => this.declare(ch, [...this.dispatcher.bindings.keys()]),
-        onMessage: (ch, msg) => this.dispatcher.onMessage(ch, msg),
+        onMessage: (ch, msg, _queue, slot) => this.dispatcher.onMessage(ch, msg, slot),
       });
     } else if (this.channel) {
       await this.declare(

@@ -4,7 +4,15 @@
  */
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { z } from 'zod';
-import type { AnyCommand, AnyEvent, PayloadOf, ReplyOf, RequestOf, ServiceName } from '@wahooks/contracts';
+import type {
+  AnyCommand,
+  AnyEvent,
+  PayloadOf,
+  ReplyOf,
+  RequestOf,
+  ServiceHealth,
+  ServiceName,
+} from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
 
 export interface BrokerOptions {
@@ -18,6 +26,11 @@ export interface BrokerOptions {
   publishWaitMs?: number; // publish/publishRaw wait this long for a reconnect before failing with 503 (default 5000)
   closeTimeoutMs?: number; // close() waits this long for in-flight handlers (default 10000)
   connectRetries?: number; // reconnect attempts before the FIRST connection counts as failed (default 8, ~25 s)
+  /**
+   * What this replica's ping reply reports about its own dependencies, e.g. `{ database: await checkDatabase(db) }`
+   * (GET /api/health aggregates it). Must not throw and should answer well within the caller's deadline.
+   */
+  health?: () => Promise<ServiceHealth>;
 }
 
 export interface RequestOptions {
@@ -33,6 +46,13 @@ export interface MessageContext {
   headers: Record<string, unknown>;
   attempt: number; // 1 on first delivery, +1 per retry of this handler
   redelivered: boolean;
+  /**
+   * Run `work` (a wait: a timer, another service's answer) without holding this handler's concurrency slot, so
+   * waiting handlers do not keep others from running. Effective where the slot is in-process (`serve()`: the RPC
+   * server runs at most `prefetch` handlers at once); elsewhere (events, routed commands: the broker's prefetch)
+   * it just runs `work`. The slot is taken back, ahead of messages not yet started, before it returns.
+   */
+  withoutSlot?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** Gets the parsed request; returns the reply (validated against `command.reply` before sending) or throws AppError. */

@@ -35,3 +35,29 @@ describe('Limiter', () => {
     expect(peak).toBe(2);
   });
 });
+
+describe('Limiter.outside', () => {
+  it('gives the slot back while a task waits, and takes one again ahead of tasks not started', async () => {
+    const limiter = new Limiter(1);
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const waiter = limiter.run(async () => {
+      order.push('waiter starts');
+      await limiter.outside(() => gate); // the one slot is free meanwhile
+      order.push('waiter resumes');
+    });
+    const quick = limiter.run(async () => {
+      order.push('quick runs');
+      await tick();
+      release(); // the waiter wants its slot back while quick still holds it
+      await tick();
+      order.push('quick ends');
+    });
+    const later = limiter.run(async () => void order.push('later runs'));
+    await Promise.all([waiter, quick, later]);
+    // One slot: quick ran while the waiter waited; the waiter came back before `later`, queued before it resumed.
+    expect(order).toEqual(['waiter starts', 'quick runs', 'quick ends', 'waiter resumes', 'later runs']);
+    expect(limiter.queued).toBe(0);
+  });
+});

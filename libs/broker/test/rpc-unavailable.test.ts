@@ -29,12 +29,12 @@ const failure = (p: Promise<unknown>) =>
 describe('rpc to a service that cannot answer', () => {
   it('unroutable (no queue bound to the command): 503 with Retry-After at once', async () => {
     const started = Date.now();
-    const err = await failure(client.request(Echo, { text: 'x' }, { timeoutMs: 3000 }));
+    const err = await failure(client.request(Echo, { text: 'x' }, { timeoutMs: 20_000 }));
     expect(err).toBeInstanceOf(AppError);
     expect(err!.statusCode).toBe(503);
     expect(err!.message).toBe('token service is unavailable');
     expect(err!.headers?.['Retry-After']).toBeDefined();
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(5000); // long before the 20 s deadline: it did not wait for it
   });
 
   it('queue exists but its server is stopped: 503 within the deadline', async () => {
@@ -50,7 +50,7 @@ describe('rpc to a service that cannot answer', () => {
     expect(err!.statusCode).toBe(503);
     expect(err!.message).toBe(`token service did not answer within ${deadline} ms`);
     expect(elapsed).toBeGreaterThanOrEqual(deadline - 50);
-    expect(elapsed).toBeLessThan(deadline + 500);
+    expect(elapsed).toBeLessThan(deadline + 4000); // the deadline ended it, not something later
   });
 
   it('a server that comes back skips requests whose deadline has passed', async () => {
@@ -68,9 +68,9 @@ describe('rpc to a service that cannot answer', () => {
     await closed.close();
     expect(closed.isConnected()).toBe(false);
     const started = Date.now();
-    const err = await failure(closed.request(Echo, { text: 'x' }, { timeoutMs: 5000 }));
+    const err = await failure(closed.request(Echo, { text: 'x' }, { timeoutMs: 20_000 }));
     expect(err!.statusCode).toBe(503);
-    expect(Date.now() - started).toBeLessThan(200);
+    expect(Date.now() - started).toBeLessThan(5000); // long before the 20 s deadline
   });
 
   it('connectBroker gives up with a clear error when RabbitMQ cannot be reached', async () => {

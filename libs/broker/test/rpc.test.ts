@@ -87,5 +87,29 @@ describe('rpc', () => {
     expect(pong.service).toBe('token');
     expect(pong.instance).toBe('srv-1');
     expect(pong.uptimeMs).toBeGreaterThanOrEqual(0);
+    expect(pong.database).toBeUndefined(); // this one reports no dependencies
+  });
+
+  it("adds the service's own health report (its database) to the ping", async () => {
+    let database = { status: 'ok' as 'ok' | 'error', latency: 1, error: undefined as string | undefined };
+    const billing = await connectBroker({
+      url: env.rabbitmqUrl,
+      service: 'billing',
+      namespace: env.namespace,
+      instanceId: 'billing-1',
+      health: async () => ({ database }),
+    });
+    try {
+      await billing.serve([]);
+      expect(await client.request(pingCommand('billing'), {})).toMatchObject({
+        service: 'billing',
+        instance: 'billing-1',
+        database: { status: 'ok', latency: 1 },
+      });
+      database = { status: 'error', latency: 3, error: 'connect ECONNREFUSED 127.0.0.1:5432' };
+      expect((await client.request(pingCommand('billing'), {})).database).toEqual(database);
+    } finally {
+      await billing.close();
+    }
   });
 });

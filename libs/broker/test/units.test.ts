@@ -1,7 +1,7 @@
-/** Pure pieces: 400 messages from zod issues, event ids, retry backoff. */
+/** Pure pieces: 400 messages from zod issues, retry backoff (event ids: libs/contracts/test/event-id.test.ts). */
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { eventId, issueMessages, ulid, validationError } from '../src/index.js';
+import { issueMessages, validationError } from '../src/index.js';
 import { retryDelayMs } from '../src/retry.js';
 
 describe('validation messages', () => {
@@ -21,15 +21,6 @@ describe('validation messages', () => {
     );
     expect(validationError(schema.safeParse({}).error!).body.message).toEqual(expect.any(Array));
     expect(validationError(schema.safeParse({}).error!).statusCode).toBe(400);
-  });
-});
-
-describe('ids', () => {
-  it('are evt_ + 26 Crockford base32 characters, unique and sortable by time', () => {
-    expect(eventId()).toMatch(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/);
-    const ids = new Set(Array.from({ length: 1000 }, () => ulid()));
-    expect(ids.size).toBe(1000);
-    expect(ulid(1_000).slice(0, 10) < ulid(2_000).slice(0, 10)).toBe(true);
   });
 });
 

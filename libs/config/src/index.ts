@@ -58,3 +58,20 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.Process
     throw err;
   }
 }
+
+/** The gateway's own port on a developer machine: where media URLs point unless PUBLIC_API_URL is set. */
+export const DEFAULT_PUBLIC_API_URL = 'http://localhost:3000';
+
+/** The gateway's public base URL, for services that show absolute media URLs (webhook bodies, the chats API). */
+export const publicApiUrlEnv = {
+  PUBLIC_API_URL: z.url().default(DEFAULT_PUBLIC_API_URL),
+};
+
+/** Customers' media URLs would point at localhost: say so at start in production. */
+export function publicApiUrlWarnings(env: NodeJS.ProcessEnv): string[] {
+  return env.NODE_ENV === 'production' && !env.PUBLIC_API_URL?.trim()
+    ? [
+        `PUBLIC_API_URL is not set: media URLs in webhook bodies and the chats API will point at ${DEFAULT_PUBLIC_API_URL}`,
+      ]
+    : [];
+}

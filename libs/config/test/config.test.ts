@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { z } from 'zod';
-import { ConfigError, envBool, envInt, loadConfig, parseConfig, sharedEnv } from '@wahooks/config';
+import {
+  ConfigError,
+  DEFAULT_PUBLIC_API_URL,
+  envBool,
+  envInt,
+  loadConfig,
+  parseConfig,
+  publicApiUrlEnv,
+  publicApiUrlWarnings,
+  sharedEnv,
+} from '@wahooks/config';
 
 const Schema = z.object({
   ...sharedEnv,
@@ -141,5 +151,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig(Schema, { PORT: '70000' })).toThrow('exit called');
     expect(exit).toHaveBeenCalledWith(1);
     expect(written.join('')).toMatch(/invalid configuration:\n {2}PORT: /);
+  });
+});
+
+describe('PUBLIC_API_URL (connection and webhook-delivery)', () => {
+  const Env = z.object({ ...publicApiUrlEnv });
+  it('defaults to the gateway on localhost:3000 and must be a URL', () => {
+    expect(parseConfig(Env, {}).PUBLIC_API_URL).toBe(DEFAULT_PUBLIC_API_URL);
+    expect(DEFAULT_PUBLIC_API_URL).toBe('http://localhost:3000');
+    expect(parseConfig(Env, { PUBLIC_API_URL: 'https://api.wahooks.com' }).PUBLIC_API_URL).toBe(
+      'https://api.wahooks.com',
+    );
+    expect(() => parseConfig(Env, { PUBLIC_API_URL: 'api.wahooks.com' })).toThrow(ConfigError);
+  });
+  it('warns once in production when it is unset or blank', () => {
+    expect(publicApiUrlWarnings({ NODE_ENV: 'production' })).toEqual([
+      expect.stringMatching(/^PUBLIC_API_URL is not set: media URLs .* http:\/\/localhost:3000$/),
+    ]);
+    expect(publicApiUrlWarnings({ NODE_ENV: 'production', PUBLIC_API_URL: ' ' })).toHaveLength(1);
+    expect(publicApiUrlWarnings({ NODE_ENV: 'production', PUBLIC_API_URL: 'https://api.wahooks.com' })).toEqual([]);
+    expect(publicApiUrlWarnings({})).toEqual([]);
   });
 });

@@ -12,24 +12,33 @@ export const Exchanges = {
   events: 'wahooks.events',
   /** direct: messages a consumer gave up on; routing key = the consuming service's name. */
   deadLetters: 'wahooks.dead-letters',
-  /** direct: session-owned commands; routing key = connection id, bound by the replica that owns the session. */
+  /**
+   * direct: session-owned commands (`connection.session.*`); routing key = connection id, bound by the replica
+   * that holds the session to its own exclusive queue.
+   */
   sessions: 'wahooks.sessions',
 } as const;
 
 export const Queues = {
   /**
-   * classic (deliberately, see libs/broker/src/topology.ts): the RPC requests a service answers (bound to
-   * `<service>.#` on the commands exchange). A request lives only for its deadline, so quorum buys nothing.
+   * classic (deliberately, see libs/broker/src/topology.ts): the RPC requests a service answers, bound on the
+   * commands exchange to each command name it serves (and its ping), so a command nobody serves is unroutable
+   * and fails at once at the caller (503). A request lives only for its deadline, so quorum buys nothing.
    */
   commands: (service: ServiceName) => `${service}:commands`,
-  /** quorum: the events one service consumes for one purpose, e.g. `webhook-delivery:events:fan-out`. */
+  /**
+   * quorum: the events one service consumes for one purpose, e.g. `webhook-delivery:events:fan-out`, bound to
+   * each event type it handles. (A per-replica subscription, e.g. the gateway's auth-cache, uses a server-named
+   * exclusive queue instead.)
+   */
   events: (service: ServiceName, purpose: string) => `${service}:events:${purpose}`,
-  /** quorum: dead letters of one service, with `x-death-reason` headers; inspected and replayed by hand. */
+  /**
+   * quorum: dead letters of one service (bound on the dead-letters exchange with key = service), with
+   * `x-wahooks-death-reason` and origin headers (RabbitMQ's `x-death` for queues that dead-letter natively, e.g.
+   * webhook-delivery's attempt queue); inspected and replayed by hand.
+   */
   deadLetters: (service: ServiceName) => `dead-letters:${service}`,
 } as const;
-
-/** Routing-key pattern that binds a service's command queue to every command addressed to it. */
-export const commandBinding = (service: ServiceName) => `${service}.#`;
 
 /** Routing key of the ping command every service answers (used by the gateway's /api/health). */
 export const pingCommandName = (service: ServiceName) => `${service}.health.ping`;

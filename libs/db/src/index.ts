@@ -3,5 +3,6 @@ import 'reflect-metadata';
 export { openDatabase, closeDatabase, withTransaction, type OpenDatabaseOptions } from './open-database.js';
 export { ensureDatabase, databaseName, withDatabase } from './ensure-database.js';
 export { sqlOf, type Sql, type IsolationLevel } from './sql.js';
+export { checkDatabase, type DatabaseCheck } from './check-database.js';
 export type { DbLogger } from './typeorm-logger.js';
 export type { DataSource, EntityManager, MigrationInterface, QueryRunner, Relation, Repository } from 'typeorm';

@@ -14,9 +14,12 @@ export interface OpenDatabaseOptions {
   url: string;
   /** The service's schema, e.g. "token": lower-case letters, digits and underscores. */
   schema: string;
-  /** Entity classes (no globs). Relation properties must be typed `Relation<...>` (ESM import cycles). */
+  /**
+   * Entity classes (no globs), only if the service queries through them (default none: repositories use
+   * `sqlOf`). Relation properties must be typed `Relation<...>` (ESM import cycles).
+   */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities: MixedList<Function | string | EntitySchema>;
+  entities?: MixedList<Function | string | EntitySchema>;
   /** Migration classes; each class name (or `name` field) ends with a 13-digit timestamp that orders them. */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations?: MixedList<Function | string>;
@@ -40,7 +43,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
     type: 'postgres',
     url,
     schema,
-    entities: options.entities,
+    entities: options.entities ?? [],
     migrations: options.migrations ?? [],
     migrationsTableName: 'migrations', // inside `schema`, so every service has its own history
     migrationsTransactionMode: 'each',

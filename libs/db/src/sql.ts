@@ -3,8 +3,12 @@
  * plain rows back whatever the statement (TypeORM's own `query` returns `[rows, count]` for UPDATE/DELETE).
  * Hot paths use `prepared`: a named statement is parsed and planned once per pool connection (measured ~2× the
  * throughput of `dataSource.query` on the token service's lookups).
+ *
+ * Statements go through the DataSource's logger like TypeORM's own queries: every one at trace, failures at
+ * debug, and those slower than `maxQueryExecutionTime` (openDatabase's `slowQueryMs`) as a warning. Errors are
+ * pg's own `DatabaseError` (with `code`, `constraint`, …), not TypeORM's `QueryFailedError` wrapper.
  */
-import type { DataSource } from 'typeorm';
+import type { DataSource, Logger as OrmLogger } from 'typeorm';
 
 export interface Sql {
   /** Rows of one parameterised statement ($1, $2, …). */
@@ -21,8 +25,13 @@ export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABL
 interface PgQueryable {
   query(config: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: unknown[] }>;
 }
+interface PgPoolClient extends PgQueryable {
+  release(err?: Error | boolean): void;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  removeListener(event: 'error', listener: (err: Error) => void): unknown;
+}
 interface PgPool extends PgQueryable {
-  connect(): Promise<PgQueryable & { release(err?: Error | boolean): void }>;
+  connect(): Promise<PgPoolClient>;
 }
 
 function poolOf(dataSource: DataSource): PgPool {
@@ -36,13 +45,32 @@ function poolOf(dataSource: DataSource): PgPool {
   return pool;
 }
 
-function onClient(client: PgQueryable): Sql {
+/** Runs one statement on `target` with TypeORM's query logging around it. */
+type Run = (target: PgQueryable, config: { text: string; values: unknown[]; name?: string }) => Promise<unknown[]>;
+
+function runner(logger: OrmLogger, slowMs: number | undefined): Run {
+  return async (target, config) => {
+    logger.logQuery(config.text, config.values);
+    const started = performance.now();
+    try {
+      const { rows } = await target.query(config);
+      const ms = performance.now() - started;
+      if (slowMs && ms > slowMs) logger.logQuerySlow(Math.round(ms), config.text, config.values);
+      return rows;
+    } catch (err) {
+      logger.logQueryError(err instanceof Error ? err : String(err), config.text, config.values);
+      throw err;
+    }
+  };
+}
+
+function onClient(client: PgQueryable, run: Run): Sql {
   const self: Sql = {
     async query<T>(text: string, params: readonly unknown[] = []) {
-      return (await client.query({ text, values: params as unknown[] })).rows as T[];
+      return (await run(client, { text, values: params as unknown[] })) as T[];
     },
     async prepared<T>(name: string, text: string, params: readonly unknown[] = []) {
-      return (await client.query({ name, text, values: params as unknown[] })).rows as T[];
+      return (await run(client, { name, text, values: params as unknown[] })) as T[];
     },
     transaction: (work) => work(self),
   };
@@ -52,25 +80,31 @@ function onClient(client: PgQueryable): Sql {
 /** A `Sql` on the DataSource's pool. Cheap: make one per service and pass it to the repositories. */
 export function sqlOf(dataSource: DataSource): Sql {
   const pool = poolOf(dataSource);
-  const direct = onClient(pool);
+  const run = runner(dataSource.logger, dataSource.options.maxQueryExecutionTime);
+  const direct = onClient(pool, run);
   return {
     query: direct.query,
     prepared: direct.prepared,
     async transaction<T>(work: (tx: Sql) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out client has no 'error' listener of the pool's: without this one, the server ending the
+      // connection between two statements (failover, restart, pg_terminate_backend) would crash the process.
+      const onError = (err: Error) => void (broken ??= err);
+      client.on('error', onError);
       try {
-        await client.query({ text: isolation ? `BEGIN ISOLATION LEVEL ${isolation}` : 'BEGIN' });
-        const out = await work(onClient(client));
-        await client.query({ text: 'COMMIT' });
+        await run(client, { text: isolation ? `BEGIN ISOLATION LEVEL ${isolation}` : 'BEGIN', values: [] });
+        const out = await work(onClient(client, run));
+        await run(client, { text: 'COMMIT', values: [] });
         return out;
       } catch (err) {
         await client.query({ text: 'ROLLBACK' }).catch((rollbackErr: unknown) => {
-          // A connection that cannot roll back is not handed to the next caller.
-          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+          // A connection that cannot roll back is not handed to the next caller: release(err) destroys it.
+          broken ??= rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
         });
         throw err;
       } finally {
+        client.removeListener('error', onError);
         client.release(broken);
       }
     },

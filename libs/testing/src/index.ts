@@ -2,3 +2,4 @@ export * from './names.js';
 export * from './postgres.js';
 export * from './rabbitmq.js';
 export * from './env.js';
+export * from './tcp-proxy.js';

@@ -4,6 +4,7 @@ import type { Connection } from './connection.js';
 import type { MediaHost } from './media-host.js';
 import type { ResolvedOptions } from './options.js';
 import type { ServerIdentity } from './cert-chain.js';
+import type { SocketCensus } from './socket-census.js';
 
 /** Counters for tests and benchmarks. */
 export interface EmulatorStats {
@@ -21,6 +22,8 @@ export interface ServerContext {
   readonly media: MediaHost;
   readonly connections: Set<Connection>;
   readonly stats: EmulatorStats;
+  /** logged-in sockets per account (the single-socket tests) */
+  readonly sockets: SocketCensus;
   /** a registration handshake finished: start QR pairing */
   onRegistration(connection: Connection): void;
   /** a login handshake finished */

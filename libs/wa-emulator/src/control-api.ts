@@ -57,6 +57,11 @@ const routes: Record<string, Route> = {
   'GET /control/root-key': async (emulator) => ({ rootKey: emulator.rootPublicKey }),
   'GET /control/accounts': async (emulator) => ({ accounts: emulator.accounts() }),
   'GET /control/stats': async (emulator) => emulator.statsSnapshot(),
+  'GET /control/sockets': async (emulator, _req, url) => {
+    const phone = url.searchParams.get('phone');
+    if (!phone) throw new EmulatorInputError('query parameter phone is required');
+    return emulator.socketCount(phone);
+  },
   'POST /control/scan': async (emulator, req) => {
     const body = await readJson(req);
     if (typeof body.qr !== 'string' || !body.qr)
@@ -79,6 +84,11 @@ const routes: Record<string, Route> = {
     const phone = url.searchParams.get('phone');
     if (!phone) throw new EmulatorInputError('query parameter phone is required');
     return { messages: emulator.outbound(phone).map(outboundToJson) };
+  },
+  'GET /control/signals': async (emulator, _req, url) => {
+    const phone = url.searchParams.get('phone');
+    if (!phone) throw new EmulatorInputError('query parameter phone is required');
+    return { signals: emulator.signals(phone) };
   },
   'POST /control/receipt': async (emulator, req) => {
     const body = await readJson(req);

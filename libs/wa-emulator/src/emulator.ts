@@ -20,9 +20,17 @@ import type { OutboundRecord } from './outbound-record.js';
 import { scanQr, startPairing, type ScanResult } from './pairing.js';
 import { enterPairingCode } from './pairing-code.js';
 import { SerialQueue } from './serial-queue.js';
+import { SocketCensus, type SocketCount } from './socket-census.js';
 import { deliverFromContact, newMessageId } from './stanzas/inbound.js';
 import { handleIq } from './stanzas/iq.js';
 import { captureOutbound } from './stanzas/outbound.js';
+import {
+  clientSignals,
+  recordChatState,
+  recordClientPresence,
+  recordClientReceipt,
+  type ClientSignal,
+} from './stanzas/client-signals.js';
 import { handleClientPresence, presenceNode, type ContactPresence } from './stanzas/presence.js';
 import { sendContactReceipt, type ReceiptStatus } from './stanzas/receipts.js';
 
@@ -64,6 +72,7 @@ export class Emulator implements ServerContext {
   readonly media = new MediaHost();
   readonly connections = new Set<Connection>();
   readonly stats: EmulatorStats = { inbound: { pkmsg: 0, msg: 0 }, outbound: 0 };
+  readonly sockets = new SocketCensus();
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly deliveryQueues = new Map<string, SerialQueue>();
@@ -187,6 +196,11 @@ export class Emulator implements ServerContext {
     return [...this.requireAccount(phone).outbound];
   }
 
+  /** Read receipts, typing states and online state the linked account `phone` sent, oldest first. */
+  signals(phone: string): ClientSignal[] {
+    return clientSignals(this.requireAccount(phone));
+  }
+
   /** The contact sends a receipt for an outbound message: server (2), delivered (3), read (4), played (5). */
   receipt(command: ReceiptCommand): void {
     const account = this.requireAccount(command.phone);
@@ -244,6 +258,21 @@ export class Emulator implements ServerContext {
     }));
   }
 
+  /** Logged-in sockets of account `phone` open right now (more than 1 only while one replaces another). */
+  socketsOpen(phone: string): number {
+    return this.socketCount(phone).open;
+  }
+
+  /** The most sockets account `phone` ever had open at the same time: 1 if it never had two clients at once. */
+  maxConcurrentSockets(phone: string): number {
+    return this.socketCount(phone).maxConcurrent;
+  }
+
+  /** Open now, the high-water mark, and every login/close of account `phone`'s sockets, oldest first. */
+  socketCount(phone: string): SocketCount {
+    return this.sockets.count(assertDigits(phone, 'phone'));
+  }
+
   /** Process and traffic figures (benchmarks). Forces a GC first when node runs with --expose-gc. */
   statsSnapshot(): {
     rssMB: number;
@@ -293,12 +322,17 @@ export class Emulator implements ServerContext {
         return;
       case 'presence':
         handleClientPresence(this, connection, node);
+        if (connection.account) recordClientPresence(connection.account, node);
+        return;
+      case 'chatstate':
+        if (connection.account) recordChatState(connection.account, node);
         return;
       case 'ack':
       case 'receipt': {
         // the client confirms a message with a receipt (several ids in <list><item>), anything else with an ack
         const account = connection.account;
         if (!account) return;
+        if (node.tag === 'receipt') recordClientReceipt(account, node);
         if (node.attrs.id) account.unacked.delete(node.attrs.id);
         for (const item of getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item')) {
           if (item.attrs.id) account.unacked.delete(item.attrs.id);
@@ -306,13 +340,14 @@ export class Emulator implements ServerContext {
         return;
       }
       default:
-        // ib unified_session, chatstate: nothing to answer
+        // ib unified_session: nothing to answer
         return;
     }
   }
 
   onClosed(connection: Connection): void {
     this.connections.delete(connection);
+    this.sockets.closed(connection.id);
     const account = connection.account;
     if (account?.connection !== connection) return;
     account.connection = undefined;

@@ -31,6 +31,7 @@ export function handleLogin(
   }
   connection.account = account;
   account.connection = connection;
+  ctx.sockets.opened(account.phone, connection.id);
   connection.sendNode({
     tag: 'success',
     attrs: {

@@ -1,18 +1,7 @@
-// Fixed, public, self-signed TLS identity of the emulator's media upload host (CN "wa-emulator media host",
-// SAN IP:127.0.0.1 + DNS:localhost, valid 100 years). It is test-only: the private key is not a secret. A client
-// trusts it by passing `fetchAgent: new https.Agent({ ca: MEDIA_TLS_CERT_PEM })` to makeWASocket (see README).
-export const MEDIA_TLS_CERT_PEM = `-----BEGIN CERTIFICATE-----
-MIIBtTCCAVugAwIBAgIUJNqxFwtdS8boOC4uWkUm/k/KVOgwCgYIKoZIzj0EAwIw
-ITEfMB0GA1UEAwwWd2EtZW11bGF0b3IgbWVkaWEgaG9zdDAgFw0yNjExMjcwOTMy
-MDRaGA8yMTI2MTEwMzA5MzIwNFowITEfMB0GA1UEAwwWd2EtZW11bGF0b3IgbWVk
-aWEgaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABHbTTsNVV3aXRqkFjg8w
-4wQC7+C880g5aLS6vdqHhwQxvinL2ttuMXIxCRHIn8PzpWYJON2NRRvnbUrUE9GZ
-jHmjbzBtMB0GA1UdDgQWBBSi4BQCQZNQX7Dj9vA8qJpfN72cCzAfBgNVHSMEGDAW
-gBSi4BQCQZNQX7Dj9vA8qJpfN72cCzAPBgNVHRMBAf8EBTADAQH/MBoGA1UdEQQT
-MBGHBH8AAAGCCWxvY2FsaG9zdDAKBggqhkjOPQQDAgNIADBFAiEAzt5mN+HQSE8C
-6OMbIzI6m40vEESBFk3UNzRSXl/mn48CIFQB7WEOMZ52Vk9829qxDuNVmJQwu6gb
-2ooWvXOz6b5z
------END CERTIFICATE-----\n`;
+// Fixed, public, self-signed TLS identity of the emulator's media upload host. The certificate lives in
+// @wahooks/wa-trust, where clients (the connection service, tests) take it from without loading the emulator; its
+// private key is here. It is test-only: the key is not a secret.
+export { MEDIA_TLS_CERT_PEM } from '@wahooks/wa-trust';
 
 export const MEDIA_TLS_KEY_PEM = `-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg/kE1sY352DP//H6E

@@ -37,7 +37,8 @@ export interface OutboundRecord {
   location?: { latitude: number; longitude: number; name?: string; address?: string };
   vcard?: string;
   displayName?: string;
-  reaction?: { text: string; targetId: string };
+  /** `targetFromMe`: the reacted-to message was sent by the linked account (as the client's key says) */
+  reaction?: { text: string; targetId: string; targetFromMe: boolean };
   /** id of the message this one quotes (replies), edits or revokes */
   quotedId?: string;
   targetId?: string;
@@ -67,7 +68,22 @@ export interface MediaRef {
 
 /** Flattens a decrypted message into a record (media bytes are filled in by the caller from `media`). */
 export function describeMessage(raw: proto.IMessage): { fields: Partial<OutboundRecord>; media?: MediaRef } {
-  const m = normalizeMessageContent(raw) ?? raw;
+  const described = describeContent(normalizeMessageContent(raw) ?? raw);
+  // Any content type can quote (a reply): its contextInfo names the quoted message.
+  described.fields.quotedId ??= quotedIdOf(normalizeMessageContent(raw) ?? raw);
+  if (described.fields.quotedId === undefined) delete described.fields.quotedId;
+  return described;
+}
+
+function quotedIdOf(m: proto.IMessage): string | undefined {
+  for (const value of Object.values(m)) {
+    const stanzaId = (value as { contextInfo?: proto.IContextInfo | null } | null)?.contextInfo?.stanzaId;
+    if (stanzaId) return stanzaId;
+  }
+  return undefined;
+}
+
+function describeContent(m: proto.IMessage): { fields: Partial<OutboundRecord>; media?: MediaRef } {
   const message = proto.Message.toObject(proto.Message.fromObject(m), { longs: Number, bytes: String }) as Record<
     string,
     unknown
@@ -137,7 +153,11 @@ export function describeMessage(raw: proto.IMessage): { fields: Partial<Outbound
     return {
       fields: {
         type: 'reaction',
-        reaction: { text: m.reactionMessage.text ?? '', targetId: m.reactionMessage.key?.id ?? '' },
+        reaction: {
+          text: m.reactionMessage.text ?? '',
+          targetId: m.reactionMessage.key?.id ?? '',
+          targetFromMe: !!m.reactionMessage.key?.fromMe,
+        },
         message,
       },
     };

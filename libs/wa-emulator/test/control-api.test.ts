@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DisconnectReason, downloadMediaMessage } from '@whiskeysockets/baileys';
-import { startEmulator, trustEmulatorRoot, type Emulator } from '../src/index.js';
+import { trustServerRootKey } from '@wahooks/wa-trust';
+import { startEmulator, type Emulator } from '../src/index.js';
 import { createClient, messageById, waitFor, type TestClient } from './support/client.js';
 
 const CONTACT = '4915700000005';
@@ -27,7 +28,7 @@ describe('HTTP control API', () => {
   it('drives a real client end to end: root key, scan, inbound, outbound, receipt, fault', async () => {
     const rootKey = await call('GET', '/control/root-key');
     expect(rootKey).toEqual({ status: 200, json: { rootKey: emulator.rootPublicKey } });
-    trustEmulatorRoot(rootKey.json.rootKey);
+    trustServerRootKey(rootKey.json.rootKey);
 
     let scanned: { phone: string; jid: string } | undefined;
     const client: TestClient = createClient({

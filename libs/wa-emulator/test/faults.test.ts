@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DisconnectReason } from '@whiskeysockets/baileys';
-import { startEmulator, trustEmulatorRoot, type Emulator } from '../src/index.js';
+import { trustServerRootKey } from '@wahooks/wa-trust';
+import { startEmulator, type Emulator } from '../src/index.js';
 import { createClient, messageById, pairClient, waitFor } from './support/client.js';
 
 const CONTACT = '4915700000004';
@@ -9,7 +10,7 @@ describe('faults and offline queueing', () => {
   let emulator: Emulator;
   beforeAll(async () => {
     emulator = await startEmulator();
-    trustEmulatorRoot(emulator.rootPublicKey);
+    trustServerRootKey(emulator.rootPublicKey);
   });
   afterAll(async () => {
     await emulator.close();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEmulator, trustEmulatorRoot, type Emulator } from '../src/index.js';
+import { trustServerRootKey } from '@wahooks/wa-trust';
+import { startEmulator, type Emulator } from '../src/index.js';
 import { messageById, pairClient, waitFor, type TestClient } from './support/client.js';
 
 const ALICE = '4915700000011';
@@ -13,7 +14,7 @@ describe('group chats', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator({ autoReceipt: 'none' });
-    trustEmulatorRoot(emulator.rootPublicKey);
+    trustServerRootKey(emulator.rootPublicKey);
     ({ client, phone } = await pairClient(emulator));
     ({ jid: groupJid } = emulator.createGroup({ creator: ALICE, participants: [phone, BOB], subject: 'Team' }));
   });

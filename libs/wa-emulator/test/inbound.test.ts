@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { downloadMediaMessage, proto, type WAMessage } from '@whiskeysockets/baileys';
-import { startEmulator, trustEmulatorRoot, type Emulator } from '../src/index.js';
+import { trustServerRootKey } from '@wahooks/wa-trust';
+import { startEmulator, type Emulator } from '../src/index.js';
 import { messageById, pairClient, waitFor, type TestClient } from './support/client.js';
 
 const CONTACT = '4915700000001';
@@ -13,7 +14,7 @@ describe('inbound messages (Signal pkmsg then msg)', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator();
-    trustEmulatorRoot(emulator.rootPublicKey);
+    trustServerRootKey(emulator.rootPublicKey);
     ({ client, phone } = await pairClient(emulator));
   });
   afterAll(async () => {

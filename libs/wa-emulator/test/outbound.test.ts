@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AnyMessageContent } from '@whiskeysockets/baileys';
-import { startEmulator, trustEmulatorRoot, type Emulator, type OutboundRecord } from '../src/index.js';
+import { trustServerRootKey } from '@wahooks/wa-trust';
+import { startEmulator, type Emulator, type OutboundRecord } from '../src/index.js';
 import { messageById, pairClient, waitFor, type TestClient } from './support/client.js';
 
 const CONTACT = '4915700000002';
@@ -14,7 +15,7 @@ describe('outbound capture', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator({ autoReceipt: 'none' });
-    trustEmulatorRoot(emulator.rootPublicKey);
+    trustServerRootKey(emulator.rootPublicKey);
     ({ client, phone } = await pairClient(emulator));
   });
   afterAll(async () => {

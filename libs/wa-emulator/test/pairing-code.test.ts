@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEmulator, trustEmulatorRoot, type Emulator } from '../src/index.js';
+import { trustServerRootKey } from '@wahooks/wa-trust';
+import { startEmulator, type Emulator } from '../src/index.js';
 import { createClient, waitFor, type TestClient } from './support/client.js';
 
 describe('pairing by phone-number code', () => {
   let emulator: Emulator;
   beforeAll(async () => {
     emulator = await startEmulator();
-    trustEmulatorRoot(emulator.rootPublicKey);
+    trustServerRootKey(emulator.rootPublicKey);
   });
   afterAll(async () => {
     await emulator.close();

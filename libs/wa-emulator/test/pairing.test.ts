@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEmulator, trustEmulatorRoot, type Emulator } from '../src/index.js';
+import { trustServerRootKey } from '@wahooks/wa-trust';
+import { startEmulator, type Emulator } from '../src/index.js';
 import { createClient, pairClient, waitFor } from './support/client.js';
 
 describe('QR pairing and login', () => {
   let emulator: Emulator;
   beforeAll(async () => {
     emulator = await startEmulator();
-    trustEmulatorRoot(emulator.rootPublicKey);
+    trustServerRootKey(emulator.rootPublicKey);
   });
   afterAll(async () => {
     await emulator.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DisconnectReason } from '@whiskeysockets/baileys';
-import { startEmulator, trustEmulatorRoot, type Emulator } from '../src/index.js';
+import { trustServerRootKey } from '@wahooks/wa-trust';
+import { startEmulator, type Emulator } from '../src/index.js';
 import { createClient, waitFor } from './support/client.js';
 
 const refOf = (qr: string): string => qr.replace(/^.*#/, '').split(',')[0]!;
@@ -10,7 +11,7 @@ describe('QR ref rotation (short timings)', () => {
   beforeAll(async () => {
     // Baileys' qrTimeout option applies to every ref, so the first ref gets the same 300 ms here
     emulator = await startEmulator({ qr: { firstRefMs: 300, nextRefMs: 300, maxRefs: 4 } });
-    trustEmulatorRoot(emulator.rootPublicKey);
+    trustServerRootKey(emulator.rootPublicKey);
   });
   afterAll(async () => {
     await emulator.close();
@@ -29,7 +30,7 @@ describe('QR ref rotation (short timings)', () => {
   it('a ref scanned after it expired is refused; the current one pairs', async () => {
     const slow = await startEmulator({ qr: { firstRefMs: 1000, nextRefMs: 1000, maxRefs: 3 } });
     try {
-      trustEmulatorRoot(slow.rootPublicKey);
+      trustServerRootKey(slow.rootPublicKey);
       const qrs: string[] = [];
       const client = createClient({ emulator: slow, qrTimeout: 1000, onQr: (qr) => qrs.push(qr) });
       await waitFor(() => qrs.length >= 2, 'second QR', 5000);
@@ -41,7 +42,7 @@ describe('QR ref rotation (short timings)', () => {
       expect(client.creds.me?.id.startsWith(`${phone}:`)).toBe(true);
       client.end();
     } finally {
-      trustEmulatorRoot(emulator.rootPublicKey);
+      trustServerRootKey(emulator.rootPublicKey);
       await slow.close();
     }
   });

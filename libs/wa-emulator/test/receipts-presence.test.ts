@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { proto } from '@whiskeysockets/baileys';
-import { startEmulator, trustEmulatorRoot, type Emulator } from '../src/index.js';
+import { trustServerRootKey } from '@wahooks/wa-trust';
+import { startEmulator, type Emulator } from '../src/index.js';
 import { pairClient, waitFor, type TestClient } from './support/client.js';
 
 const CONTACT = '4915700000003';
@@ -14,7 +15,7 @@ describe('receipts and presence', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator({ autoReceipt: 'none' });
-    trustEmulatorRoot(emulator.rootPublicKey);
+    trustServerRootKey(emulator.rootPublicKey);
     ({ client, phone } = await pairClient(emulator));
   });
   afterAll(async () => {
@@ -53,13 +54,13 @@ describe('receipts and presence', () => {
   it('automatic receipts (read) follow every captured message', async () => {
     const auto = await startEmulator({ autoReceipt: 'read' });
     try {
-      trustEmulatorRoot(auto.rootPublicKey);
+      trustServerRootKey(auto.rootPublicKey);
       const { client: c } = await pairClient(auto);
       const id = (await c.sock.sendMessage(CONTACT_JID, { text: 'auto' }))!.key.id!;
       await waitFor(() => c.statusUpdates.some((u) => u.id === id && u.status === Status.READ), 'auto read receipt');
       c.end();
     } finally {
-      trustEmulatorRoot(emulator.rootPublicKey);
+      trustServerRootKey(emulator.rootPublicKey);
       await auto.close();
     }
   });

@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { envInt, sharedEnv } from '@wahooks/config';
+import { envInt, publicApiUrlEnv, sharedEnv } from '@wahooks/config';
 
 export const ConnectionEnv = z.object({
   ...sharedEnv,
+  /** Public base URL of the gateway: the chats API shows media URLs under it, like webhook bodies do. Must be
+   *  set in production (a warning is logged at start otherwise). */
+  ...publicApiUrlEnv,
   /** Prefix for Redis keys (leases, replica set); empty in production, unique per test file in tests. */
   REDIS_PREFIX: z.string().default(''),
   /** WhatsApp's WebSocket endpoint; point it at the emulator (`npm run emulator`) for tests and demos. */
@@ -15,5 +18,7 @@ export const ConnectionEnv = z.object({
   WA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   /** Session lease in ms: a dead replica's sessions move within about this long. */
   SESSION_LEASE_MS: envInt(15_000, 1000),
+  /** Deadline of one outbound send on the owner, ms: past it the send fails with 504 (outcome unknown). */
+  SEND_TIMEOUT_MS: envInt(45_000, 1000),
 });
 export type ConnectionEnv = z.output<typeof ConnectionEnv>;

@@ -1,10 +1,11 @@
 /** Composition root: config, tracing, one connection replica, graceful shutdown. */
-import { loadConfig } from '@wahooks/config';
+import { loadConfig, publicApiUrlWarnings } from '@wahooks/config';
 import { createLogger, startTelemetry, stopOnSignals } from '@wahooks/telemetry';
 import { ConnectionEnv } from './config.js';
 
 const config = loadConfig(ConnectionEnv);
 const logger = createLogger('connection', config.LOG_LEVEL);
+for (const warning of publicApiUrlWarnings(process.env)) logger.warn(warning);
 startTelemetry({ service: 'connection' });
 const { startConnectionService } = await import('./service.js');
 const service = await startConnectionService(config, { logger });

@@ -2,13 +2,14 @@
 import { Agent } from 'node:https';
 import { createClient, type RedisClientType } from 'redis';
 import { connectBroker } from '@wahooks/broker';
+import { checkDatabase, closeDatabase, openDatabase, sqlOf } from '@wahooks/db';
 import type { Logger } from '@wahooks/telemetry';
-import { MEDIA_TLS_CERT_PEM } from '@wahooks/wa-emulator';
+import { MEDIA_TLS_CERT_PEM } from '@wahooks/wa-trust';
 import { connectionCommands } from './commands/connection-commands.js';
 import type { ConnectionEnv } from './config.js';
-import { migrate } from './db/migrations.js';
-import { openPool, pgSql } from './db/sql.js';
+import { connectionMigrations } from './migrations/index.js';
 import { parseWaVersion, setupBaileysRuntime } from './sessions/baileys-runtime.js';
+import { redisMediaStore } from './sessions/outbound/media-store.js';
 import { createSessionManager, type SessionManager } from './sessions/session-manager.js';
 
 export interface ConnectionService {
@@ -24,9 +25,14 @@ export async function startConnectionService(
   setupBaileysRuntime({ serverRootKey: config.WA_SERVER_ROOT_KEY });
   const waVersion = parseWaVersion(config.WA_VERSION);
 
-  const pool = openPool(config.DATABASE_URL, 20);
-  const sql = pgSql(pool);
-  await migrate(sql);
+  const db = await openDatabase({
+    url: config.DATABASE_URL,
+    schema: 'connection',
+    migrations: connectionMigrations,
+    poolSize: 20,
+    logger: logger.child({ component: 'db' }),
+  });
+  const sql = sqlOf(db); // every repository's hand-written SQL, on the DataSource's pool
 
   const redis = createClient({ url: config.REDIS_URL }) as RedisClientType;
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'Redis error'));
@@ -37,6 +43,7 @@ export async function startConnectionService(
     service: 'connection',
     namespace: config.BROKER_NAMESPACE,
     logger: logger.child({ component: 'broker' }),
+    health: async () => ({ database: await checkDatabase(db) }), // in the ping reply, for GET /api/health
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
 
@@ -46,6 +53,8 @@ export async function startConnectionService(
     redisPrefix: config.REDIS_PREFIX,
     broker,
     leaseMs: config.SESSION_LEASE_MS,
+    media: redisMediaStore(redis),
+    sendTimeoutMs: config.SEND_TIMEOUT_MS,
     logger,
     config: {
       waWebSocketUrl: config.WA_WEBSOCKET_URL,
@@ -57,7 +66,13 @@ export async function startConnectionService(
     },
   });
   await broker.serve(
-    connectionCommands({ sql, broker, qrWait: options.qrWait, kickRelay: () => sessions.relay.kick() }),
+    connectionCommands({
+      sql,
+      broker,
+      qrWait: options.qrWait,
+      kickRelay: () => sessions.relay.kick(),
+      publicApiUrl: config.PUBLIC_API_URL,
+    }),
   );
   await sessions.start();
   logger.info({ instance: broker.instanceId }, 'connection service started');
@@ -68,7 +83,7 @@ export async function startConnectionService(
       await sessions.stop();
       await broker.close();
       redis.destroy();
-      await pool.end();
+      await closeDatabase(db);
     },
   };
 }

@@ -43,6 +43,7 @@ beforeAll(async () => {
     WA_SERVER_ROOT_KEY: emulator.rootPublicKey,
     WA_LOG_LEVEL: 'silent',
     SESSION_LEASE_MS: '10000', // jsQR decoding in this process stalls the event loop for a while
+    PUBLIC_API_URL: 'https://api.example.test/',
   });
   service = await startConnectionService(config, { logger, qrWait: { attempts: 20, intervalMs: 250 } });
   client = await connectBroker({ url: env.rabbitmqUrl, service: 'gateway', namespace: env.namespace, logger });
@@ -158,7 +159,13 @@ describe('connection commands (one replica, emulator, real broker/Postgres/Redis
       return m.length >= 2 && m;
     }, 'messages'))!;
     const media = messages.find((m) => m.media)!.media!;
-    expect(media.url).toBe(`/api/connections/${id}/media/${doc.id}.pdf`);
+    expect(media).toEqual({
+      // absolute, under PUBLIC_API_URL; `file` is internal to events
+      url: `https://api.example.test/api/connections/${id}/media/${doc.id}.pdf`,
+      mimetype: 'application/pdf',
+      filename: 'a.pdf',
+      error: null,
+    });
     const file = await client.request(
       GetConnectionMedia,
       { userId: alice, connectionId: id, file: `${doc.id}.pdf` },
@@ -198,11 +205,11 @@ describe('connection commands (one replica, emulator, real broker/Postgres/Redis
     await rejects(client.request(GetConnectionQr, { userId: bob, connectionId: id }), 403);
     await rejects(client.request(DeleteConnection, { userId: bob, connectionId: id }), 403);
     await rejects(
-      client.request(UpdateConnection, { userId: alice, connectionId: id, name: 42 }),
+      client.request(UpdateConnection, { userId: alice, connectionId: id, name: 42 as never }),
       400,
       /name must be a string/,
     );
-    await rejects(client.request(CreateConnection, { userId: alice, name: ['x'] }), 400);
+    await rejects(client.request(CreateConnection, { userId: alice, name: ['x'] as never }), 400);
   });
 
   it('renames (empty name becomes null)', async () => {

@@ -3,26 +3,23 @@ import { randomUUID } from 'node:crypto';
 import { addTransactionCapability, initAuthCreds, proto } from '@whiskeysockets/baileys';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import { createLogger } from '@wahooks/telemetry';
-import type pg from 'pg';
-import { migrate } from '../src/db/migrations.js';
-import { openPool, pgSql, type Sql } from '../src/db/sql.js';
+import type { Sql } from '@wahooks/db';
 import { loadCreds, useDatabaseAuthState } from '../src/auth/database-auth-state.js';
 import { FencedOutError } from '../src/auth/fencing.js';
+import { openConnectionDatabase, type ConnectionDatabase } from './support/database.js';
 
 let env: TestEnv;
-let pool: pg.Pool;
+let database: ConnectionDatabase;
 let sql: Sql;
 
 beforeAll(async () => {
   env = await createTestEnv('conn_auth');
-  pool = openPool(env.databaseUrl);
-  sql = pgSql(pool);
-  await migrate(sql);
-  await migrate(sql); // idempotent
+  database = await openConnectionDatabase(env.databaseUrl);
+  sql = database.sql;
 });
 
 afterAll(async () => {
-  await pool.end();
+  await database?.close();
   await env.cleanup();
 });
 

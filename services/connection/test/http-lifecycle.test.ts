@@ -1,10 +1,11 @@
 /**
- * The whole connection lifecycle over HTTP: the real gateway, token and connection services (child processes of
- * their builds), the emulator as the phone, the real RabbitMQ/Postgres/Redis.
+ * The whole connection lifecycle over HTTP: the real gateway, token, connection and webhook-delivery services
+ * (child processes of their builds), the emulator as the phone, the real RabbitMQ/Postgres/Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,9 @@ let broker: Broker;
 let base: string;
 const procs: ChildProcess[] = [];
 const events: WhatsAppEventPayload[] = [];
+const hookBodies: any[] = []; // what our webhook receiver was sent
+let receiver: Server;
+let receiverUrl: string;
 const tokens: Record<'alice' | 'bob', string> = { alice: '', bob: '' };
 
 async function freePort(): Promise<number> {
@@ -79,15 +83,29 @@ async function qr(id: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-b', 'services/token', 'services/gateway', 'services/connection'], {
-    cwd: repo,
-    stdio: 'inherit',
-    timeout: 240_000,
-  });
+  execFileSync(
+    'npx',
+    ['tsc', '-b', 'services/token', 'services/gateway', 'services/connection', 'services/webhook-delivery'],
+    {
+      cwd: repo,
+      stdio: 'inherit',
+      timeout: 240_000,
+    },
+  );
   env = await createTestEnv('conn_http');
   emulator = await startEmulator();
   broker = await connectBroker({ url: env.rabbitmqUrl, service: 'webhook-delivery', namespace: env.namespace, logger });
   await broker.subscribe('http-test', [on(WhatsAppEvent, async (p) => void events.push(p))]);
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      hookBodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}`;
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   start('token', {});
@@ -96,7 +114,9 @@ beforeAll(async () => {
     WA_SERVER_ROOT_KEY: emulator.rootPublicKey,
     WA_LOG_LEVEL: 'silent',
     SESSION_LEASE_MS: '10000',
+    PUBLIC_API_URL: base,
   });
+  start('webhook-delivery', { PUBLIC_API_URL: base, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
   start('gateway', { PORT: String(port), RATE_LIMIT_PER_MINUTE: '10000', REDIS_PREFIX: env.redisPrefix });
   await waitFor(async () => (await fetch(`${base}/api`).catch(() => undefined))?.ok, 'gateway up', 60_000, 250);
   for (const who of ['alice', 'bob'] as const) {
@@ -116,18 +136,25 @@ beforeAll(async () => {
     60_000,
     250,
   );
+  await waitFor(
+    async () => (await http('GET', `/api/connections/${randomUUID()}/webhooks`)).status === 404,
+    'webhook-delivery up',
+    60_000,
+    250,
+  );
 }, 300_000);
 
 afterAll(async () => {
   for (const p of procs) p.kill('SIGTERM');
   await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
   await broker?.close();
+  await new Promise((r) => (receiver ? receiver.close(r) : r(null)));
   await emulator?.close();
   await env?.cleanup();
 }, 60_000);
 
 describe('connections over HTTP', () => {
-  it('create → QR → scan → connected, me, chats, events with a media URL that downloads the same bytes, restart, delete', async () => {
+  it('create → QR → scan → connected, me, chats, events with a media URL that downloads the same bytes, one absolute URL in webhook and chats API, restart, delete', async () => {
     const created = await http('POST', '/api/connections', 'alice', { name: 'Shop' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'Shop', status: 'pending', engine: 'NOWEB' });
@@ -144,6 +171,11 @@ describe('connections over HTTP', () => {
     expect((await http('GET', `/api/connections/${id}/qr`)).body).toEqual({ connected: true });
     expect((await http('GET', `/api/connections/${id}/me`)).body).toEqual({ id: `${phone}@c.us` });
     expect((await http('GET', '/api/connections')).body.map((c: { id: string }) => c.id)).toContain(id);
+    const hook = await http('POST', `/api/connections/${id}/webhooks`, 'alice', {
+      url: `${receiverUrl}/hook`,
+      events: ['message'],
+    });
+    expect(hook.status).toBe(201);
 
     await emulator.inbound({ to: phone, from: '15557654321', type: 'text', text: 'hello over http' });
     const bytes = Buffer.from('jpeg-ish bytes for the media test');
@@ -163,6 +195,7 @@ describe('connections over HTTP', () => {
     expect(media).toMatchObject({ session: created.body.sessionName, me: { id: `${phone}@c.us` } });
     const url: string = (media.payload as any).media.url;
     expect(url).toBe(`/api/connections/${id}/media/${img.id}.jpeg`);
+    expect((media.payload as any).media.file).toBe(`${img.id}.jpeg`);
     const file = await http('GET', url);
     expect(file.status).toBe(200);
     expect(file.headers.get('content-type')).toMatch(/^image\/jpeg/);
@@ -176,6 +209,22 @@ describe('connections over HTTP', () => {
 
     const chats = await http('GET', `/api/connections/${id}/chats`);
     expect(chats.body[0]).toMatchObject({ id: '15557654321@c.us' });
+
+    // The chats API and the webhook show the same absolute media URL, and it serves the bytes.
+    const publicUrl = `${base}/api/connections/${id}/media/${img.id}.jpeg`;
+    const delivered = await waitFor(
+      () => hookBodies.find((b) => b.connectionId === id && b.payload?.hasMedia),
+      'media webhook',
+      30_000,
+    );
+    expect(delivered.payload.media).toEqual({ url: publicUrl, mimetype: 'image/jpeg', filename: null, error: null });
+    const listed = await http('GET', `/api/connections/${id}/chats/15557654321@c.us/messages`);
+    expect(listed.status).toBe(200);
+    const listedMedia = listed.body.find((m: { hasMedia: boolean }) => m.hasMedia)?.media;
+    expect(listedMedia).toEqual(delivered.payload.media);
+    const fetched = await fetch(publicUrl, { headers: { authorization: `Bearer ${tokens.alice}` } });
+    expect(fetched.status).toBe(200);
+    expect(Buffer.compare(Buffer.from(await fetched.arrayBuffer()), bytes)).toBe(0);
 
     const restarted = await http('POST', `/api/connections/${id}/restart`);
     expect(restarted.status).toBe(201);

@@ -133,14 +133,17 @@ describe('session leases', () => {
     try {
       const viaProxy = await client(proxy.url(env.redisUrl));
       const sessions = [randomUUID(), randomUUID()];
-      const a = manager(viaProxy, prefix, 'a', sessions);
+      // A 5 s lease: a drops its sessions 1 s (the margin) before the lease could run out in Redis, so the check
+      // below has that much slack on a loaded machine.
+      const leaseMs = 5000;
+      const a = manager(viaProxy, prefix, 'a', sessions, leaseMs);
       await a.mgr.tick();
       expect(a.mgr.owned()).toHaveLength(2);
       a.mgr.start();
       const cutAt = Date.now();
       proxy.cut();
       while (a.mgr.owned().length > 0) {
-        expect(Date.now() - cutAt).toBeLessThan(1000); // strictly inside the 1000 ms lease
+        expect(Date.now() - cutAt).toBeLessThan(leaseMs); // strictly inside the lease
         await sleep(20);
       }
       expect(a.events.filter((e) => e.endsWith(':expired'))).toHaveLength(2);
@@ -148,7 +151,8 @@ describe('session leases', () => {
       const b = manager(redis, prefix, 'b', sessions);
       await b.mgr.tick();
       expect(b.mgr.owned().length).toBeLessThanOrEqual(2);
-      await sleep(1100);
+      // nothing of a's reached Redis after the cut, so its lease there has run out by cutAt + leaseMs
+      await sleep(cutAt + leaseMs + 200 - Date.now());
       await b.mgr.tick();
       expect(b.mgr.owned()).toHaveLength(2);
       await b.mgr.stop();

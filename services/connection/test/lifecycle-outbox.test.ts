@@ -5,20 +5,19 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import { connectBroker, on, type Broker } from '@wahooks/broker';
 import { ConnectionCreated, ConnectionDeleted, CreateConnection, DeleteConnection } from '@wahooks/contracts';
 import { createLogger } from '@wahooks/telemetry';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import { connectionCommands } from '../src/commands/connection-commands.js';
-import { migrate } from '../src/db/migrations.js';
-import { openPool, pgSql, type Sql } from '../src/db/sql.js';
+import type { Sql } from '@wahooks/db';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox/outbox-relay.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { openConnectionDatabase, type ConnectionDatabase } from './support/database.js';
 
 const logger = createLogger('test', 'silent');
 let env: TestEnv;
-let pool: pg.Pool;
+let database: ConnectionDatabase;
 let sql: Sql;
 let proxy: TcpProxy;
 let rpc: Broker; // receives the commands (directly)
@@ -40,9 +39,8 @@ const eventsOf = (id: string) => received.filter((e) => e.connectionId === id).m
 
 beforeAll(async () => {
   env = await createTestEnv('conn_lifecycle');
-  pool = openPool(env.databaseUrl);
-  sql = pgSql(pool);
-  await migrate(sql);
+  database = await openConnectionDatabase(env.databaseUrl);
+  sql = database.sql;
   const amqpUrl = new URL(env.rabbitmqUrl);
   proxy = await startTcpProxy(amqpUrl.hostname, Number(amqpUrl.port || 5672));
   const base = { service: 'connection' as const, namespace: env.namespace, logger };
@@ -81,7 +79,7 @@ afterAll(async () => {
   await rpc?.close();
   await pub?.close();
   await proxy?.close();
-  await pool?.end();
+  await database?.close();
   await env?.cleanup();
 });
 

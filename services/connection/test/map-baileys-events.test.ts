@@ -18,7 +18,7 @@ import {
 const ME = { id: '15550000001@c.us', pushName: 'Alice' };
 const ctx: MapContext = {
   me: ME,
-  mediaUrl: (file) => `/api/connections/c1/media/${file}`,
+  connectionId: 'c1',
   sentByApi: (id) => id === 'APISENT01',
   nowMs: () => 1_741_249_702_485,
 };
@@ -136,7 +136,13 @@ describe('messages.upsert', () => {
       participant: '15551234567@c.us',
       body: 'look',
       hasMedia: true,
-      media: { url: '/api/connections/c1/media/ABCDEF0123.jpeg', mimetype: 'image/jpeg', filename: null, error: null },
+      media: {
+        url: '/api/connections/c1/media/ABCDEF0123.jpeg',
+        file: 'ABCDEF0123.jpeg',
+        mimetype: 'image/jpeg',
+        filename: null,
+        error: null,
+      },
     });
     const data = (msg.payload as { _data: { message: { imageMessage: { mediaKey: string; fileLength: number } } } })
       ._data;

@@ -1,20 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import { connectBroker, on, type Broker } from '@wahooks/broker';
 import { WhatsAppEvent, type WhatsAppEventPayload } from '@wahooks/contracts';
 import { createLogger } from '@wahooks/telemetry';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
-import { migrate } from '../src/db/migrations.js';
-import { openPool, pgSql, type Sql } from '../src/db/sql.js';
+import type { Sql } from '@wahooks/db';
 import { buildEnvelope } from '../src/events/index.js';
 import { appendToOutbox, unsent } from '../src/outbox/outbox-repo.js';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox/outbox-relay.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { openConnectionDatabase, type ConnectionDatabase } from './support/database.js';
 
 const logger = createLogger('test', 'silent');
 let env: TestEnv;
-let pool: pg.Pool;
+let database: ConnectionDatabase;
 let sql: Sql;
 let proxy: TcpProxy;
 let producer: Broker;
@@ -40,9 +39,8 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string) {
 
 beforeAll(async () => {
   env = await createTestEnv('conn_outbox');
-  pool = openPool(env.databaseUrl);
-  sql = pgSql(pool);
-  await migrate(sql);
+  database = await openConnectionDatabase(env.databaseUrl);
+  sql = database.sql;
   const amqpUrl = new URL(env.rabbitmqUrl);
   proxy = await startTcpProxy(amqpUrl.hostname, Number(amqpUrl.port || 5672));
   // The producer reaches RabbitMQ through the proxy; the consumer directly (it must not notice the outage).
@@ -78,7 +76,7 @@ afterAll(async () => {
   await producer?.close();
   await consumer?.close();
   await proxy?.close();
-  await pool?.end();
+  await database?.close();
   await env?.cleanup();
 });
 

@@ -1,24 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type pg from 'pg';
 import { startEmulator, type Emulator } from '@wahooks/wa-emulator';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
-import { migrate } from '../src/db/migrations.js';
-import { openPool, pgSql, type Sql } from '../src/db/sql.js';
+import type { Sql } from '@wahooks/db';
 import { loadCreds } from '../src/auth/database-auth-state.js';
 import { setupBaileysRuntime } from '../src/sessions/baileys-runtime.js';
 import { recentChats } from '../src/sessions/session-store.js';
 import { allSessions, insertConnection, newSession, outboxEvents, statusOf, waitFor } from './support/emulated.js';
+import { openConnectionDatabase, type ConnectionDatabase } from './support/database.js';
 
 let env: TestEnv;
-let pool: pg.Pool;
+let database: ConnectionDatabase;
 let sql: Sql;
 let emulator: Emulator;
 
 beforeAll(async () => {
   env = await createTestEnv('conn_session');
-  pool = openPool(env.databaseUrl);
-  sql = pgSql(pool);
-  await migrate(sql);
+  database = await openConnectionDatabase(env.databaseUrl);
+  sql = database.sql;
   emulator = await startEmulator({ qr: { firstRefMs: 2000, nextRefMs: 1000, maxRefs: 3 } });
   setupBaileysRuntime({ serverRootKey: emulator.rootPublicKey });
 }, 30_000);
@@ -26,7 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(allSessions.map((s) => s.stop()));
   await emulator?.close();
-  await pool?.end();
+  await database?.close();
   await env?.cleanup();
 });
 

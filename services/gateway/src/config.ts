@@ -14,8 +14,11 @@ const trustProxy = z
     return v.trim();
   });
 
+/** The shared variables minus DATABASE_URL: the gateway owns nothing durable (health asks the services). */
+const { DATABASE_URL: _notUsed, ...gatewaySharedEnv } = sharedEnv;
+
 export const GatewayEnv = z.object({
-  ...sharedEnv,
+  ...gatewaySharedEnv,
   /** HTTP port; 0 = any free port (tests). */
   PORT: envInt(3000, 0, 65535),
   /** Max JSON/urlencoded body (bytes-package syntax: "50mb", "100kb"); base64 media needs the 50 MB default. */

@@ -90,13 +90,8 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     wasConnected = connected;
   }, 250).unref();
 
-  const health = createHealthChecker({
-    broker,
-    redis,
-    databaseUrl: config.DATABASE_URL,
-    timeoutMs: config.HEALTH_TIMEOUT_MS,
-  });
-  const deps: GatewayDeps = { config, broker, logger, health };
+  const health = createHealthChecker({ broker, redis, timeoutMs: config.HEALTH_TIMEOUT_MS });
+  const deps: GatewayDeps = { config, broker, logger, health, redis };
   const rateLimits = createRateLimits({
     redis,
     prefix: config.REDIS_PREFIX,
@@ -109,7 +104,6 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     clearInterval(watch);
     await tokenUses.stop(0);
     await broker.close().catch(() => undefined);
-    await health.close();
     if (redis.isOpen) redis.destroy();
     await redisConnecting;
     throw err;
@@ -137,7 +131,6 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await tokenUses.stop(); // the last cached uses, before the broker goes
       await broker.close().catch((err: Error) => logger.warn({ err: err.message }, 'broker close failed'));
-      await health.close();
       if (redis.isReady) await redis.close().catch(() => undefined);
       else if (redis.isOpen) redis.destroy(); // still (re)connecting: stop trying
       await redisConnecting;

@@ -1,36 +1,40 @@
 /**
- * Supabase JWTs (SPEC §5, §9 #20) against a local JWKS server: RS256/ES256 via JWKS, HS256 via the legacy
+ * Supabase JWTs against a local JWKS server: RS256/ES256 via JWKS, HS256 via the legacy
  * secret, every 401 message, and the users upsert on first use.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, generateKeyPair } from 'jose';
+import { createTestTracing, type TestTracing } from '@wahooks/telemetry';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import type { Gateway } from '../src/service.js';
 import { startJwksServer, signHs256, type JwksServer } from './jwks-server.js';
-import { call, startFakeTokenService, startTestGateway, type FakeTokenService } from './support.js';
+import { call, requestsSent, startTestGateway, startTokenService, type TokenServiceProcess } from './support.js';
 
 const SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long';
 let env: TestEnv;
 let jwks: JwksServer;
 let gw: Gateway;
 let unreachable: Gateway;
-let tokenService: FakeTokenService;
+let tokenService: TokenServiceProcess;
+let tracing: TestTracing;
 
 beforeAll(async () => {
+  tracing = createTestTracing();
   env = await createTestEnv('gateway_jwt');
   jwks = await startJwksServer();
-  tokenService = await startFakeTokenService(env);
+  tokenService = await startTokenService(env);
   gw = await startTestGateway(env, { SUPABASE_JWKS_URL: jwks.url, SUPABASE_JWT_SECRET: SECRET });
   // Nothing listens on port 9 (discard): the JWKS cannot be fetched.
   unreachable = await startTestGateway(env, { SUPABASE_URL: 'http://127.0.0.1:9', JWKS_TIMEOUT_MS: '500' });
-});
+}, 60_000);
 
 afterAll(async () => {
   await Promise.all([gw?.stop(100), unreachable?.stop(100)]);
-  await tokenService?.close();
+  await tokenService?.stop();
   await jwks?.close();
   await env?.cleanup();
+  await tracing?.shutdown();
 });
 
 const me = (base: string, token: string) => call(base, 'GET', '/api/me', { token });
@@ -44,11 +48,13 @@ describe('valid Supabase JWTs', () => {
   it.each(['RS256', 'ES256'] as const)('%s through the JWKS; first use upserts the user once', async (alg) => {
     const sub = randomUUID();
     const token = await jwks.sign({ sub, email: `${alg}@example.com`, role: 'authenticated' }, { alg });
+    const upserts = requestsSent(tracing, 'token.user.upsert');
     const a = await me(gw.url, token);
     expect(a.status).toBe(200);
-    expect(a.body).toEqual({ id: sub, isAdmin: false });
+    // the users row the upsert wrote, read back by the token service
+    expect(a.body).toEqual({ id: sub, email: `${alg}@example.com`, name: null, isAdmin: false });
     expect((await call(gw.url, 'GET', '/api/tokens', { token })).status).toBe(200);
-    expect(tokenService.upserts.filter((u) => u.id === sub)).toEqual([{ id: sub, email: `${alg}@example.com` }]);
+    expect(requestsSent(tracing, 'token.user.upsert') - upserts).toBe(1);
   });
 
   it('HS256 with SUPABASE_JWT_SECRET (legacy projects)', async () => {
@@ -65,7 +71,7 @@ describe('valid Supabase JWTs', () => {
   });
 });
 
-describe('every 401 message of SPEC §5', () => {
+describe('every 401 message of docs/api.md', () => {
   it('Invalid token format: not a JWT at all', async () => {
     await expect401(gw.url, 'not-a-jwt', 'Invalid token format');
     await expect401(gw.url, 'abc.def.ghi', 'Invalid token format');

@@ -1,41 +1,56 @@
 /**
- * The gateway on the real RabbitMQ/Redis/Postgres with a scripted token service: envelope, validation, limits,
- * helmet, OpenAPI, wh_ auth with its cache and revocation, health.
+ * The gateway on the real RabbitMQ/Redis/Postgres with the real token service (a child process): envelope,
+ * validation, limits, helmet, OpenAPI, wh_ auth with its cache and revocation, errors from services, health.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { TokenRevoked } from '@wahooks/contracts';
-import { createTestEnv, type TestEnv } from '@wahooks/testing';
-import { sha256Hex } from '../src/auth/api-token-verifier.js';
+import pg from 'pg';
+import { on } from '@wahooks/broker';
+import { ListTokens, RevokeToken, TokensUsed, type PayloadOf } from '@wahooks/contracts';
+import { createTestTracing, type TestTracing } from '@wahooks/telemetry';
+import { createTestEnv, startTcpProxy, type TcpProxy, type TestEnv } from '@wahooks/testing';
 import type { Gateway } from '../src/service.js';
 import {
-  BROKEN_USER,
-  BUSY_USER,
   call,
   newToken,
-  startFakeTokenService,
+  requestsSent,
   startTestGateway,
+  startTokenService,
   waitFor,
-  type FakeTokenService,
+  type TokenServiceProcess,
 } from './support.js';
 
 let env: TestEnv;
+let tracing: TestTracing;
 let gw: Gateway;
-let tokenService: FakeTokenService;
+let tokenService: TokenServiceProcess;
+let tokenDb: TcpProxy; // the token service reaches Postgres through it, so a test can cut it off
+let db: pg.Pool;
+/** gateway.token.used reports seen on the broker (cached uses, for lastUsedAt). */
+const used: PayloadOf<typeof TokensUsed>[] = [];
 const userId = randomUUID();
-const token = newToken();
+let token = '';
 
 beforeAll(async () => {
+  tracing = createTestTracing();
   env = await createTestEnv('gateway');
-  tokenService = await startFakeTokenService(env);
-  tokenService.tokens.set(token, { userId, tokenId: randomUUID() });
+  db = new pg.Pool({ connectionString: env.databaseUrl, max: 1 });
+  tokenDb = await startTcpProxy(env.databaseUrl);
+  tokenService = await startTokenService(env, { DATABASE_URL: tokenDb.url(env.databaseUrl) });
+  await tokenService.client.subscribe('used-observer', [on(TokensUsed, async (p) => void used.push(p))], {
+    exclusive: true,
+  });
+  ({ token } = await tokenService.mint(userId, { email: `${userId}@example.test` }));
   gw = await startTestGateway(env, { BODY_LIMIT: '1kb', RATE_LIMIT_PER_MINUTE: '1000' });
-});
+}, 60_000);
 
 afterAll(async () => {
   await gw?.stop(100);
-  await tokenService?.close();
+  await tokenService?.stop();
+  await tokenDb?.close();
+  await db?.end();
   await env?.cleanup();
+  await tracing?.shutdown();
 });
 
 describe('envelope and HTTP hygiene', () => {
@@ -49,7 +64,7 @@ describe('envelope and HTTP hygiene', () => {
     expect(r.headers.get('x-powered-by')).toBeNull();
   });
 
-  it('CORS for any origin (SPEC §1): preflight 204, headers on responses', async () => {
+  it('CORS for any origin: preflight 204, headers on responses', async () => {
     const pre = await fetch(`${gw.url}/api/tokens`, {
       method: 'OPTIONS',
       headers: {
@@ -99,7 +114,7 @@ describe('envelope and HTTP hygiene', () => {
     expect(r.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
   });
 
-  it('missing name → 400 "name is required" (SPEC §9 #6), also with no body at all', async () => {
+  it('missing name → 400 "name is required", also with no body at all', async () => {
     const a = await call(gw.url, 'POST', '/api/tokens', { token, body: {} });
     expect(a.status).toBe(400);
     expect(a.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'name is required' });
@@ -164,69 +179,87 @@ describe('wh_ token auth', () => {
   });
 
   it('a valid token is verified once, then served from the cache', async () => {
-    const before = tokenService.calls.verify ?? 0;
-    const fresh = newToken();
-    tokenService.tokens.set(fresh, { userId, tokenId: randomUUID() });
+    const { token: fresh } = await tokenService.mint(userId);
+    const before = requestsSent(tracing, 'token.token.verify');
     const results = await Promise.all([1, 2, 3, 4, 5].map(() => call(gw.url, 'GET', '/api/tokens', { token: fresh })));
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     await call(gw.url, 'GET', '/api/tokens', { token: fresh });
-    expect((tokenService.calls.verify ?? 0) - before).toBe(1);
+    expect(requestsSent(tracing, 'token.token.verify') - before).toBe(1);
   });
 
   it('uses answered from the cache are reported as gateway.token.used (lastUsedAt), RPC-verified ones are not', async () => {
-    const once = newToken(); // one use: a cache miss, which the token service marks itself
-    const onceId = randomUUID();
-    const twice = newToken(); // a miss, then hits the token service never sees
-    const twiceId = randomUUID();
-    tokenService.tokens.set(once, { userId, tokenId: onceId });
-    tokenService.tokens.set(twice, { userId, tokenId: twiceId });
+    // once: one use, a cache miss, which the token service marks itself; twice: a miss, then hits it never sees
+    const { token: once, tokenId: onceId } = await tokenService.mint(userId);
+    const { token: twice, tokenId: twiceId } = await tokenService.mint(userId);
     expect((await call(gw.url, 'GET', '/api/tokens', { token: once })).status).toBe(200);
     expect((await call(gw.url, 'GET', '/api/tokens', { token: twice })).status).toBe(200);
     const firstHit = Date.now();
     for (let i = 0; i < 3; i++) expect((await call(gw.url, 'GET', '/api/me', { token: twice })).status).toBe(200);
 
-    await waitFor(() => tokenService.used.some((u) => u.tokenIds.includes(twiceId)), 3000);
-    const reports = tokenService.used.filter((u) => u.tokenIds.includes(twiceId));
+    await waitFor(() => used.some((u) => u.tokenIds.includes(twiceId)), 3000);
+    const reports = used.filter((u) => u.tokenIds.includes(twiceId));
     expect(reports.length).toBeLessThanOrEqual(2); // batched: not one event per request
     expect(Date.parse(reports.at(-1)!.at)).toBeGreaterThanOrEqual(firstHit);
-    expect(tokenService.used.some((u) => u.tokenIds.includes(onceId))).toBe(false);
+    expect(used.some((u) => u.tokenIds.includes(onceId))).toBe(false);
+    // and the token service applied the report: lastUsedAt moved to a cached use
+    await waitFor(async () => {
+      const listed = await tokenService.client.request(ListTokens, { userId });
+      const lastUsedAt = listed.find((t) => t.id === twiceId)?.lastUsedAt;
+      return !!lastUsedAt && Date.parse(lastUsedAt) >= firstHit - 1; // Postgres keeps microseconds, JS ms
+    }, 3000);
   });
 
   it('token.token.revoked drops the cached token at once', async () => {
-    const doomed = newToken();
-    const tokenId = randomUUID();
-    tokenService.tokens.set(doomed, { userId, tokenId });
+    const { token: doomed, tokenId } = await tokenService.mint(userId);
     expect((await call(gw.url, 'GET', '/api/tokens', { token: doomed })).status).toBe(200);
-    tokenService.tokens.delete(doomed);
+    await db.query('UPDATE token.api_tokens SET active = false WHERE id = $1', [tokenId]);
     // still cached: the service no longer knows it, but the gateway has not heard of a revocation
     expect((await call(gw.url, 'GET', '/api/tokens', { token: doomed })).status).toBe(200);
-    await tokenService.broker.publish(TokenRevoked, { tokenId, userId, tokenHash: sha256Hex(doomed) });
+    // a revoke (idempotent) publishes token.token.revoked again, which every gateway hears
+    expect(await tokenService.client.request(RevokeToken, { userId, tokenId })).toEqual({ success: true });
     await waitFor(async () => (await call(gw.url, 'GET', '/api/tokens', { token: doomed })).status === 401, 1000);
   });
 
   it('GET /api/me answers for the token owner', async () => {
     const r = await call(gw.url, 'GET', '/api/me', { token });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ id: userId, isAdmin: false });
+    expect(r.body).toEqual({ id: userId, email: `${userId}@example.test`, name: null, isAdmin: false });
   });
 });
 
 describe('errors from services', () => {
   it('an AppError reply passes through unchanged, with its headers (Retry-After)', async () => {
-    const busy = newToken();
-    tokenService.tokens.set(busy, { userId: BUSY_USER, tokenId: randomUUID() });
-    const r = await call(gw.url, 'GET', '/api/me', { token: busy });
-    expect(r.status).toBe(503);
-    expect(r.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'token service is busy' });
-    expect(r.headers.get('retry-after')).toBe('7');
+    const { token: cached } = await tokenService.mint(userId);
+    expect((await call(gw.url, 'GET', '/api/me', { token: cached })).status).toBe(200); // now in the auth cache
+    tokenDb.cut(); // the token service's Postgres is gone; the gateway's broker and Redis are not
+    try {
+      const r = await call(gw.url, 'GET', '/api/me', { token: cached });
+      expect(r.status).toBe(503);
+      expect(r.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'Token store unavailable, retry shortly',
+      });
+      expect(r.headers.get('retry-after')).toBe('5');
+    } finally {
+      tokenDb.restore();
+    }
+    await waitFor(async () => (await call(gw.url, 'GET', '/api/me', { token: cached })).status === 200, 5000, 100);
   });
 
   it('an unexpected failure in a service is a 500 with a generic message', async () => {
-    const broken = newToken();
-    tokenService.tokens.set(broken, { userId: BROKEN_USER, tokenId: randomUUID() });
-    const r = await call(gw.url, 'GET', '/api/me', { token: broken });
-    expect(r.status).toBe(500);
-    expect(r.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' });
+    const { token: cached } = await tokenService.mint(userId);
+    expect((await call(gw.url, 'GET', '/api/me', { token: cached })).status).toBe(200);
+    // A schema the service does not expect (a bug, not an outage): its users query fails with 42P01.
+    await db.query('ALTER TABLE token.users RENAME TO users_moved_by_test');
+    try {
+      const r = await call(gw.url, 'GET', '/api/me', { token: cached });
+      expect(r.status).toBe(500);
+      expect(r.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' });
+    } finally {
+      await db.query('ALTER TABLE token.users_moved_by_test RENAME TO users');
+    }
+    expect((await call(gw.url, 'GET', '/api/me', { token: cached })).status).toBe(200);
   });
 });
 

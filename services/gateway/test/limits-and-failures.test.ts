@@ -1,13 +1,14 @@
 /** Rate limits (429 + headers), Redis down (fail open, health 503), a stopped service (503 in time, health 503). */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { ListTokens } from '@wahooks/contracts';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import type { Gateway } from '../src/service.js';
-import { call, newToken, startFakeTokenService, startTestGateway, type FakeTokenService } from './support.js';
+import { call, startTestGateway, startTokenService, type TokenServiceProcess } from './support.js';
 
 let env: TestEnv;
-let tokenService: FakeTokenService;
-const token = newToken();
+let tokenService: TokenServiceProcess;
+let token = '';
 const userId = randomUUID();
 const started: Gateway[] = [];
 const gateway = async (extra: Record<string, string>) => {
@@ -18,13 +19,13 @@ const gateway = async (extra: Record<string, string>) => {
 
 beforeAll(async () => {
   env = await createTestEnv('gateway_limits');
-  tokenService = await startFakeTokenService(env);
-  tokenService.tokens.set(token, { userId, tokenId: randomUUID() });
-});
+  tokenService = await startTokenService(env);
+  ({ token } = await tokenService.mint(userId));
+}, 60_000);
 
 afterAll(async () => {
   await Promise.all(started.map((g) => g.stop(100)));
-  await tokenService?.close();
+  await tokenService?.stop();
   await env?.cleanup();
 });
 
@@ -71,14 +72,15 @@ describe('rate limits', () => {
     expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(again.headers.get('ratelimit-remaining')).toBe('0');
     // writes over the limit never reach the service
-    const creates = tokenService.calls.create ?? 0;
     const post = await call(gw.url, 'POST', '/api/tokens', {
       token,
       body: { name: 'over' },
       headers: { 'x-forwarded-for': '203.0.113.10' },
     });
     expect(post.status).toBe(429);
-    expect(tokenService.calls.create ?? 0).toBe(creates);
+    const names = (await tokenService.client.request(ListTokens, { userId })).map((t) => t.name);
+    expect(names).not.toContain('over');
+    expect(names).toHaveLength(1); // the token of beforeAll
   });
 
   it('Redis down: requests still pass (fail open) and health says 503', async () => {
@@ -97,7 +99,7 @@ describe('a service that stopped answering', () => {
     const gw = await gateway({ RATE_LIMIT_PER_MINUTE: '1000' });
     expect((await call(gw.url, 'GET', '/api/tokens', { token })).status).toBe(200);
     expect((await call(gw.url, 'GET', '/api/health')).status).toBe(200);
-    await tokenService.close(); // its command queue stays: requests now wait in vain
+    await tokenService.stop(); // the process exits; its command queue stays: requests now wait in vain
 
     const t0 = Date.now();
     const r = await call(gw.url, 'POST', '/api/tokens', { token, body: { name: 'x' } });

@@ -1,93 +1,26 @@
-/** Test helpers: a gateway on a test env, a scripted token service on the real broker, HTTP calls. */
+/** Test helpers: a gateway on a test env, the real token service beside it, HTTP calls, RPCs counted. */
 import { randomUUID } from 'node:crypto';
-import { connectBroker, handle, on, type Broker } from '@wahooks/broker';
-import {
-  CreateToken,
-  GetMe,
-  ListTokens,
-  RevokeToken,
-  TokensUsed,
-  unauthorized,
-  unavailable,
-  UpsertUser,
-  VerifyToken,
-  type PayloadOf,
-} from '@wahooks/contracts';
+import { SpanKind } from '@opentelemetry/api';
 import type { TestEnv } from '@wahooks/testing';
+import type { TestTracing } from '@wahooks/telemetry';
 import { gatewayConfig, type GatewayConfig } from '../src/config.js';
 import { startGateway, type Gateway } from '../src/service.js';
 
-/** GET /api/me for these users fails: 503 with Retry-After 7, or an unexpected error (500). */
-export const BUSY_USER = '00000000-0000-4000-8000-00000000b057';
-export const BROKEN_USER = '00000000-0000-4000-8000-0000000000e5';
+export { startTokenService, type TokenServiceProcess } from './token-service.js';
 
 export async function startTestGateway(env: TestEnv, extra: Record<string, string> = {}): Promise<Gateway> {
   const config: GatewayConfig = gatewayConfig({ ...env.serviceEnv, PORT: '0', ...extra });
   return startGateway(config);
 }
 
-/** A stand-in token service on the real broker: knows the tokens in `tokens`, counts calls. */
-export interface FakeTokenService {
-  broker: Broker;
-  tokens: Map<string, { userId: string; tokenId: string }>;
-  calls: Record<string, number>;
-  upserts: { id: string; email?: string | null }[];
-  /** gateway.token.used reports received (cached uses, for lastUsedAt). */
-  used: PayloadOf<typeof TokensUsed>[];
-  close(): Promise<void>;
-}
+/**
+ * How many `command` requests (e.g. 'token.token.verify') this test process has sent so far, its gateways and its
+ * own broker clients alike: one producer span each (needs createTestTracing() in the test's beforeAll).
+ */
+export const requestsSent = (tracing: TestTracing, command: string): number =>
+  tracing.spans().filter((s) => s.kind === SpanKind.PRODUCER && s.name === `${command} request`).length;
 
-export async function startFakeTokenService(env: TestEnv): Promise<FakeTokenService> {
-  const broker = await connectBroker({
-    url: env.rabbitmqUrl,
-    service: 'token',
-    namespace: env.namespace,
-    instanceId: `fake-${randomUUID()}`,
-  });
-  const tokens = new Map<string, { userId: string; tokenId: string }>();
-  const calls: Record<string, number> = {};
-  const upserts: { id: string; email?: string | null }[] = [];
-  const count = (name: string) => (calls[name] = (calls[name] ?? 0) + 1);
-  await broker.serve([
-    handle(VerifyToken, async ({ token }) => {
-      count('verify');
-      const t = tokens.get(token);
-      if (!t) throw unauthorized('Invalid or revoked API token');
-      return t;
-    }),
-    handle(ListTokens, async () => {
-      count('list');
-      return [];
-    }),
-    handle(CreateToken, async ({ name }) => {
-      count('create');
-      const token = `wh_${randomUUID().replace(/-/g, '')}0123456789abcdef`;
-      return {
-        id: randomUUID(),
-        name,
-        token,
-        tokenPrefix: `${token.slice(0, 10)}...`,
-        createdAt: new Date().toISOString(),
-      };
-    }),
-    handle(RevokeToken, async () => ({ success: true as const })),
-    handle(UpsertUser, async ({ id, email }) => {
-      upserts.push({ id, email });
-      return { id, created: true };
-    }),
-    handle(GetMe, async ({ userId }) => {
-      if (userId === BUSY_USER) throw unavailable('token service is busy', 7);
-      if (userId === BROKEN_USER) throw new Error('database exploded');
-      return { id: userId, isAdmin: false };
-    }),
-  ]);
-  const used: PayloadOf<typeof TokensUsed>[] = [];
-  await broker.subscribe('last-used', [on(TokensUsed, async (payload) => void used.push(payload))], {
-    exclusive: true,
-  });
-  return { broker, tokens, calls, upserts, used, close: () => broker.close() };
-}
-
+/** A well-formed `wh_` token that no token service knows. */
 export const newToken = () => `wh_${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 
 export async function call(

@@ -66,7 +66,7 @@ describe('TokenUseReporter', () => {
     reporter.mark('b');
     const started = Date.now();
     await reporter.stop(200);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(5000); // the publish never settles: only stop()'s 200 ms bound ends it
     expect(published.map((p) => p.tokenIds)).toEqual([['a'], ['b']]);
   });
 });

@@ -4,15 +4,14 @@
  * in-flight commands, writes pending lastUsedAt values and closes everything. Reads no environment: main.ts and
  * the tests pass the config.
  */
-import 'reflect-metadata';
 import { connectBroker, on } from '@wahooks/broker';
-import { TokensUsed } from '@wahooks/contracts';
-import { openDatabase } from '@wahooks/db';
+import { TokenRevoked, TokensUsed } from '@wahooks/contracts';
+import { checkDatabase, openDatabase, sqlOf } from '@wahooks/db';
+import { startOutboxRelay, type OutboxRelay } from '@wahooks/outbox';
 import { createLogger, type Logger } from '@wahooks/telemetry';
 import { TokensRepo } from './adapters/tokens-repo.js';
 import { UsersRepo } from './adapters/users-repo.js';
 import type { TokenConfig } from './config.js';
-import { tokenEntities } from './entities/index.js';
 import { onTokensUsed } from './events/on-tokens-used.js';
 import { tokenCommandHandlers } from './handlers/index.js';
 import { LastUsedWriter } from './last-used-writer.js';
@@ -27,17 +26,18 @@ export async function startTokenService(config: TokenConfig, options: { logger?:
   const db = await openDatabase({
     url: config.DATABASE_URL,
     schema: 'token',
-    entities: tokenEntities,
     migrations: tokenMigrations,
     poolSize: config.TOKEN_DB_POOL_SIZE,
     logger,
   });
-  const tokens = new TokensRepo(db);
-  const users = new UsersRepo(db);
+  const sql = sqlOf(db); // the repositories' hand-written SQL, on the DataSource's pool
+  const tokens = new TokensRepo(sql);
+  const users = new UsersRepo(sql);
   const lastUsed = new LastUsedWriter(tokens, config.TOKEN_LAST_USED_FLUSH_MS, logger);
   lastUsed.start();
 
   let broker: Awaited<ReturnType<typeof connectBroker>> | undefined;
+  let relay: OutboxRelay | undefined;
   try {
     broker = await connectBroker({
       url: config.RABBITMQ_URL,
@@ -45,12 +45,16 @@ export async function startTokenService(config: TokenConfig, options: { logger?:
       namespace: config.BROKER_NAMESPACE,
       prefetch: config.TOKEN_PREFETCH,
       logger,
+      health: async () => ({ database: await checkDatabase(db) }), // in the ping reply, for GET /api/health
     });
-    await broker.serve(tokenCommandHandlers({ tokens, users, lastUsed, events: broker, logger }));
+    // token.token.revoked goes out through the outbox (written with the revoke); sent rows are kept 7 days.
+    relay = startOutboxRelay({ sql, broker, logger, events: [TokenRevoked], purgeSentAfterMs: 7 * 24 * 3600_000 });
+    await broker.serve(tokenCommandHandlers({ tokens, users, lastUsed, outbox: relay, logger }));
     // One durable queue shared by the replicas: each report is applied once, by whichever instance takes it.
     await broker.subscribe('last-used', [on(TokensUsed, onTokensUsed(lastUsed))]);
   } catch (err) {
     await broker?.close().catch(() => undefined);
+    await relay?.stop().catch(() => undefined);
     await lastUsed.stop().catch(() => undefined);
     await db.destroy().catch(() => undefined);
     throw err;
@@ -59,10 +63,12 @@ export async function startTokenService(config: TokenConfig, options: { logger?:
 
   let stopping: Promise<void> | undefined;
   const running = broker;
+  const outbox = relay;
   return {
     stop() {
       stopping ??= (async () => {
-        await running.close(); // stops consuming and waits for in-flight commands
+        await running.close(); // stops consuming and waits for in-flight commands (a revoke waits for the relay)
+        await outbox.stop(); // rows it could not publish yet stay for the next start
         await lastUsed.stop(); // after the last verify, so its mark is written too
         await db.destroy();
         logger.info('token service stopped');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { displayPrefix, generateToken, hashToken, isWellFormedToken } from '../src/domain/token-format.js';
 
-describe('token format (SPEC §5)', () => {
+describe('token format', () => {
   it('is wh_ + 48 lower-case hex, 51 characters', () => {
     const { raw } = generateToken();
     expect(raw).toMatch(/^wh_[0-9a-f]{48}$/);

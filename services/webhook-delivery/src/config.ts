@@ -3,7 +3,8 @@
  * `startWebhookDelivery(config)` never reads the environment itself (tests build Config directly).
  */
 import { z } from 'zod';
-import { envBool, envInt, parseConfig, sharedEnv } from '@wahooks/config';
+import { envBool, envInt, parseConfig, publicApiUrlEnv, publicApiUrlWarnings, sharedEnv } from '@wahooks/config';
+import { parseHostList } from '@wahooks/outbound-http';
 import { parseDuration, parseDurationList } from './domain/duration.js';
 
 const duration = (fallback: string) =>
@@ -19,20 +20,16 @@ const duration = (fallback: string) =>
       }
     });
 
-export const DEFAULT_PUBLIC_API_URL = 'http://localhost:3000';
-
-/** Customers' media URLs would point at localhost: say so at start in production. */
+/** Warnings logged at start (nothing is wrong enough to refuse to start). */
 export function configWarnings(env: NodeJS.ProcessEnv): string[] {
-  return env.NODE_ENV === 'production' && !env.PUBLIC_API_URL
-    ? [`PUBLIC_API_URL is not set: media URLs in webhook bodies will point at ${DEFAULT_PUBLIC_API_URL}`]
-    : [];
+  return publicApiUrlWarnings(env);
 }
 
 export const WebhookDeliveryEnv = z.object({
   ...sharedEnv,
   /** Public base URL of the gateway (its port is 3000 by default); media URLs in webhook bodies point at
    *  `${PUBLIC_API_URL}/api/connections/…`. Must be set in production (a warning is logged at start otherwise). */
-  PUBLIC_API_URL: z.url().default(DEFAULT_PUBLIC_API_URL),
+  ...publicApiUrlEnv,
   /** Waits between attempts; n waits = n+1 attempts. Svix-like: 5s,5m,30m,2h,5h,10h,10h. */
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
@@ -49,7 +46,10 @@ export const WebhookDeliveryEnv = z.object({
   WEBHOOK_RETRY_JITTER: z.coerce.number().min(0).max(0.5).default(0.2),
   /** One attempt's deadline (connect + send + first 4 KB of the answer). */
   WEBHOOK_TIMEOUT: duration('15s'),
-  /** Hosts (exact names or IP literals) allowed although they resolve to private addresses; comma-separated. */
+  /** Hosts (exact names or IP literals) allowed although they resolve to private addresses; comma-separated.
+   *  `OUTBOUND_ALLOWED_HOSTS` is the one list for every outbound fetch (media too); this older name still works,
+   *  and the two lists are joined. */
+  OUTBOUND_ALLOWED_HOSTS: z.string().default(''),
   WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
   /** In-flight requests per webhook: one slow receiver cannot take every slot. */
   WEBHOOK_ENDPOINT_CONCURRENCY: envInt(16, 1),
@@ -123,9 +123,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
     retryJitter: e.WEBHOOK_RETRY_JITTER,
     timeoutMs: e.WEBHOOK_TIMEOUT,
-    allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.split(',')
-      .map((h) => h.trim())
-      .filter(Boolean),
+    allowedHosts: parseHostList(e.OUTBOUND_ALLOWED_HOSTS, e.WEBHOOK_ALLOWED_HOSTS),
     endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
     endpointBacklog: e.WEBHOOK_ENDPOINT_BACKLOG,
     endpointMaxWaitMs: e.WEBHOOK_ENDPOINT_MAX_WAIT,

@@ -1,7 +1,8 @@
 /** Wires one webhook-delivery process: database, broker, topology, consumers, command handlers. */
 import { connectBroker, on } from '@wahooks/broker';
-import { ConnectionCreated, ConnectionDeleted, WhatsAppEvent } from '@wahooks/contracts';
-import { closeDatabase, openDatabase } from '@wahooks/db';
+import { ConnectionCreated, ConnectionDeleted, WebhookDisabled, WhatsAppEvent } from '@wahooks/contracts';
+import { checkDatabase, closeDatabase, openDatabase, sqlOf } from '@wahooks/db';
+import { startOutboxRelay } from '@wahooks/outbox';
 import { createLogger, type Logger } from '@wahooks/telemetry';
 import type { Config } from './config.js';
 import { createConnectionsRepo } from './adapters/connections-repo.js';
@@ -9,7 +10,7 @@ import { createDeliveriesRepo } from './adapters/deliveries-repo.js';
 import { createHttpSender } from './adapters/http-sender.js';
 import { createWebhooksRepo } from './adapters/webhooks-repo.js';
 import { delayBuckets } from './domain/retry-schedule.js';
-import { createSsrfGuard } from './domain/ssrf-guard.js';
+import { createSsrfGuard } from '@wahooks/outbound-http';
 import { handleAttemptDelivery } from './handlers/attempt-delivery.js';
 import type { Deps } from './handlers/deps.js';
 import { logCommands } from './handlers/log-commands.js';
@@ -17,10 +18,7 @@ import { onConnectionCreated, onConnectionDeleted } from './handlers/on-connecti
 import { onWhatsAppEvent } from './handlers/on-whatsapp-event.js';
 import { startStaleDeliverySweep } from './handlers/sweep-stale-deliveries.js';
 import { webhookCommands } from './handlers/webhook-commands.js';
-import { InitWebhookDelivery1764230000000 } from './migrations/1764230000000-init.js';
-import { PendingSweepIndex1764240000000 } from './migrations/1764240000000-pending-sweep-index.js';
-import { DisableOutbox1764250000000 } from './migrations/1764250000000-disable-outbox.js';
-import { RetentionIndexes1764260000000 } from './migrations/1764260000000-retention-indexes.js';
+import { webhookDeliveryMigrations } from './migrations/index.js';
 import { AttemptQueue, declareTopology } from './topology.js';
 
 export const SCHEMA = 'webhook_delivery';
@@ -38,13 +36,7 @@ export async function startWebhookDelivery(
   const db = await openDatabase({
     url: config.databaseUrl,
     schema: SCHEMA,
-    entities: [],
-    migrations: [
-      InitWebhookDelivery1764230000000,
-      PendingSweepIndex1764240000000,
-      DisableOutbox1764250000000,
-      RetentionIndexes1764260000000,
-    ],
+    migrations: webhookDeliveryMigrations,
     logger,
     poolSize: 20,
   });
@@ -53,22 +45,34 @@ export async function startWebhookDelivery(
     service: 'webhook-delivery',
     namespace: config.brokerNamespace,
     logger,
+    health: async () => ({ database: await checkDatabase(db) }), // in the ping reply, for GET /api/health
   }).catch(async (err: unknown) => {
     await closeDatabase(db);
     throw err;
   });
 
+  const sql = sqlOf(db); // hand-written SQL on the DataSource's pool, for every repo
   const policy = { schedule: config.retrySchedule, jitter: config.retryJitter };
   const guard = createSsrfGuard(config.allowedHosts);
+  // webhook.disabled is written to the outbox with the outcome that disabled the webhook; every replica relays
+  // (each row under its lock). Sent rows are kept as long as the delivery logs.
+  const outbox = startOutboxRelay({
+    sql,
+    broker,
+    logger,
+    events: [WebhookDisabled],
+    purgeSentAfterMs: config.logRetentionMs > 0 ? config.logRetentionMs : undefined,
+  });
   const deps: Deps = {
     config,
     logger,
     broker,
     policy,
     guard,
-    webhooks: createWebhooksRepo(db),
-    connections: createConnectionsRepo(db),
-    deliveries: createDeliveriesRepo(db),
+    outbox,
+    webhooks: createWebhooksRepo(sql),
+    connections: createConnectionsRepo(sql),
+    deliveries: createDeliveriesRepo(sql),
     sender: createHttpSender({ timeoutMs: config.timeoutMs, bodyLimit: config.responseBodyLimit, guard }),
   };
 
@@ -87,6 +91,7 @@ export async function startWebhookDelivery(
     await broker.serve([...webhookCommands(deps), ...logCommands(deps)]);
   } catch (err) {
     await broker.close().catch(() => undefined);
+    await outbox.stop();
     await closeDatabase(db);
     throw err;
   }
@@ -98,6 +103,7 @@ export async function startWebhookDelivery(
     async stop() {
       await sweep.stop();
       await broker.close(); // stops consuming and waits for in-flight attempts
+      await outbox.stop(); // what it could not publish yet stays in the outbox for the next start
       attemptHandler.close();
       deps.sender.close();
       await closeDatabase(db);

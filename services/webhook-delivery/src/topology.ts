@@ -3,12 +3,14 @@
  * namespaced by the broker. Changing arguments of a live queue fails the declare: use a new name.
  *
  *   events exchange ── connection.whatsapp.event ──▶ webhook-delivery:events:fan-out   (broker.subscribe)
- *   fan-out ──▶ webhook-delivery:deliveries:attempt  {d: deliveryId, a: attempt number}
+ *   fan-out ──▶ webhook-delivery:deliveries:attempt  DeliveryAttemptTask {deliveryIds, attempt}
  *   attempt failed ──▶ webhook-delivery:delay:<ttl>  (x-message-ttl, dead-lettered back to :attempt)
  *   ladder exhausted ──▶ webhook-delivery:deliveries:parked  (status failed in Postgres; replay by API)
+ *
+ * Every message on them is a DeliveryAttemptTask (libs/contracts tasks/webhook-delivery.ts).
  */
 import type { ConfirmChannel, Options } from 'amqplib';
-import { Exchanges } from '@wahooks/contracts';
+import { attemptTaskBody, Exchanges, readAttemptTask } from '@wahooks/contracts';
 import { formatDuration } from './domain/duration.js';
 
 type Namer = (raw: string) => string;
@@ -57,35 +59,36 @@ export function declareTopology(name: Namer, delays: number[]) {
   };
 }
 
-/** The thin task on every queue above: ids only, the body stays in Postgres. */
+/** One attempt of one delivery, as the consumer works on it (a task message carries one or more). */
 export interface AttemptTask {
-  d: string; // delivery id
-  a: number; // the attempt number this message is for (1-based, over the delivery's life)
-}
-export const encodeTask = (t: AttemptTask) => Buffer.from(JSON.stringify(t));
-export function decodeTask(content: Buffer): AttemptTask | null {
-  const t = decodeTasks(content);
-  return t && t.length === 1 ? t[0]! : null;
+  deliveryId: string;
+  attempt: number; // the attempt number this message is for (1-based, over the delivery's life)
 }
 
 /**
- * First attempts of one fan-out batch travel as one message `{ds: [ids], a}` (a queue write per batch, not per
- * delivery); acked when every one of them is settled, so a crash redelivers all and the `attempts = a − 1`
- * guard drops those already recorded. One id is encoded as a plain task.
+ * The thin task on every queue above: ids only, the body stays in Postgres. First attempts of one fan-out batch
+ * travel as one message (a queue write per batch, not per delivery); it is acked when every one of them is
+ * settled, so a crash redelivers all and the `attempts = attempt − 1` guard drops those already recorded.
  */
-export const encodeTasks = (ds: string[], a: number) =>
-  ds.length === 1 ? encodeTask({ d: ds[0]!, a }) : Buffer.from(JSON.stringify({ ds, a }));
+export const encodeTasks = (deliveryIds: string[], attempt: number): Buffer =>
+  Buffer.from(JSON.stringify(attemptTaskBody(deliveryIds, attempt)));
+export const encodeTask = (t: AttemptTask): Buffer => encodeTasks([t.deliveryId], t.attempt);
+
+/**
+ * The attempts of one message, or null when it is not a task (dead-lettered). Messages an older deployment left
+ * on the queues (version 1, `{d, a}` / `{ds, a}`) are read too: an upgrade loses none of them.
+ */
 export function decodeTasks(content: Buffer): AttemptTask[] | null {
+  let json: unknown;
   try {
-    const t = JSON.parse(content.toString('utf8')) as { d?: unknown; ds?: unknown; a?: unknown };
-    if (!Number.isInteger(t.a) || (t.a as number) < 1) return null;
-    const a = t.a as number;
-    if (typeof t.d === 'string') return [{ d: t.d, a }];
-    if (Array.isArray(t.ds) && t.ds.length > 0 && t.ds.every((d) => typeof d === 'string')) {
-      return (t.ds as string[]).map((d) => ({ d, a }));
-    }
-    return null;
+    json = JSON.parse(content.toString('utf8'));
   } catch {
     return null;
   }
+  const task = readAttemptTask(json);
+  return task && task.deliveryIds.map((deliveryId) => ({ deliveryId, attempt: task.attempt }));
+}
+export function decodeTask(content: Buffer): AttemptTask | null {
+  const t = decodeTasks(content);
+  return t && t.length === 1 ? t[0]! : null;
 }

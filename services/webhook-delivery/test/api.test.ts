@@ -50,7 +50,7 @@ describe('webhook API', () => {
     const w = await create({ url: rx.url(), events: ['message', 'message'] });
     expect(w).toMatchObject({ events: ['message'], active: true, sessionId: connectionId, userId });
     await rejectsWith(
-      h.client.request(UpdateWebhook, { userId, webhookId: (w as { id: string }).id, active: 'yes' }),
+      h.client.request(UpdateWebhook, { userId, webhookId: (w as { id: string }).id, active: 'yes' as never }),
       400,
       /active must be a boolean/,
     );
@@ -199,8 +199,8 @@ describe('webhook API', () => {
     const p1 = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id, limit: '2' });
     expect(p1.items).toHaveLength(2);
     expect(p1.nextCursor).toBe(p1.items[1]!.id);
-    const p2 = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id, limit: 2, before: p1.nextCursor });
-    const p3 = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id, limit: 2, before: p2.nextCursor });
+    const p2 = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id, limit: 2, before: p1.nextCursor! });
+    const p3 = await h.client.request(ListWebhookLogs, { userId, webhookId: w.id, limit: 2, before: p2.nextCursor! });
     expect(p3.nextCursor).toBeNull();
     expect([...p1.items, ...p2.items, ...p3.items].map((l) => l.id)).toEqual(all.items.map((l) => l.id));
 
@@ -215,7 +215,7 @@ describe('webhook API', () => {
     );
     await rejectsWith(h.client.request(ListWebhookLogs, { userId, webhookId: w.id, limit: 101 }), 400, /limit/);
     await rejectsWith(
-      h.client.request(ListWebhookLogs, { userId, webhookId: w.id, status: 'done' }),
+      h.client.request(ListWebhookLogs, { userId, webhookId: w.id, status: 'done' as never }),
       400,
       /status must be one of/,
     );

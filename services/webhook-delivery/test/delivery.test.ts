@@ -41,7 +41,8 @@ describe('delivery', () => {
       payload: {
         body: 'hello',
         hasMedia: true,
-        media: { url: 'http://10.0.0.7:3000/api/files/default/ABC.jpeg', mimetype: 'image/jpeg' },
+        // as the connection service emits it: the file name, and the path on the public API
+        media: { url: `/api/connections/${connectionId}/media/ABC.jpeg`, file: 'ABC.jpeg', mimetype: 'image/jpeg' },
       },
     });
     await waitFor(
@@ -58,14 +59,15 @@ describe('delivery', () => {
     expect(body.connectionId).toBe(connectionId);
     expect(body.userId).toBeUndefined();
     expect(body.id).toBe(evt.id);
-    expect((body.payload as { media: { url: string } }).media.url).toBe(
-      `https://api.example.test/api/connections/${connectionId}/media/ABC.jpeg`,
-    );
+    expect((body.payload as { media: unknown }).media).toEqual({
+      url: `https://api.example.test/api/connections/${connectionId}/media/ABC.jpeg`,
+      mimetype: 'image/jpeg',
+    });
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.headers['user-agent']).toBe('WAHooks-Webhooks/1.0');
     expect(r.headers['x-wahooks-event']).toBe('message');
 
-    // WAHooks recipe (SPEC §4.4): key = the hex secret as UTF-8 text.
+    // WAHooks recipe (docs/webhooks.md): key = the hex secret as UTF-8 text.
     const ts = r.headers['x-wahooks-timestamp'] as string;
     expect(Math.abs(Date.now() / 1000 - Number(ts))).toBeLessThan(300);
     const expected = 'sha256=' + createHmac('sha256', all.signingSecret).update(`${ts}.${r.body}`).digest('hex');
@@ -75,7 +77,6 @@ describe('delivery', () => {
     const verified = new Webhook(all.signingSecret).verify(r.body, r.headers as Record<string, string>);
     expect(verified).toEqual(body);
     expect(() => new Webhook(onlyAck.signingSecret).verify(r.body, r.headers as Record<string, string>)).toThrow();
-    void onlyMsg;
 
     const logs = await h.client.request(ListWebhookLogs, { userId, webhookId: all.id });
     expect(logs.items).toHaveLength(1);
@@ -84,6 +85,19 @@ describe('delivery', () => {
       expect.objectContaining({ attempt: 1, statusCode: 200, responseBody: 'ok', error: null }),
     ]);
     expect(logs.items[0]!.payload).toEqual(body);
+
+    // The SQL filter: "*" and the exact name match; "message" is not a prefix of "message.ack".
+    const ack = await h.publishEvent({ connectionId, userId, event: 'message.ack', payload: { ack: 3 } });
+    await waitFor(
+      () => rx.received.filter((r) => r.headers['webhook-id'] === ack.id).length >= 2,
+      10_000,
+      'two ack deliveries',
+    );
+    const ackPaths = rx.received.filter((r) => r.headers['webhook-id'] === ack.id).map((r) => r.path);
+    expect(ackPaths.sort()).toEqual(['/ack', '/all']);
+    // Every delivery of an event is created by one fan-out statement before any is sent: none for /msg.
+    const msgLogs = await h.client.request(ListWebhookLogs, { userId, webhookId: onlyMsg.id });
+    expect(msgLogs.items.map((l) => l.eventId)).toEqual([evt.id]);
   });
 
   it('test event ignores the filter and active; rotation signs with both secrets', async () => {

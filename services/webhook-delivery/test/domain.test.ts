@@ -2,20 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { configFromEnv, configWarnings } from '../src/config.js';
 import { parseDuration, parseDurationList } from '../src/domain/duration.js';
-import { checkEventFilter, matchesFilter } from '../src/domain/filter.js';
+import { checkEventFilter } from '../src/domain/filter.js';
 import { delayBuckets, maxAttempts, nextDelay, parseRetryAfter } from '../src/domain/retry-schedule.js';
 import { signedHeaders } from '../src/domain/sign.js';
-import { isBlockedAddress } from '../src/domain/ssrf-guard.js';
+import { isBlockedAddress } from '@wahooks/outbound-http';
 import { rewriteMediaUrl, testEventBody, webhookBody } from '../src/domain/webhook-body.js';
 
+// Matching a filter is SQL (the fan-out statement), tested against Postgres in delivery.test.ts.
 describe('event filter', () => {
-  it('matches "*" or the exact name, never a prefix', () => {
-    expect(matchesFilter(['*'], 'message.ack')).toBe(true);
-    expect(matchesFilter(['message'], 'message')).toBe(true);
-    expect(matchesFilter(['message'], 'message.ack')).toBe(false);
-    expect(matchesFilter(['message.ack', 'presence.update'], 'presence.update')).toBe(true);
-    expect(matchesFilter([], 'message')).toBe(false);
-  });
   it('validates the list', () => {
     expect(checkEventFilter(undefined)).toEqual({ ok: false, message: 'url and events are required' });
     expect(checkEventFilter([])).toMatchObject({ ok: false });
@@ -109,19 +103,39 @@ describe('SSRF address classes', () => {
 });
 
 describe('body', () => {
-  it('rewrites media URLs to the public proxy and keeps everything else', () => {
-    const p = { body: 'x', media: { url: 'http://10.0.0.5:3000/api/files/u_1_s_2/3EB0.oga', mimetype: 'audio/ogg' } };
+  it('turns the relative media path into the public URL, drops `file`, and keeps everything else', () => {
+    const p = {
+      body: 'x',
+      media: { url: '/api/connections/c1/media/3EB0.oga', file: '3EB0.oga', mimetype: 'audio/ogg' },
+    };
     expect(rewriteMediaUrl(p, 'c1', 'https://api.wahooks.com/')).toEqual({
       body: 'x',
       media: { url: 'https://api.wahooks.com/api/connections/c1/media/3EB0.oga', mimetype: 'audio/ogg' },
     });
+    expect(p.media.file).toBe('3EB0.oga'); // the event itself is not changed
     expect(rewriteMediaUrl({ media: null }, 'c1', 'x')).toEqual({ media: null });
+    expect(rewriteMediaUrl({ media: { url: 'https://elsewhere.test/a.jpg' } }, 'c1', 'x')).toEqual({
+      media: { url: 'https://elsewhere.test/a.jpg' }, // no file name: not ours, left alone
+    });
   });
-  it('a malformed percent-escape in the media file name does not throw (the raw segment is used)', () => {
-    const p = { media: { url: 'http://10.0.0.5:3000/api/files/s/bad%E0%A4%A.jpg' } };
+  it('gives the messages of a revoke (after, before) public URLs too', () => {
+    const before = { id: 'm1', media: { url: '/api/connections/c1/media/M1.jpeg', file: 'M1.jpeg', mimetype: null } };
+    expect(
+      rewriteMediaUrl({ after: { id: 'm2', media: null }, before, revokedMessageId: 'M1' }, 'c1', 'https://a.test'),
+    ).toEqual({
+      after: { id: 'm2', media: null },
+      before: { id: 'm1', media: { url: 'https://a.test/api/connections/c1/media/M1.jpeg', mimetype: null } },
+      revokedMessageId: 'M1',
+    });
+  });
+  it('percent-encodes a file name that needs it (a malformed escape is taken literally, never thrown on)', () => {
+    const p = { media: { url: '/x', file: 'bad%E0%A4%A.jpg' } };
     expect(() => rewriteMediaUrl(p, 'c1', 'https://api.wahooks.com')).not.toThrow();
     expect(rewriteMediaUrl(p, 'c1', 'https://api.wahooks.com')).toEqual({
       media: { url: 'https://api.wahooks.com/api/connections/c1/media/bad%25E0%25A4%25A.jpg' },
+    });
+    expect(rewriteMediaUrl({ media: { url: '/x', file: 'a b/ü?.jpg' } }, 'c1', 'https://api.wahooks.com')).toEqual({
+      media: { url: 'https://api.wahooks.com/api/connections/c1/media/a%20b%2F%C3%BC%3F.jpg' },
     });
     expect(() =>
       webhookBody(
@@ -138,7 +152,7 @@ describe('body', () => {
       ),
     ).not.toThrow();
   });
-  it('test event body is exactly SPEC §4.6', () => {
+  it('test event body is exactly the documented one', () => {
     expect(testEventBody(new Date('2026-01-01T00:00:00.000Z'))).toBe(
       '{"event":"test","session":"test","payload":{"message":"This is a test webhook event from WAHooks","timestamp":"2026-01-01T00:00:00.000Z"}}',
     );

@@ -25,7 +25,12 @@ describe('first attempt from the fan-out', () => {
       expect(publishRaw).toHaveBeenCalledTimes(1);
       const [exchange, key, body] = publishRaw.mock.calls[0]!;
       expect([exchange, key]).toEqual(['', 'webhook-delivery:deliveries:attempt']);
-      expect(decodeTask(body)).toEqual({ d: '00000000-0000-4000-8000-000000000001', a: 1 });
+      expect(decodeTask(body)).toEqual({ deliveryId: '00000000-0000-4000-8000-000000000001', attempt: 1 });
+      expect(JSON.parse(body.toString())).toEqual({
+        version: 2,
+        deliveryIds: ['00000000-0000-4000-8000-000000000001'],
+        attempt: 1,
+      });
     } finally {
       handler.close();
     }
@@ -45,7 +50,7 @@ describe('first attempt from the fan-out', () => {
       const ids = ['a', 'b', 'c'].map((x) => `00000000-0000-4000-8000-00000000000${x}`);
       await Promise.all(ids.map((id) => handler.firstAttempt(id)));
       expect(publishRaw).toHaveBeenCalledTimes(1);
-      expect(decodeTasks(publishRaw.mock.calls[0]![2])).toEqual(ids.map((d) => ({ d, a: 1 })));
+      expect(decodeTasks(publishRaw.mock.calls[0]![2])).toEqual(ids.map((deliveryId) => ({ deliveryId, attempt: 1 })));
     } finally {
       handler.close();
     }
@@ -53,12 +58,31 @@ describe('first attempt from the fan-out', () => {
 
   it('decodes batched tasks and refuses malformed ones', () => {
     expect(decodeTasks(encodeTasks(['x', 'y'], 3))).toEqual([
-      { d: 'x', a: 3 },
-      { d: 'y', a: 3 },
+      { deliveryId: 'x', attempt: 3 },
+      { deliveryId: 'y', attempt: 3 },
     ]);
-    expect(decodeTask(encodeTasks(['x'], 1))).toEqual({ d: 'x', a: 1 });
-    for (const bad of ['{"ds":[],"a":1}', '{"ds":[1],"a":1}', '{"ds":["x"],"a":0}', '{"d":"x"}', 'nope']) {
+    expect(decodeTask(encodeTasks(['x'], 1))).toEqual({ deliveryId: 'x', attempt: 1 });
+    for (const bad of [
+      '{"ds":[],"a":1}',
+      '{"ds":[1],"a":1}',
+      '{"ds":["x"],"a":0}',
+      '{"d":"x"}',
+      'nope',
+      '{"version":2,"deliveryIds":[],"attempt":1}',
+      '{"version":2,"deliveryIds":["x"],"attempt":0}',
+      '{"version":2,"deliveryId":"x","attempt":1}',
+      '{"version":3,"deliveryIds":["x"],"attempt":1}', // a newer deployment's task: refused, not misread
+    ]) {
       expect(decodeTasks(Buffer.from(bad))).toBeNull();
     }
+    expect(() => encodeTasks([], 1)).toThrow();
+  });
+
+  it('still reads the version 1 tasks an older deployment left on the queues', () => {
+    expect(decodeTasks(Buffer.from('{"d":"x","a":2}'))).toEqual([{ deliveryId: 'x', attempt: 2 }]);
+    expect(decodeTasks(Buffer.from('{"ds":["x","y"],"a":1}'))).toEqual([
+      { deliveryId: 'x', attempt: 1 },
+      { deliveryId: 'y', attempt: 1 },
+    ]);
   });
 });

@@ -3,7 +3,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { connectBroker, type Broker } from '@wahooks/broker';
-import { ConnectionCreated, ListWebhooks, WhatsAppEvent, type WhatsAppEventPayload } from '@wahooks/contracts';
+import {
+  ConnectionCreated,
+  ListWebhookLogs,
+  ListWebhooks,
+  WhatsAppEvent,
+  type WhatsAppEventPayload,
+} from '@wahooks/contracts';
 import { createLogger } from '@wahooks/telemetry';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import { configFromEnv, type Config } from '../src/config.js';
@@ -71,18 +77,21 @@ export async function createHarness(
     },
     async newConnection(userId = randomUUID()) {
       const connectionId = randomUUID();
-      // The projection is eventually consistent: wait until the service knows the owner. Re-published on every
-      // try, in case the service's queue did not exist yet (a process still starting).
-      for (let i = 0; ; i++) {
-        try {
-          if (i % 10 === 0) await client.publish(ConnectionCreated, { connectionId, userId });
-          await client.request(ListWebhooks, { userId, connectionId });
-          return { connectionId, userId };
-        } catch (err) {
-          if (i > 300) throw err;
-          await sleep(50);
-        }
-      }
+      const status = (answer: Promise<unknown>) =>
+        answer.then(
+          () => 200,
+          (err: { statusCode?: number }) => err.statusCode ?? 500,
+        );
+      // The service binds its event queues before it serves commands: once it answers one (404 for a webhook that
+      // does not exist), the ConnectionCreated below has a queue to land in. Published once, so a lost event
+      // fails here instead of being covered by a re-publish.
+      const probe = { userId, webhookId: randomUUID() };
+      await waitFor(async () => (await status(client.request(ListWebhookLogs, probe))) === 404, 30_000, 'the service');
+      await client.publish(ConnectionCreated, { connectionId, userId });
+      // The projection is eventually consistent: wait until the service knows the owner.
+      const list = () => status(client.request(ListWebhooks, { userId, connectionId }));
+      await waitFor(async () => (await list()) === 200, 15_000, `the service to know the owner of ${connectionId}`);
+      return { connectionId, userId };
     },
     async publishEvent(e) {
       const payload: WhatsAppEventPayload = {

@@ -58,10 +58,11 @@ describe('retries', () => {
       const ids = new Set(rx.received.map((r) => r.headers['webhook-id']));
       expect([...ids]).toEqual([evt.id]); // stable across retries
       const gaps = [rx.received[1]!.at - rx.received[0]!.at, rx.received[2]!.at - rx.received[1]!.at];
+      // the rungs in order (300 ms, then 600 ms); the upper bounds only say "this ladder", with seconds of slack
       expect(gaps[0]).toBeGreaterThanOrEqual(280);
-      expect(gaps[0]).toBeLessThan(1200);
+      expect(gaps[0]).toBeLessThan(5000);
       expect(gaps[1]).toBeGreaterThanOrEqual(580);
-      expect(gaps[1]).toBeLessThan(1800);
+      expect(gaps[1]).toBeLessThan(5000);
 
       const log = logs.items[0]!;
       expect(log.attempts).toBe(3);
@@ -120,7 +121,7 @@ describe('retries', () => {
   });
 
   it('a timeout counts as a failure; N consecutive failed deliveries disable the webhook', async () => {
-    const rx = await startReceiver(() => ({ status: 200, delayMs: 1500 })); // beyond the 400 ms deadline
+    const rx = await startReceiver(() => ({ status: 200, delayMs: 5000 })); // far beyond the 400 ms deadline
     try {
       const { connectionId, userId } = await h.newConnection();
       const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
@@ -137,7 +138,8 @@ describe('retries', () => {
       for (const l of logs.items) {
         expect(l.status).toBe('failed');
         expect(l.attemptLog.every((a) => a.error === 'TIMEOUT' && a.statusCode === null)).toBe(true);
-        expect(l.attemptLog.every((a) => a.durationMs >= 350 && a.durationMs < 1400)).toBe(true);
+        // ended by the 400 ms deadline, not by the answer 5 s later
+        expect(l.attemptLog.every((a) => a.durationMs >= 350 && a.durationMs < 4000)).toBe(true);
       }
       const before = await h.service!.deps.webhooks.get(w.id);
       expect(before).toMatchObject({ active: false, consecutive_failures: 2, disabled_reason: 'failing' });
@@ -163,7 +165,7 @@ describe('retries', () => {
       await waitFor(() => rx.received.length >= 2, 5000, 'second attempt');
       const gap = rx.received[1]!.at - rx.received[0]!.at;
       expect(gap).toBeGreaterThanOrEqual(580); // 2 x 300 ms, not 1 h
-      expect(gap).toBeLessThan(2000);
+      expect(gap).toBeLessThan(5000);
     } finally {
       await rx.close();
     }

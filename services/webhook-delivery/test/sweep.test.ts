@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { on } from '@wahooks/broker';
 import { CreateWebhook, ListWebhookLogs, WebhookDisabled, type PayloadOf } from '@wahooks/contracts';
+import { closeDatabase, openDatabase, sqlOf } from '@wahooks/db';
+import { writeOutbox } from '@wahooks/outbox';
+import { webhookDisabledEntry } from '../src/adapters/webhook-disabled-event.js';
+import type { DisabledWebhookRow } from '../src/adapters/webhooks-repo.js';
 import { createHarness, startReceiver, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
@@ -50,24 +54,31 @@ describe('stale pending sweep', () => {
   it('publishes a webhook.disabled whose publish was lost after the disable was written (outbox)', async () => {
     const { connectionId, userId } = await h.newConnection();
     const w = await h.client.request(CreateWebhook, { userId, connectionId, url: rx.url(), events: ['*'] });
-    const db = new pg.Client({ connectionString: h.env.databaseUrl });
-    await db.connect();
+    const db = await openDatabase({ url: h.env.databaseUrl, schema: 'webhook_delivery' });
     try {
-      // What an outcome that disabled the webhook leaves behind when the process dies before publishing.
-      await db.query(
-        `UPDATE webhook_delivery.webhooks SET active = false, disabled_reason = 'gone', disabled_at = now(),
-           disable_unpublished = true WHERE id = $1`,
-        [w.id],
-      );
+      // What an outcome that disabled the webhook leaves behind when the process dies before publishing: the
+      // disable and its outbox row, committed together, and nobody kicking the relay (it finds it polling).
+      await sqlOf(db).transaction(async (tx) => {
+        const [row] = await tx.query<DisabledWebhookRow>(
+          `UPDATE webhooks SET active = false, disabled_reason = 'gone', disabled_at = now() WHERE id = $1
+           RETURNING id, user_id, connection_id, url, disabled_reason, disabled_at`,
+          [w.id],
+        );
+        await writeOutbox(tx, [webhookDisabledEntry(row!)]);
+      });
       const d = await waitFor(() => disabled.find((x) => x.webhookId === w.id), 5000, 'webhook.disabled');
       expect(d).toMatchObject({ reason: 'gone', userId, connectionId, url: rx.url() });
-      const row = await waitFor(async () => {
-        const r = await h.service!.deps.webhooks.get(w.id);
-        return r && !r.disable_unpublished ? r : null;
+      const sent = await waitFor(async () => {
+        const [r] = await sqlOf(db).query<{ sent_at: Date | null }>(
+          'SELECT sent_at FROM outbox WHERE partition_key = $1',
+          [w.id],
+        );
+        return r?.sent_at ?? null;
       });
-      expect(row.active).toBe(false);
+      expect(sent).toBeInstanceOf(Date);
+      expect((await h.service!.deps.webhooks.get(w.id))!.active).toBe(false);
     } finally {
-      await db.end();
+      await closeDatabase(db);
     }
   });
 

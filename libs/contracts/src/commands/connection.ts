@@ -13,13 +13,13 @@ export const GetConnection = defineCommand({
   summary: 'Owner and status of one connection; 404 Connection not found',
 });
 
-/* ---- Connection API (issue 4; SPEC §3.2 with the §9 fixes). Appended by the connection service. ---- */
+/* ---- The connection API (docs/api.md), answered by any connection replica. ---- */
 
 /** Path ids travel as strings: the service answers 400 `Invalid connection id` for a malformed one. */
 const PathId = z.string();
 const UserId = z.uuid();
 
-/** The connection object; internal `working` is shown as `connected` in every reply (§9 #2). */
+/** The connection object; internal `working` is shown as `connected` in every reply. */
 export const ConnectionView = z.object({
   id: z.uuid(),
   userId: z.uuid(),
@@ -44,10 +44,24 @@ export const ListConnections = defineCommand({
   summary: "The caller's connections that are not stopped",
 });
 
+/**
+ * A display name: a string of at most 200 characters; `""` (or only spaces) and null clear it. Absent leaves it
+ * unchanged (PATCH) or unset (create).
+ */
+export const ConnectionName = z
+  .string({ error: 'name must be a string' })
+  .max(200, { error: 'name must be at most 200 characters' })
+  .nullable()
+  .transform((name) => (name === null || name.trim() === '' ? null : name))
+  .meta({ description: 'Display name, at most 200 characters; "" or null clears it' });
+
+/** The body of POST /api/connections (optional) and PATCH /api/connections/:id. Other fields are ignored. */
+export const ConnectionBody = z.object({ name: ConnectionName.optional() });
+
 export const CreateConnection = defineCommand({
   name: 'connection.connection.create',
   version: 1,
-  request: z.object({ userId: UserId, name: z.unknown().optional() }),
+  request: ConnectionBody.extend({ userId: UserId }),
   reply: ConnectionView,
   summary: 'Create a connection (201, pending); a replica claims it and shows a QR. 400 name must be a string',
 });
@@ -63,7 +77,7 @@ export const ReadConnection = defineCommand({
 export const UpdateConnection = defineCommand({
   name: 'connection.connection.update',
   version: 1,
-  request: Owned.extend({ name: z.unknown().optional() }),
+  request: Owned.extend(ConnectionBody.shape),
   reply: ConnectionView,
   summary: 'Rename ("" becomes null); 400/403/404',
 });
@@ -85,7 +99,7 @@ export const RestartConnection = defineCommand({
 });
 
 export const QrReply = z.union([
-  z.object({ value: z.string(), mimetype: z.literal('image/png') }), // base64 PNG, no data: prefix (§9 #1)
+  z.object({ value: z.string(), mimetype: z.literal('image/png') }), // base64 PNG, no data: prefix
   z.object({ connected: z.literal(true) }),
 ]);
 
@@ -155,17 +169,4 @@ export const GetContactPicture = defineCommand({
   request: Owned.extend({ contactId: z.string() }),
   reply: z.object({ profilePictureUrl: z.string().nullable() }),
   summary: "A contact's profile picture URL, or null",
-});
-
-/** Session-owned: routed on Exchanges.sessions with routing key = connection id, answered by the owner. */
-export const SessionAction = defineCommand({
-  name: 'connection.session.action',
-  version: 1,
-  request: z.object({
-    connectionId: z.uuid(),
-    action: z.enum(['qr', 'me', 'logout', 'relink', 'media', 'picture']),
-    arg: z.string().optional(),
-  }),
-  reply: z.unknown(),
-  summary: 'Internal: an action on the live session, answered by the replica that holds it',
 });

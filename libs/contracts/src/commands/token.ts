@@ -1,4 +1,4 @@
-/** Commands answered by the token service (users and API tokens). SPEC §3.1, §3.5, §5. */
+/** Commands answered by the token service (users and API tokens; docs/api.md). */
 import { z } from 'zod';
 import { defineCommand } from '../define.js';
 
@@ -29,12 +29,16 @@ export const TokenName = z
   .max(100, { error: 'name must be at most 100 characters' })
   // Postgres text cannot hold NUL, and no other control character belongs in a label shown in a token list.
   // eslint-disable-next-line no-control-regex
-  .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'name must not contain control characters' });
+  .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'name must not contain control characters' })
+  .meta({ description: 'A label for the token, shown in the token list: 1 to 100 characters, trimmed' });
+
+/** POST /api/tokens. */
+export const CreateTokenBody = z.object({ name: TokenName });
 
 export const CreateToken = defineCommand({
   name: 'token.token.create',
   version: 1,
-  request: z.object({ userId: UserId, name: TokenName }),
+  request: CreateTokenBody.extend({ userId: UserId }),
   reply: CreatedToken,
   summary: 'Create an API token for a user; the raw token is in the reply only',
 });

@@ -1,18 +1,86 @@
 /**
- * Commands answered by webhook-delivery (SPEC §3.4 + issue 5). Every request carries the caller's `userId`;
+ * Commands answered by webhook-delivery (docs/api.md, docs/webhooks.md). Every request carries the caller's `userId`;
  * the service checks ownership (404 Connection not found / 403 You do not own this connection, 404 Webhook
  * config not found / 403 You do not own this webhook config).
  *
- * Body fields (`url`, `events`, `active`) travel unvalidated (`unknown`) on purpose: the service validates them
- * and answers 400 with the documented messages (`url and events are required`, …), so the gateway forwards
- * the client's body as is and never invents its own wording.
+ * Body and query fields are validated by the schemas below, with the documented 400 messages (`url and events
+ * are required`, …): the gateway parses the HTTP body with the same schema (so OpenAPI documents it), the broker
+ * checks it again on both sides of the wire. Only what needs I/O stays in the service: a webhook URL whose host
+ * resolves to a loopback, private, link-local or metadata address is refused there (a DNS lookup).
  */
 import { z } from 'zod';
 import { defineCommand } from '../define.js';
+import { WhatsAppEventNames } from '../events/connection.js';
 
 const UserId = z.uuid();
 /** Path ids are checked by the service (a non-uuid id is simply "not found"), so they are plain strings here. */
 const PathId = z.string();
+
+const REQUIRED = 'url and events are required';
+const URL_INVALID = 'url must be an http(s) URL';
+
+/**
+ * A webhook URL: trimmed, parsed and normalised (`new URL(...).toString()`). `whenMissing` is the message for
+ * an absent or null url: required on create, only a wrong value on update.
+ */
+const webhookUrl = (whenMissing: string) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined || issue.input === null ? whenMissing : URL_INVALID) })
+    .trim()
+    .transform((raw, ctx) => {
+      const refuse = (message: string) => {
+        ctx.issues.push({ code: 'custom', message, input: raw });
+        return z.NEVER;
+      };
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        return refuse(URL_INVALID);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') return refuse('url must use http or https');
+      if (!url.hostname) return refuse('url must have a host');
+      return url.toString();
+    })
+    .meta({
+      description:
+        'http(s) URL the events are POSTed to. Refused when its host resolves to a loopback, private, link-local or cloud-metadata address',
+      format: 'uri',
+    });
+
+/** What a webhook filter accepts: the event names of `WhatsAppEventNames`, or "*" for every event. */
+export const WebhookEventFilterNames = [...WhatsAppEventNames, '*'] as const;
+const knownEventNames = new Set<string>(WebhookEventFilterNames);
+const EVENTS_INVALID = 'events must be an array of event names';
+
+/** A webhook's event filter: exact names or "*", no prefixes or globs; duplicates dropped. */
+export const WebhookEvents = z
+  .array(z.string({ error: EVENTS_INVALID }).meta({ enum: [...WebhookEventFilterNames] }), {
+    // null is "missing" even on update, as the service always answered.
+    error: (issue) => (issue.input === undefined || issue.input === null ? REQUIRED : EVENTS_INVALID),
+  })
+  .min(1, { error: 'events must not be empty (use ["*"] for every event)' })
+  .check((ctx) => {
+    const unknown = ctx.value.filter((e) => !knownEventNames.has(e));
+    if (unknown.length)
+      ctx.issues.push({ code: 'custom', message: `unknown event name(s): ${unknown.join(', ')}`, input: ctx.value });
+  })
+  .transform((events) => [...new Set(events)])
+  .meta({ description: 'Event names to deliver (exact names), or ["*"] for every event' });
+
+export const WebhookActive = z.boolean({ error: 'active must be a boolean' }).meta({
+  description: 'false stops deliveries; true re-activates the webhook and resets its failure counters',
+});
+
+/** POST /api/connections/:connectionId/webhooks. Other fields are dropped. */
+export const CreateWebhookBody = z.object({ url: webhookUrl(REQUIRED), events: WebhookEvents });
+
+/** PUT /api/webhooks/:id: any of the fields; absent ones are left as they are. */
+export const UpdateWebhookBody = z.object({
+  url: webhookUrl(URL_INVALID).optional(),
+  events: WebhookEvents.optional(),
+  active: WebhookActive.optional(),
+});
 
 /** The webhook config object, as the original returns it: the full row, secret included every time. */
 export const WebhookConfig = z.object({
@@ -21,14 +89,14 @@ export const WebhookConfig = z.object({
   sessionId: z.uuid(), // the connection id (the original's column name)
   url: z.string(),
   events: z.array(z.string()),
-  signingSecret: z.string().regex(/^[0-9a-f]{64}$/), // randomBytes(32) hex, used as a UTF-8 HMAC key (SPEC §4.4)
+  signingSecret: z.string().regex(/^[0-9a-f]{64}$/), // randomBytes(32) hex, used as a UTF-8 HMAC key (docs/webhooks.md)
   active: z.boolean(),
   createdAt: z.string(), // ISO-8601
   updatedAt: z.string(),
 });
 export type WebhookConfig = z.infer<typeof WebhookConfig>;
 
-/** One HTTP attempt of a delivery (issue 5: logs carry their attempts). */
+/** One HTTP attempt of a delivery (logs carry their attempts). */
 export const DeliveryAttempt = z.object({
   attempt: z.number().int().min(1), // 1-based, counted over the delivery's whole life (replays continue it)
   at: z.string(), // ISO-8601 start of the request
@@ -38,7 +106,7 @@ export const DeliveryAttempt = z.object({
   responseBody: z.string().nullable(), // first 4 KB of the answer
 });
 
-/** A log row = one delivery of one event to one webhook (SPEC §3.4 shape + eventId + attemptLog). */
+/** A log row = one delivery of one event to one webhook (the original API's shape + eventId + attemptLog). */
 export const WebhookLog = z.object({
   id: z.uuid(),
   webhookConfigId: z.uuid(),
@@ -64,12 +132,7 @@ export const ListWebhooks = defineCommand({
 export const CreateWebhook = defineCommand({
   name: 'webhook-delivery.config.create',
   version: 1,
-  request: z.object({
-    userId: UserId,
-    connectionId: PathId,
-    url: z.unknown().optional(),
-    events: z.unknown().optional(),
-  }),
+  request: CreateWebhookBody.extend({ userId: UserId, connectionId: PathId }),
   reply: WebhookConfig,
   summary: 'POST /api/connections/:connectionId/webhooks (201): http(s) url not resolving to private addresses',
 });
@@ -77,13 +140,7 @@ export const CreateWebhook = defineCommand({
 export const UpdateWebhook = defineCommand({
   name: 'webhook-delivery.config.update',
   version: 1,
-  request: z.object({
-    userId: UserId,
-    webhookId: PathId,
-    url: z.unknown().optional(),
-    events: z.unknown().optional(),
-    active: z.unknown().optional(),
-  }),
+  request: UpdateWebhookBody.extend({ userId: UserId, webhookId: PathId }),
   reply: WebhookConfig,
   summary: 'PUT /api/webhooks/:id: any of url, events, active; re-activating resets the failure counters',
 });
@@ -98,17 +155,44 @@ export const DeleteWebhook = defineCommand({
 
 export const LogStatus = z.enum(['pending', 'delivered', 'failed']);
 
+/** The original returns at most 100 rows; so does a page. */
+export const LOG_PAGE_MAX = 100;
+const LIMIT_INVALID = `limit must be an integer between 1 and ${LOG_PAGE_MAX}`;
+const BEFORE_INVALID = 'before must be a cursor from the X-Next-Cursor header';
+const EVENT_INVALID = 'event must be an event name';
+
+/** GET /api/webhooks/:id/logs query. `limit` arrives as a string over HTTP and as a number from other callers. */
+export const LogQuery = z.object({
+  status: z
+    .enum(LogStatus.options, { error: 'status must be one of pending, delivered, failed' })
+    .optional()
+    .meta({ description: 'Only logs in this state' }),
+  event: z
+    .string({ error: EVENT_INVALID })
+    .min(1, { error: EVENT_INVALID })
+    .optional()
+    .meta({ description: 'Only logs of this exact event name, e.g. message.ack' }),
+  limit: z
+    .union([z.number(), z.string().regex(/^\d+$/).transform(Number)], { error: LIMIT_INVALID })
+    .pipe(
+      z
+        .number()
+        .int({ error: LIMIT_INVALID })
+        .min(1, { error: LIMIT_INVALID })
+        .max(LOG_PAGE_MAX, { error: LIMIT_INVALID }),
+    )
+    .default(LOG_PAGE_MAX)
+    .meta({ description: `Page size, 1 to ${LOG_PAGE_MAX} (default ${LOG_PAGE_MAX})` }),
+  before: z
+    .uuid({ error: BEFORE_INVALID }) // a cursor is a log id
+    .optional()
+    .meta({ description: 'The X-Next-Cursor header of the previous page: logs older than that one' }),
+});
+
 export const ListWebhookLogs = defineCommand({
   name: 'webhook-delivery.logs.list',
   version: 1,
-  request: z.object({
-    userId: UserId,
-    webhookId: PathId,
-    status: z.unknown().optional(), // pending | delivered | failed
-    event: z.unknown().optional(), // exact event name
-    limit: z.unknown().optional(), // 1..100, default 100
-    before: z.unknown().optional(), // cursor from the previous page's `nextCursor`
-  }),
+  request: LogQuery.extend({ userId: UserId, webhookId: PathId }),
   reply: z.object({
     items: z.array(WebhookLog), // newest first; the HTTP body is this array alone
     nextCursor: z.string().nullable(), // HTTP: X-Next-Cursor header (absent when null)
@@ -125,7 +209,7 @@ export const TestWebhook = defineCommand({
     logId: z.uuid(),
     message: z.literal('Test event enqueued for delivery'),
   }),
-  summary: 'POST /api/webhooks/:id/test (201): the SPEC §4.6 test event, ignoring active and the filter',
+  summary: 'POST /api/webhooks/:id/test (201): the test event (docs/events.md), ignoring active and the filter',
 });
 
 export const RotateWebhookSecret = defineCommand({

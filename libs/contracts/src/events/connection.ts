@@ -1,5 +1,5 @@
 /**
- * Events published by the connection service. SPEC §4.2, §4.7, §9 #10–#12.
+ * Events published by the connection service (the catalogue for receivers: docs/events.md).
  *
  * Routing decision: the broker routes an event by its contract `type` (no per-publish routing-key override),
  * so every WhatsApp event travels as ONE contract, `connection.whatsapp.event`, and the WAHA event name is the
@@ -8,9 +8,10 @@
  */
 import { z } from 'zod';
 import { defineEvent } from '../define.js';
+import { EventId } from '../event-id.js';
 
 /**
- * Every WAHA event name the NOWEB engine forwards (SPEC §4.7), plus `test` (WAHooks' synthetic event).
+ * Every WAHA event name the NOWEB engine forwards (docs/events.md), plus `test` (WAHooks' synthetic event).
  * Webhook filters accept these names or `"*"`.
  */
 export const WhatsAppEventNames = [
@@ -46,17 +47,19 @@ export const WhatsAppEventNames = [
 ] as const;
 export type WhatsAppEventName = (typeof WhatsAppEventNames)[number];
 
-/** The WAHA-compatible envelope (SPEC §4.2) with WAHooks' additions `connectionId` (§9 #10) and `userId`. */
+/** The WAHA-compatible envelope (docs/events.md) with WAHooks' additions `connectionId` and `userId`. */
 export const WhatsAppEventPayload = z.object({
-  id: z.string().regex(/^evt_[0-9A-Za-z]+$/), // lower-case ULID; the idempotency key of every downstream consumer
+  id: EventId, // lower-case ULID; the idempotency key of every downstream consumer
   timestamp: z.number().int().nonnegative(), // milliseconds since the epoch
   event: z.string().min(1), // a WAHA event name, e.g. "message"; unknown names are forwarded to "*" webhooks
   session: z.string(), // WAHA session name
-  connectionId: z.uuid(), // waha_sessions.id: routing is per connection, never per session name (§9 #12)
+  connectionId: z.uuid(), // waha_sessions.id: routing is per connection, never per session name
   userId: z.uuid(), // the owner; INTERNAL: consumers must strip it before showing the event to anyone
   metadata: z.record(z.string(), z.unknown()).optional(),
   me: z.object({ id: z.string(), pushName: z.string().optional() }).passthrough().nullable().optional(),
-  payload: z.unknown(), // event-specific, as WAHA emits it; media URLs still point at the worker
+  // Event-specific, as WAHA emits it. A message's `media` also carries `file` and a path-only `url`
+  // (EventMedia): consumers show it through withPublicMediaUrl (media-url.ts).
+  payload: z.unknown(),
   engine: z.string().optional(),
   environment: z.record(z.string(), z.unknown()).optional(),
 });
@@ -82,5 +85,5 @@ export const ConnectionDeleted = defineEvent({
   type: 'connection.connection.deleted',
   version: 1,
   payload: ConnectionOwnership,
-  summary: 'A connection was deleted: its webhooks and their logs go with it (SPEC cascade)',
+  summary: 'A connection was deleted: its webhooks and their logs go with it (cascade)',
 });

@@ -14,7 +14,7 @@ import {
   type SignalDataTypeMap,
   type SignalKeyStore,
 } from '@whiskeysockets/baileys';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '@wahooks/db';
 import { checkFence } from './fencing.js';
 
 export const encode = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);

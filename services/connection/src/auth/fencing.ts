@@ -1,4 +1,4 @@
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '@wahooks/db';
 
 /** Thrown when a write comes from an owner whose lease a newer owner has since taken. */
 export class FencedOutError extends Error {

@@ -1,5 +1,5 @@
 /**
- * The connection API (SPEC §3.2 with §9 fixes), answered by any replica from Postgres; actions that need the
+ * The connection API (docs/api.md), answered by any replica from Postgres; actions that need the
  * live socket are forwarded to the replica holding the session.
  */
 import { handle, type Broker, type CommandBinding } from '@wahooks/broker';
@@ -22,7 +22,9 @@ import {
   ReadConnection,
   RestartConnection,
   UpdateConnection,
+  withPublicMediaUrl,
 } from '@wahooks/contracts';
+import { DEFAULT_PUBLIC_API_URL } from '@wahooks/config';
 import { loadCreds, useDatabaseAuthState } from '../auth/database-auth-state.js';
 import { toConnectionView } from '../connections/connection-view.js';
 import {
@@ -36,37 +38,30 @@ import {
   type ConnectionRow,
   setConnectionStatus,
 } from '../connections/connections-repo.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '@wahooks/db';
 import { appendLifecycleEvent } from '../outbox/outbox-repo.js';
-import { toChatId, toJid, toWahaMessage } from '../events/index.js';
+import { parseMediaFileName, toChatId, toJid, toWahaMessage } from '../events/index.js';
 import { forgetSessionData, recentChats, recentMessages } from '../sessions/session-store.js';
 import { askOwner, workerBooting } from './session-client.js';
 
 export interface CommandDeps {
   sql: Sql;
   broker: Broker;
-  /** get-or-create: how long to wait for a QR, and how often to look (SPEC: 10 × 2 s). */
+  /** get-or-create: how long to wait for a QR, and how often to look (the original: 10 × 2 s). */
   qrWait?: { attempts: number; intervalMs: number };
   /** Wakes the outbox relay after a lifecycle event is written (it also polls). */
   kickRelay?: () => void;
+  /** The gateway's public base URL (PUBLIC_API_URL): chat messages show media URLs under it, as webhooks do. */
+  publicApiUrl?: string;
 }
-
-function parseName(name: unknown): string | null | undefined {
-  if (name === undefined) return undefined;
-  if (name === null) return null;
-  if (typeof name !== 'string') throw badRequest('name must be a string');
-  if (name.length > 200) throw badRequest('name must be at most 200 characters');
-  return name.trim() === '' ? null : name;
-}
-
-type QrAnswer = { value: string; mimetype: 'image/png' } | { connected: true } | null;
 
 export function connectionCommands(deps: CommandDeps): CommandBinding[] {
   const { sql, broker } = deps;
   const qrWait = deps.qrWait ?? { attempts: 10, intervalMs: 2000 };
 
-  async function qrOf(id: string): Promise<QrAnswer | undefined> {
-    const answer = (await askOwner(broker, id, 'qr')) as (QrAnswer & { raw?: string }) | undefined;
+  /** The HTTP QR answer (the raw QR string stays internal); null/undefined: no QR yet, or nobody holds it. */
+  async function qrOf(id: string) {
+    const answer = await askOwner(broker, id, 'qr');
     if (answer && 'value' in answer) return { value: answer.value, mimetype: answer.mimetype };
     return answer;
   }
@@ -87,7 +82,8 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
     handle(ListConnections, async ({ userId }) => (await listConnections(sql, userId)).map(toConnectionView)),
 
     handle(CreateConnection, async ({ userId, name }) =>
-      toConnectionView(await create(userId, parseName(name) ?? null)),
+      // name was parsed by the request schema (ConnectionName): a string, or null when cleared.
+      toConnectionView(await create(userId, name ?? null)),
     ),
 
     handle(ReadConnection, async ({ userId, connectionId }) =>
@@ -102,15 +98,14 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
 
     handle(UpdateConnection, async ({ userId, connectionId, name }) => {
       const row = await ownedConnection(sql, userId, connectionId);
-      const parsed = parseName(name);
-      return toConnectionView(parsed === undefined ? row : await renameConnection(sql, row.id, parsed));
+      return toConnectionView(name === undefined ? row : await renameConnection(sql, row.id, name));
     }),
 
     handle(DeleteConnection, async ({ userId, connectionId }) => {
       const row = await ownedConnection(sql, userId, connectionId);
       if (row.status === 'stopped') return toConnectionView(row); // calling it again is harmless
       // The owner logs the number out and closes its socket for real; with no owner, drop the credentials.
-      const done = await askOwner(broker, row.id, 'logout', undefined, 15_000).catch(() => undefined);
+      const done = await askOwner(broker, row.id, 'logout', {}, 15_000).catch(() => undefined);
       if (!done) {
         const auth = await useDatabaseAuthState(sql, row.id);
         await auth.wipe();
@@ -134,7 +129,7 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
     handle(RestartConnection, async ({ userId, connectionId }) => {
       const row = await ownedConnection(sql, userId, connectionId);
       if (row.status === 'stopped') throw notFound('Connection not found');
-      const done = await askOwner(broker, row.id, 'relink', undefined, 15_000);
+      const done = await askOwner(broker, row.id, 'relink', {}, 15_000);
       if (!done) {
         // Nobody holds it (failed, or between owners): wipe, and let a replica claim it with a fresh QR.
         const auth = await useDatabaseAuthState(sql, row.id);
@@ -148,7 +143,7 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
     handle(GetConnectionQr, async ({ userId, connectionId }) => {
       const row = await ownedConnection(sql, userId, connectionId);
       if (row.status === 'working') return { connected: true as const };
-      if (row.status === 'failed') await setConnectionStatus(sql, row.id, 'pending'); // SPEC §9 #23
+      if (row.status === 'failed') await setConnectionStatus(sql, row.id, 'pending'); // a failed connection starts over
       const qr = await qrOf(row.id);
       if (!qr) throw workerBooting();
       return qr;
@@ -187,16 +182,16 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
       const messages = await recentMessages(sql, row.id, [jid], 50);
       const creds = await loadCreds(sql, row.id);
       const me = creds?.me?.id ? { id: toChatId(creds.me.id)! } : null;
+      const publicApiUrl = deps.publicApiUrl ?? DEFAULT_PUBLIC_API_URL;
       return messages.map((m) =>
-        toWahaMessage(m, { me, mediaUrl: (f) => `/api/connections/${row.id}/media/${f}`, nowMs: Date.now }),
+        withPublicMediaUrl(toWahaMessage(m, { me, connectionId: row.id, nowMs: Date.now }), publicApiUrl, row.id),
       );
     }),
 
     handle(GetConnectionMedia, async ({ userId, connectionId, file }) => {
       const row = await ownedConnection(sql, userId, connectionId);
-      if (!/^[A-Za-z0-9]{1,128}\.[a-z0-9]{1,10}$/.test(file)) throw notFound('Invalid filename');
-      const media = (await askOwner(broker, row.id, 'media', file, 30_000)) as
-        { mimetype: string; base64: string } | undefined;
+      if (!parseMediaFileName(file)) throw notFound('Invalid filename');
+      const media = await askOwner(broker, row.id, 'media', { file }, 30_000);
       if (!media) throw workerBooting();
       return media;
     }),
@@ -205,8 +200,7 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
       const row = await ownedConnection(sql, userId, connectionId);
       if (!/^[0-9]{5,20}(@c\.us|@s\.whatsapp\.net)?$/.test(contactId)) throw badRequest('Invalid contact id');
       const id = contactId.includes('@') ? contactId : `${contactId}@c.us`;
-      const answer = (await askOwner(broker, row.id, 'picture', id)) as
-        { profilePictureUrl: string | null } | undefined;
+      const answer = await askOwner(broker, row.id, 'picture', { contactId: id });
       return answer ?? { profilePictureUrl: null };
     }),
   ];

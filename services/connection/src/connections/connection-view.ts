@@ -1,7 +1,7 @@
 import type { ConnectionView } from '@wahooks/contracts';
 import type { ConnectionRow } from './connections-repo.js';
 
-/** The API shape: internal `working` is `connected` everywhere (SPEC §9 #2). */
+/** The API shape: internal `working` is `connected` everywhere. */
 export function toConnectionView(row: ConnectionRow): ConnectionView {
   return {
     id: row.id,

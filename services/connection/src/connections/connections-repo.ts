@@ -1,7 +1,7 @@
-/** The connections table (SPEC §2 `waha_sessions`): rows, ownership checks and the set of sessions to run. */
+/** The connections table (the original's `waha_sessions`): rows, ownership checks and the set of sessions to run. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { badRequest, forbidden, notFound } from '@wahooks/contracts';
-import type { Sql } from '../db/sql.js';
+import { badRequest, forbidden, isUuid, notFound } from '@wahooks/contracts';
+import type { Sql } from '@wahooks/db';
 import type { ConnectionStatus } from '../events/index.js';
 
 export interface ConnectionRow {
@@ -18,10 +18,8 @@ export interface ConnectionRow {
   updated_at: Date;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function assertConnectionId(id: string): string {
-  if (!UUID.test(id)) throw badRequest('Invalid connection id');
+  if (!isUuid(id)) throw badRequest('Invalid connection id');
   return id.toLowerCase();
 }
 
@@ -42,7 +40,7 @@ export async function findConnection(sql: Sql, id: string): Promise<ConnectionRo
   return row;
 }
 
-/** 400 for a malformed id, 404 when missing, 403 when another user's (SPEC §1). */
+/** 400 for a malformed id, 404 when missing, 403 when another user's. */
 export async function ownedConnection(sql: Sql, userId: string, rawId: string): Promise<ConnectionRow> {
   const row = await findConnection(sql, assertConnectionId(rawId));
   if (!row) throw notFound('Connection not found');

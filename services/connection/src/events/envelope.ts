@@ -1,12 +1,6 @@
-/** The WAHA envelope around one mapped event (SPEC §4.2, with `connectionId` per §9 #10). */
-import { monotonicFactory } from 'ulid';
-import type { WhatsAppEventPayload } from '@wahooks/contracts';
+/** The WAHA envelope around one mapped event, with `connectionId` (docs/events.md). */
+import { newEventId, type WhatsAppEventPayload } from '@wahooks/contracts';
 import type { MappedEvent, Me } from './index.js';
-
-const ulid = monotonicFactory();
-
-/** `evt_` + a lower-case ULID: sortable, unique; fixed when the event enters the outbox, so stable across retries. */
-export const newEventId = (nowMs: number = Date.now()): string => `evt_${ulid(nowMs).toLowerCase()}`;
 
 export interface EnvelopeContext {
   connectionId: string;
@@ -18,7 +12,7 @@ export interface EnvelopeContext {
 
 export function buildEnvelope(mapped: MappedEvent, ctx: EnvelopeContext, nowMs: number): WhatsAppEventPayload {
   return {
-    id: newEventId(nowMs),
+    id: newEventId(nowMs), // fixed when the event enters the outbox, so stable across retries
     timestamp: nowMs,
     event: mapped.event,
     session: ctx.session,

@@ -15,7 +15,7 @@ export function preferPn(jid: string | null | undefined, alt: string | null | un
   return jid;
 }
 
-/** `15551234567@c.us` or `…@s.whatsapp.net` → `15551234567@s.whatsapp.net` (SPEC §9 #19: accept both). */
+/** `15551234567@c.us` or `…@s.whatsapp.net` → `15551234567@s.whatsapp.net` (both accepted). */
 export function toJid(chatId: string): string {
   if (chatId.endsWith('@c.us')) return `${chatId.slice(0, -'@c.us'.length)}@s.whatsapp.net`;
   return chatId;

@@ -1,5 +1,5 @@
 /**
- * Baileys events → WAHA-compatible events (SPEC §4.7). Pure: no I/O, so each batch can be mapped and written
+ * Baileys events → WAHA-compatible events (docs/events.md). Pure: no I/O, so each batch can be mapped and written
  * to the outbox in one step. `dedupeKey` lets the outbox drop the same fact seen twice (Baileys repeats
  * messages as `notify` and `append`, and replays offline messages after a reconnect).
  */
@@ -12,7 +12,7 @@ import {
   type WAMessage,
 } from '@whiskeysockets/baileys';
 import type { WhatsAppEventName } from '@wahooks/contracts';
-import { ackFromStatus, ackName } from './ack.js';
+import { ackFromStatus, ackName, type Ack } from './ack.js';
 import { preferPn, toChatId } from './jids.js';
 import { contentOf, keyParts, toWahaMessage, wahaMessageId, type MapContext } from './message-payload.js';
 
@@ -98,8 +98,31 @@ export function mapMessagesUpsert(upsert: BaileysEventMap['messages.upsert'], ct
     const payload = toWahaMessage(msg, ctx);
     out.push({ event: 'message.any', dedupeKey: `message.any:${id}`, payload });
     if (!parts.fromMe) out.push({ event: 'message', dedupeKey: `message:${id}`, payload });
+    // A receipt that reached Baileys before it flushed its event buffer comes folded into our own message's
+    // upsert (its `status`), with no messages.update: publish the ack anyway (same dedupe key as from an update).
+    const folded = parts.fromMe ? ackFromStatus(msg.status) : null;
+    if (folded !== null && folded >= 2) out.push(ackEvent(msg.key, folded, ctx));
   }
   return out;
+}
+
+/** `message.ack` for one of our messages in a 1:1 chat: its WAHA id, the chat (`from`/`to`), ack and name. */
+function ackEvent(key: WAMessage['key'], ack: Ack, ctx: MapContext): MappedEvent {
+  const id = wahaMessageId(key);
+  const parts = keyParts(key, ctx.me);
+  return {
+    event: 'message.ack',
+    dedupeKey: `message.ack:${id}:${ack}`,
+    payload: {
+      id,
+      from: parts.from,
+      to: parts.to,
+      participant: parts.participant,
+      fromMe: true,
+      ack,
+      ackName: ackName(ack),
+    },
+  };
 }
 
 /** Delivery/read receipts of messages this number sent, in 1:1 chats (groups come as receipts, below). */
@@ -108,22 +131,7 @@ export function mapMessagesUpdate(updates: BaileysEventMap['messages.update'], c
   for (const { key, update } of updates) {
     if (!key?.id || !key.fromMe || update.status === null || update.status === undefined) continue;
     const ack = ackFromStatus(update.status);
-    if (ack === null) continue;
-    const id = wahaMessageId(key);
-    const parts = keyParts(key, ctx.me);
-    out.push({
-      event: 'message.ack',
-      dedupeKey: `message.ack:${id}:${ack}`,
-      payload: {
-        id,
-        from: parts.from,
-        to: parts.to,
-        participant: parts.participant,
-        fromMe: true,
-        ack,
-        ackName: ackName(ack),
-      },
-    });
+    if (ack !== null) out.push(ackEvent(key, ack, ctx));
   }
   return out;
 }
@@ -202,7 +210,7 @@ export function mapChatsUpdate(updates: BaileysEventMap['chats.update'], ctx: Ma
   return out;
 }
 
-/** WAHA session statuses for this service's connection statuses (§7.5). */
+/** WAHA session statuses for this service's connection statuses. */
 export const WahaSessionStatus = {
   pending: 'STARTING',
   scan_qr: 'SCAN_QR_CODE',

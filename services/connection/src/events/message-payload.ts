@@ -1,4 +1,4 @@
-/** One Baileys WAMessage → the WAHA `message` payload (SPEC §4.7). */
+/** One Baileys WAMessage → the WAHA `message` payload (docs/events.md). */
 import {
   extractMessageContent,
   getContentType,
@@ -8,9 +8,11 @@ import {
   type WAMessageKey,
   type proto,
 } from '@whiskeysockets/baileys';
+import { mediaPath, type EventMedia } from '@wahooks/contracts';
 import { ackFromStatus, ackName, type Ack } from './ack.js';
 import { preferPn, toChatId } from './jids.js';
 import { toJsonSafe } from './json-safe.js';
+import { mediaFileName, mediaOf } from './media-file.js';
 
 export type Me = {
   id: string; // `<digits>@c.us`
@@ -19,20 +21,13 @@ export type Me = {
 
 export interface MapContext {
   me?: Me | null;
-  /** The authenticated URL that serves one inbound media file (SPEC §9 #11: never an internal host). */
-  mediaUrl(filename: string): string;
+  /** The connection the messages belong to: `media.url` is its media path (never an internal host). */
+  connectionId: string;
   /** Whether a message id was sent through this service's API (`source: "api"`), else `"app"`. */
   sentByApi?(keyId: string): boolean;
   /** A message this session kept (for `before` on revokes and `replyTo` bodies). */
   findMessage?(key: WAMessageKey): WAMessage | undefined;
   nowMs(): number;
-}
-
-export interface WahaMedia {
-  url: string;
-  mimetype: string | null;
-  filename: string | null;
-  error: null;
 }
 
 export interface WahaMessage {
@@ -45,7 +40,8 @@ export interface WahaMessage {
   participant: string | null;
   body: string | null;
   hasMedia: boolean;
-  media: WahaMedia | null;
+  /** With `file` and a path-only `url`: whoever shows the message makes it public (withPublicMediaUrl). */
+  media: EventMedia | null;
   ack: Ack | null;
   ackName: string;
   replyTo: { id: string; participant: string | null; body: string | null } | null;
@@ -68,41 +64,6 @@ export function wahaMessageId(key: WAMessageKey): string {
   return `${Boolean(key.fromMe)}_${toChatId(preferPn(key.remoteJid, key.remoteJidAlt))}_${key.id}`;
 }
 
-const MEDIA_TYPES = ['imageMessage', 'videoMessage', 'audioMessage', 'documentMessage', 'stickerMessage'] as const;
-type MediaType = (typeof MEDIA_TYPES)[number];
-
-export function mediaOf(content: proto.IMessage | undefined) {
-  if (!content) return undefined;
-  for (const type of MEDIA_TYPES) {
-    const m = content[type];
-    if (m) return { type, message: m as proto.Message.IImageMessage & proto.Message.IDocumentMessage };
-  }
-  return undefined;
-}
-
-const EXT: Record<string, string> = {
-  'image/jpeg': 'jpeg',
-  'image/png': 'png',
-  'image/webp': 'webp',
-  'video/mp4': 'mp4',
-  'audio/ogg; codecs=opus': 'ogg',
-  'audio/ogg': 'ogg',
-  'audio/mpeg': 'mp3',
-  'application/pdf': 'pdf',
-};
-
-/** The file name used in the media URL: the message id plus an extension, both URL- and path-safe. */
-export function mediaFileName(keyId: string, mimetype: string | null | undefined, type: MediaType): string {
-  const ext =
-    (mimetype && EXT[mimetype]) ??
-    (mimetype
-      ?.split('/')[1]
-      ?.split(';')[0]
-      ?.replace(/[^a-z0-9]/gi, '') ||
-      type.replace('Message', ''));
-  return `${keyId.replace(/[^A-Za-z0-9]/g, '')}.${ext}`;
-}
-
 export function textOf(content: proto.IMessage | undefined): string | null {
   if (!content) return null;
   return (
@@ -123,6 +84,7 @@ export function toWahaMessage(msg: WAMessage, ctx: MapContext): WahaMessage {
   const parts = keyParts(key, ctx.me);
   const content = contentOf(msg);
   const media = mediaOf(content);
+  const file = media ? mediaFileName(key, media) : undefined;
   // Received messages carry no status: they have reached this device.
   const ack = ackFromStatus(msg.status) ?? (parts.fromMe ? 0 : 2);
   const wahaId = wahaMessageId(key);
@@ -146,14 +108,16 @@ export function toWahaMessage(msg: WAMessage, ctx: MapContext): WahaMessage {
     participant: parts.participant,
     body: textOf(content),
     hasMedia: Boolean(media),
-    media: media
-      ? {
-          url: ctx.mediaUrl(mediaFileName(key.id ?? 'media', media.message.mimetype, media.type)),
-          mimetype: media.message.mimetype ?? null,
-          filename: media.message.fileName ?? null,
-          error: null,
-        }
-      : null,
+    media:
+      media && file
+        ? {
+            url: mediaPath(ctx.connectionId, file),
+            file,
+            mimetype: media.message.mimetype ?? null,
+            filename: media.message.fileName ?? null,
+            error: null,
+          }
+        : null,
     ack,
     ackName: ackName(ack),
     replyTo,

@@ -1,7 +1,24 @@
-/** The outbox table: append events of one connection, read the unsent ones in order, mark them sent. */
-import { randomUUID } from 'node:crypto';
-import { WhatsAppEvent, type WhatsAppEventPayload } from '@wahooks/contracts';
-import type { Sql } from '../db/sql.js';
+/**
+ * The connection service's outbox, on @wahooks/outbox: `connection.outbox`, whose partition key is the
+ * connection (`connection_id uuid`, the column the table had before the library). WhatsApp events of a
+ * connection are written by its session owner as they are taken from Baileys; lifecycle events (created/deleted)
+ * by whichever replica ran the command, in the transaction that changed the row.
+ */
+import {
+  ConnectionCreated,
+  ConnectionDeleted,
+  WhatsAppEvent,
+  type AnyEvent,
+  type WhatsAppEventPayload,
+} from '@wahooks/contracts';
+import type { Sql } from '@wahooks/db';
+import { outboxEntry, outboxTable, purgeSent as purgeSentRows, unsentRows, writeOutbox } from '@wahooks/outbox';
+
+export const connectionOutbox = outboxTable({ name: 'connection.outbox', keyColumn: 'connection_id', keyType: 'uuid' });
+
+/** Every event type the table holds; WhatsApp events are relayed by the connection's owner only. */
+export const outboxEvents: readonly AnyEvent[] = [WhatsAppEvent, ConnectionCreated, ConnectionDeleted];
+const lifecycleEvents = new Map<string, AnyEvent>([ConnectionCreated, ConnectionDeleted].map((e) => [e.type, e]));
 
 export interface OutboxEntry {
   envelope: WhatsAppEventPayload;
@@ -26,31 +43,22 @@ export async function appendLifecycleEvent(
   eventType: string,
   payload: unknown,
 ): Promise<void> {
-  await sql.query('INSERT INTO connection.outbox (connection_id, event_id, event_type, body) VALUES ($1, $2, $3, $4)', [
-    connectionId,
-    randomUUID(),
-    eventType,
-    JSON.stringify(payload),
-  ]);
+  const event = lifecycleEvents.get(eventType);
+  if (!event) throw new Error(`outbox: ${eventType} is not a connection lifecycle event`);
+  await writeOutbox(sql, [outboxEntry(event, payload, { partitionKey: connectionId })], connectionOutbox);
 }
 
 /** Inserts in array order (so `seq` follows it); entries whose dedupe key was already stored are skipped. */
 export async function appendToOutbox(sql: Sql, connectionId: string, entries: OutboxEntry[]): Promise<number> {
   if (entries.length === 0) return 0;
-  const rows = await sql.query<{ seq: string }>(
-    `INSERT INTO connection.outbox (connection_id, event_id, dedupe_key, body)
-     SELECT $1, e, d, b FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(e, d, b, n)
-     ORDER BY n
-     ON CONFLICT DO NOTHING
-     RETURNING seq`,
-    [
-      connectionId,
-      entries.map((e) => e.envelope.id),
-      entries.map((e) => e.dedupeKey ?? null),
-      entries.map((e) => JSON.stringify(e.envelope)),
-    ],
+  const written = await writeOutbox(
+    sql,
+    entries.map((e) =>
+      outboxEntry(WhatsAppEvent, e.envelope, { id: e.envelope.id, partitionKey: connectionId, dedupeKey: e.dedupeKey }),
+    ),
+    connectionOutbox,
   );
-  return rows.length;
+  return written.length;
 }
 
 /**
@@ -58,46 +66,16 @@ export async function appendToOutbox(sql: Sql, connectionId: string, entries: Ou
  * lifecycle rows are always included (their connection may have no owner yet).
  */
 export async function unsent(sql: Sql, limit: number, connectionIds?: string[]): Promise<OutboxRow[]> {
-  const rows = await sql.query<{
-    seq: string;
-    connection_id: string;
-    event_id: string;
-    event_type: string;
-    body: string;
-  }>(
-    connectionIds
-      ? `SELECT seq, connection_id, event_id, event_type, body FROM connection.outbox
-         WHERE sent_at IS NULL AND (connection_id = ANY($2::uuid[]) OR event_type <> $3) ORDER BY seq LIMIT $1`
-      : `SELECT seq, connection_id, event_id, event_type, body FROM connection.outbox
-         WHERE sent_at IS NULL ORDER BY seq LIMIT $1`,
-    connectionIds ? [limit, connectionIds, WhatsAppEvent.type] : [limit],
-  );
-  return rows.map((r) => ({
+  const scope = connectionIds ? { partitioned: [WhatsAppEvent.type], keys: connectionIds } : undefined;
+  return (await unsentRows(sql, limit, scope, connectionOutbox)).map((r) => ({
     seq: r.seq,
-    connectionId: r.connection_id,
-    eventId: r.event_id,
-    eventType: r.event_type,
+    connectionId: r.partitionKey!,
+    eventId: r.eventId,
+    eventType: r.eventType,
     body: r.body,
   }));
 }
 
-/** Inside a transaction: locks one row (waiting for another holder) and tells whether it is still unsent. */
-export async function lockUnsent(tx: Sql, seq: string): Promise<boolean> {
-  const rows = await tx.query('SELECT 1 FROM connection.outbox WHERE seq = $1 AND sent_at IS NULL FOR UPDATE', [seq]);
-  return rows.length > 0;
-}
-
-export async function markSent(sql: Sql, seqs: string[]): Promise<void> {
-  if (seqs.length === 0) return;
-  await sql.query('UPDATE connection.outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])', [seqs]);
-}
-
 /** Deletes sent rows older than `olderThanMs`; their dedupe keys stop protecting against replays after that. */
-export async function purgeSent(sql: Sql, olderThanMs: number): Promise<number> {
-  const rows = await sql.query(
-    `DELETE FROM connection.outbox WHERE sent_at IS NOT NULL AND sent_at < now() - ($1::bigint * interval '1 millisecond')
-     RETURNING seq`,
-    [olderThanMs],
-  );
-  return rows.length;
-}
+export const purgeSent = (sql: Sql, olderThanMs: number): Promise<number> =>
+  purgeSentRows(sql, olderThanMs, connectionOutbox);

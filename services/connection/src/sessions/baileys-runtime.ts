@@ -3,13 +3,13 @@
  * signature), the emulator's root key when WA_SERVER_ROOT_KEY is set (tests/demo only), and no key material
  * on stdout (libsignal logs whole session records, private keys included, via console.info).
  */
-import { installStrictCurveVerify, trustEmulatorRoot } from '@wahooks/wa-emulator';
+import { installStrictCurveVerify, trustServerRootKey } from '@wahooks/wa-trust';
 
 let installed = false;
 
 export function setupBaileysRuntime(options: { serverRootKey?: string } = {}): void {
   installStrictCurveVerify();
-  if (options.serverRootKey) trustEmulatorRoot(options.serverRootKey);
+  if (options.serverRootKey) trustServerRootKey(options.serverRootKey);
   if (installed) return;
   installed = true;
   const info = console.info.bind(console);

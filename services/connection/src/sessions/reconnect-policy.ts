@@ -1,5 +1,5 @@
 /**
- * What to do when a socket closes, by Baileys' disconnect status code (baileys-notes §4, pitfall 5).
+ * What to do when a socket closes, by Baileys' disconnect status code (`DisconnectReason`).
  * Always a NEW socket on reconnect; never reuse the old one's `ev`.
  */
 export type CloseDecision =

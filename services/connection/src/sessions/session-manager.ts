@@ -3,17 +3,17 @@
  * session's commands bound to this replica on the sessions exchange, and the outbox relay scoped to them.
  * Losing a lease closes that session's socket at once.
  */
-import QRCode from 'qrcode';
-import { handle, type Broker, type RoutedServer } from '@wahooks/broker';
-import { notFound, SessionAction } from '@wahooks/contracts';
+import type { Broker, CommandBinding, RoutedServer } from '@wahooks/broker';
 import type { Logger } from '@wahooks/telemetry';
 import { findConnection, runnableConnectionIds, setOwner } from '../connections/connections-repo.js';
-import type { Sql } from '../db/sql.js';
-import { toChatId, toJid } from '../events/index.js';
+import type { Sql } from '@wahooks/db';
 import { createLeaseManager, type LeaseManager } from '../lease/lease-manager.js';
 import type { RedisLike } from '../lease/redis-lease.js';
 import { purgeSent } from '../outbox/outbox-repo.js';
 import { startOutboxRelay, type OutboxRelay } from '../outbox/outbox-relay.js';
+import type { MediaStore } from './outbound/media-store.js';
+import { sendCommands } from './send-commands.js';
+import { sessionCommands } from './session-commands.js';
 import { trimMessages } from './session-store.js';
 import { WhatsAppSession, type SessionConfig } from './whatsapp-session.js';
 
@@ -29,6 +29,10 @@ export interface SessionManagerOptions {
   outboxRetentionMs?: number;
   /** Messages kept per connection for getMessage/media/revokes, default 1000. */
   messageWindow?: number;
+  /** Where outbound media bytes are staged (Redis, by the messaging service). */
+  media: MediaStore;
+  /** Deadline of one outbound send, ms (default 45 s). */
+  sendTimeoutMs?: number;
 }
 
 export interface SessionManager {
@@ -45,19 +49,6 @@ export async function createSessionManager(opts: SessionManagerOptions): Promise
   const sessions = new Map<string, WhatsAppSession>();
   const relay = startOutboxRelay({ sql, broker, logger, connections: () => [...sessions.keys()] });
   let routed: RoutedServer | undefined;
-  // Clients poll the QR every 2–3 s: render each QR string once.
-  const pngs = new Map<string, Promise<string>>();
-  const renderQr = (qr: string): Promise<string> => {
-    let png = pngs.get(qr);
-    if (!png) {
-      png = QRCode.toBuffer(qr, { type: 'png', errorCorrectionLevel: 'L', margin: 2, scale: 6 }).then((b) =>
-        b.toString('base64'),
-      );
-      pngs.set(qr, png);
-      if (pngs.size > 1000) pngs.delete(pngs.keys().next().value as string);
-    }
-    return png;
-  };
 
   const leases = createLeaseManager({
     redis: opts.redis,
@@ -92,37 +83,18 @@ export async function createSessionManager(opts: SessionManagerOptions): Promise
     },
   });
 
-  async function act(connectionId: string, action: string, arg?: string): Promise<unknown> {
-    const session = sessions.get(connectionId);
-    if (!session) throw notFound('Session not held here');
-    switch (action) {
-      case 'qr': {
-        if (session.me()) return { connected: true };
-        const qr = session.qr;
-        if (!qr) return null;
-        return { value: await renderQr(qr), mimetype: 'image/png', raw: qr };
-      }
-      case 'me':
-        return session.me();
-      case 'logout':
-        await session.logout();
-        return { ok: true };
-      case 'relink':
-        await session.relink();
-        return { ok: true };
-      case 'media': {
-        const media = await session.downloadMedia(arg ?? '');
-        if (!media) throw notFound('Media not found');
-        return { mimetype: media.mimetype, base64: media.data.toString('base64') };
-      }
-      case 'picture': {
-        const url = await session.profilePictureUrl(toJid(toChatId(arg ?? '') ?? '')).catch(() => undefined);
-        return { profilePictureUrl: url ?? null };
-      }
-      default:
-        throw notFound(`Unknown session action ${action}`);
-    }
-  }
+  // Every command bound on the sessions exchange under the connection ids this replica holds. Other
+  // session-owned command lists (e.g. the messaging sends, send-commands.ts) are appended here.
+  const routedCommands = (): CommandBinding[] => [
+    ...sessionCommands((id) => sessions.get(id)),
+    ...sendCommands({
+      sql,
+      media: opts.media,
+      sendTimeoutMs: opts.sendTimeoutMs,
+      logger,
+      session: (id) => sessions.get(id),
+    }),
+  ];
 
   let janitor: NodeJS.Timeout | undefined;
   async function housekeeping() {
@@ -132,7 +104,7 @@ export async function createSessionManager(opts: SessionManagerOptions): Promise
 
   return {
     async start() {
-      routed = await broker.serveRouted([handle(SessionAction, (req) => act(req.connectionId, req.action, req.arg))]);
+      routed = await broker.serveRouted(routedCommands());
       leases.start();
       janitor = setInterval(
         () => void housekeeping().catch((err: Error) => logger.warn({ err: err.message }, 'housekeeping failed')),

@@ -3,7 +3,7 @@
  * message window and recent chats it implies, written in ONE transaction as the batch is taken from Baileys.
  */
 import { proto, type WAMessage } from '@whiskeysockets/baileys';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '@wahooks/db';
 import { appendToOutbox, type OutboxEntry } from '../outbox/outbox-repo.js';
 
 export interface ChatChange {

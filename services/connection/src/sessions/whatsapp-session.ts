@@ -1,59 +1,33 @@
 /**
- * One WhatsApp session (one connection) on this replica: exactly one live Baileys socket at a time, a new
- * socket for every reconnect, auth state in Postgres under the owner's fencing token, and every Baileys
- * batch persisted (outbox + message window + chats) in one transaction as it is taken from the socket.
+ * One WhatsApp session (one connection) on this replica: the socket lifecycle. Exactly one live Baileys socket
+ * at a time, a new socket for every reconnect, auth state in Postgres under the owner's fencing token, and every
+ * Baileys batch persisted (outbox + message window + chats) in one transaction as it is taken from the socket.
+ * Opening a socket: baileys-socket.ts; mapping a batch: batch-intake.ts; status writes: session-status.ts;
+ * media downloads: inbound-media.ts; the linked account: linked-account.ts.
  */
-import type { Agent } from 'node:https';
-import makeWASocket, {
-  downloadMediaMessage,
-  jidDecode,
-  makeCacheableSignalKeyStore,
-  type BaileysEventMap,
-  type GroupMetadata,
-  type WAMessage,
-  type WASocket,
-} from '@whiskeysockets/baileys';
+import type { BaileysEventMap, WASocket } from '@whiskeysockets/baileys';
 import type { Logger } from '@wahooks/telemetry';
 import { useDatabaseAuthState, type DatabaseAuthState } from '../auth/database-auth-state.js';
-import type { Sql } from '../db/sql.js';
+import type { Sql } from '@wahooks/db';
 import {
   buildEnvelope,
-  contentOf,
-  isUserMessage,
-  mapCalls,
-  mapChatsUpdate,
-  mapMessagesUpdate,
-  mapMessagesUpsert,
-  mapPresence,
-  mapReceiptUpdate,
   mapSessionStatus,
-  mediaFileName,
-  mediaOf,
-  preferPn,
-  toChatId,
   type ConnectionStatus,
+  type EnvelopeContext,
   type MapContext,
-  type MappedEvent,
   type Me,
   type StatusChange,
 } from '../events/index.js';
-import type { OutboxEntry } from '../outbox/outbox-repo.js';
-import { decideOnClose, type BackoffOptions } from './reconnect-policy.js';
-import { forgetSessionData, loadMessage, persistBatch, type ChatChange, type SessionBatch } from './session-store.js';
+import { createSessionCaches, openSocket, trackGroups, type SessionConfig } from './baileys-socket.js';
+import { mapSessionBatch } from './batch-intake.js';
 import { createGroupWriter, type GroupWriter } from './group-writer.js';
-import { createTtlCache } from './ttl-cache.js';
+import { downloadInboundMedia } from './inbound-media.js';
+import { linkedAccount, linkedPhone } from './linked-account.js';
+import { decideOnClose } from './reconnect-policy.js';
+import { forgetSessionData, loadMessage, persistBatch, type SessionBatch } from './session-store.js';
+import { persistStatus } from './session-status.js';
 
-export interface SessionConfig {
-  waWebSocketUrl?: string;
-  waVersion?: [number, number, number];
-  browser?: [string, string, string];
-  baileysLogLevel?: string; // default 'warn'
-  fetchAgent?: Agent; // TLS agent for media uploads (the emulator's self-signed host in tests)
-  engineVersion: string;
-  connectTimeoutMs?: number;
-  qrTimeoutMs?: number;
-  backoff?: BackoffOptions;
-}
+export type { SessionConfig } from './baileys-socket.js';
 
 export interface SessionIdentity {
   id: string; // connection id
@@ -84,14 +58,7 @@ export class WhatsAppSession {
   private queue: Promise<void> = Promise.resolve();
   private statuses: StatusChange[] = [];
   private currentQr?: string;
-  private readonly caches = {
-    msgRetryCounterCache: createTtlCache(60 * 60_000),
-    userDevicesCache: createTtlCache(5 * 60_000),
-    callOfferCache: createTtlCache(5 * 60_000),
-    placeholderResendCache: createTtlCache(60 * 60_000),
-    signal: createTtlCache(5 * 60_000, 2000),
-    groups: createTtlCache(10 * 60_000, 500),
-  };
+  private readonly caches = createSessionCaches();
   private readonly log: Logger;
   private readonly baileysLog: Logger;
   private readonly writer: GroupWriter;
@@ -116,11 +83,14 @@ export class WhatsAppSession {
     return this.lastStatus;
   }
 
+  /** The current Baileys socket, for the outbound sends (sessions/outbound/); undefined once closed. */
+  get socket(): WASocket | undefined {
+    return this.sock;
+  }
+
   /** The linked account from the current credentials (not the stale `sock.user`). */
   me(): Me | null {
-    const me = this.auth?.state.creds.me;
-    if (!me?.id || !this.auth?.isLinked()) return null;
-    return { id: toChatId(me.id)!, ...(me.name ? { pushName: me.name } : {}) };
+    return linkedAccount(this.auth);
   }
 
   isLinked(): boolean {
@@ -136,32 +106,13 @@ export class WhatsAppSession {
 
   private connect(): void {
     if (this.closed || !this.auth) return;
-    const { config } = this.opts;
     this.ending = false;
     this.currentQr = undefined;
-    const auth = this.auth;
-    const sock = makeWASocket({
-      auth: {
-        creds: auth.state.creds,
-        keys: makeCacheableSignalKeyStore(auth.state.keys, this.baileysLog, this.caches.signal),
-      },
+    const sock = openSocket({
+      auth: this.auth,
+      config: this.opts.config,
+      caches: this.caches,
       logger: this.baileysLog,
-      markOnlineOnConnect: false,
-      ...(config.waWebSocketUrl ? { waWebSocketUrl: config.waWebSocketUrl } : {}),
-      ...(config.waVersion ? { version: config.waVersion } : {}),
-      browser: config.browser ?? ['WAHooks', 'Chrome', '1.0'],
-      ...(config.fetchAgent ? { fetchAgent: config.fetchAgent } : {}),
-      connectTimeoutMs: config.connectTimeoutMs ?? 20_000,
-      ...(config.qrTimeoutMs ? { qrTimeout: config.qrTimeoutMs } : {}),
-      syncFullHistory: false,
-      generateHighQualityLinkPreview: false,
-      msgRetryCounterCache: this.caches.msgRetryCounterCache,
-      userDevicesCache: this.caches.userDevicesCache,
-      callOfferCache: this.caches.callOfferCache,
-      placeholderResendCache: this.caches.placeholderResendCache,
-      // Group sends need the participant list: keep it per session instead of a w:g2 query per send.
-      // Only cache hits here: fetching inside this callback can stall Baileys' receive path (it awaits us).
-      cachedGroupMetadata: async (jid) => this.caches.groups.get<GroupMetadata>(jid),
       getMessage: async (key) =>
         key.id ? ((await loadMessage(this.opts.sql, this.id, key.id))?.message ?? undefined) : undefined,
     });
@@ -170,9 +121,7 @@ export class WhatsAppSession {
       if (this.closed || this.sock !== sock) return;
       // Map and queue the batch for writing now, in arrival order (group commit); the rest of the handling
       // (creds, status, close) is chained so it also runs in order. Baileys does not await handlers.
-      for (const g of events['groups.upsert'] ?? []) void this.caches.groups.set(g.id, g);
-      for (const g of events['groups.update'] ?? []) if (g.id) void this.caches.groups.del(g.id);
-      if (events['group-participants.update']) void this.caches.groups.del(events['group-participants.update'].id);
+      trackGroups(this.caches, events);
       let batch: SessionBatch;
       try {
         batch = this.mapBatch(events);
@@ -212,71 +161,20 @@ export class WhatsAppSession {
     if (conn?.connection === 'close') await this.onClose(sock, conn.lastDisconnect?.error);
   }
 
-  private mapContext(): MapContext {
+  /** What every event envelope of this session says about it, as of now. */
+  private envelopeContext(me: Me | null): EnvelopeContext {
     return {
-      me: this.me(),
-      mediaUrl: (file) => `/api/connections/${this.id}/media/${file}`,
-      nowMs: Date.now,
+      connectionId: this.id,
+      userId: this.opts.connection.userId,
+      session: this.opts.connection.sessionName,
+      me,
+      engineVersion: this.opts.config.engineVersion,
     };
   }
 
   private mapBatch(events: Partial<BaileysEventMap>): SessionBatch {
-    const ctx = this.mapContext();
-    const mapped: MappedEvent[] = [];
-    const messages: WAMessage[] = [];
-    const chats: ChatChange[] = [];
-    const upsert = events['messages.upsert'];
-    if (upsert) {
-      mapped.push(...mapMessagesUpsert(upsert, ctx));
-      for (const m of upsert.messages) {
-        if (!m.key?.remoteJid || !isUserMessage(m)) continue;
-        messages.push(m);
-        const chatId = toChatId(preferPn(m.key.remoteJid, m.key.remoteJidAlt));
-        if (!chatId || chatId === 'status@broadcast') continue;
-        const isGroup = chatId.endsWith('@g.us');
-        chats.push({
-          chatId,
-          name: !m.key.fromMe && !isGroup ? (m.pushName ?? null) : null,
-          conversationTimestamp: Number(m.messageTimestamp ?? 0),
-          unreadIncrement: m.key.fromMe || upsert.type !== 'notify' ? 0 : 1,
-        });
-      }
-    }
-    if (events['messages.update']) mapped.push(...mapMessagesUpdate(events['messages.update'], ctx));
-    if (events['message-receipt.update']) mapped.push(...mapReceiptUpdate(events['message-receipt.update'], ctx));
-    if (events['presence.update']) mapped.push(...mapPresence(events['presence.update']));
-    if (events.call) mapped.push(...mapCalls(events.call));
-    if (events['chats.update']) {
-      mapped.push(...mapChatsUpdate(events['chats.update'], ctx));
-      for (const c of events['chats.update']) {
-        const chatId = toChatId(c.id);
-        if (!chatId) continue;
-        chats.push({
-          chatId,
-          name: c.name ?? null,
-          conversationTimestamp: c.conversationTimestamp ? Number(c.conversationTimestamp) : undefined,
-          archived: typeof c.archived === 'boolean' ? c.archived : undefined,
-        });
-      }
-    }
-    for (const c of [...(events['chats.upsert'] ?? []), ...(events['messaging-history.set']?.chats ?? [])]) {
-      const chatId = toChatId(c.id);
-      if (chatId)
-        chats.push({ chatId, name: c.name ?? null, conversationTimestamp: Number(c.conversationTimestamp ?? 0) });
-    }
-    const now = Date.now();
-    const envCtx = {
-      connectionId: this.id,
-      userId: this.opts.connection.userId,
-      session: this.opts.connection.sessionName,
-      me: ctx.me,
-      engineVersion: this.opts.config.engineVersion,
-    };
-    const outbox: OutboxEntry[] = mapped.map((m) => ({
-      envelope: buildEnvelope(m, envCtx, now),
-      dedupeKey: m.dedupeKey,
-    }));
-    return { outbox, messages, chats, deletedChats: events['chats.delete']?.map((j) => toChatId(j)!).filter(Boolean) };
+    const ctx: MapContext = { me: this.me(), connectionId: this.id, nowMs: Date.now };
+    return mapSessionBatch(events, ctx, this.envelopeContext(ctx.me ?? null));
   }
 
   /** Persists a status change with its `session.status` event, in one transaction. */
@@ -285,29 +183,9 @@ export class WhatsAppSession {
     this.lastStatus = status;
     this.statuses.push({ status, timestampMs: Date.now() });
     this.statuses = this.statuses.slice(-3);
-    const me = this.me();
-    const phone = status === 'working' && me ? (jidDecode(this.auth!.state.creds.me!.id)?.user ?? null) : undefined;
-    const event = mapSessionStatus(this.statuses);
-    const envelope = buildEnvelope(
-      event,
-      {
-        connectionId: this.id,
-        userId: this.opts.connection.userId,
-        session: this.opts.connection.sessionName,
-        me,
-        engineVersion: this.opts.config.engineVersion,
-      },
-      Date.now(),
-    );
-    await this.opts.sql.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE connection.connections SET status = $2, status_reason = $3,
-           phone_number = COALESCE($4, phone_number), updated_at = now()
-         WHERE id = $1 AND status <> 'stopped'`,
-        [this.id, status, reason ?? null, phone ?? null],
-      );
-      await persistBatch(tx, this.id, { outbox: [{ envelope }], messages: [], chats: [] });
-    });
+    const event = buildEnvelope(mapSessionStatus(this.statuses), this.envelopeContext(this.me()), Date.now());
+    const phone = status === 'working' ? linkedPhone(this.auth) : undefined;
+    await persistStatus(this.opts.sql, this.id, { status, reason, phone, event });
     this.opts.onPersisted?.();
     this.log.info({ status, reason }, 'session status');
   }
@@ -395,24 +273,12 @@ export class WhatsAppSession {
     return this.sock.profilePictureUrl(jid, 'preview');
   }
 
-  /** Inbound media by file name (`<messageId>.<ext>`), downloaded and decrypted on demand. */
+  /** Inbound media by file name (see events/media-file.ts), downloaded and decrypted on demand. */
   async downloadMedia(fileName: string): Promise<{ data: Buffer; mimetype: string } | undefined> {
-    const keyId = fileName.split('.')[0] ?? '';
-    if (!/^[A-Za-z0-9]{1,128}$/.test(keyId)) return undefined;
-    const msg = await loadMessage(this.opts.sql, this.id, keyId);
-    const media = mediaOf(msg ? contentOf(msg) : undefined);
-    if (!msg || !media || mediaFileName(msg.key.id ?? '', media.message.mimetype, media.type) !== fileName)
-      return undefined;
-    const data = await downloadMediaMessage(
-      msg,
-      'buffer',
-      {},
-      {
-        logger: this.baileysLog,
-        reuploadRequest: (m) =>
-          this.sock ? this.sock.updateMediaMessage(m) : Promise.reject(new Error('session not connected')),
-      },
-    );
-    return { data, mimetype: media.message.mimetype ?? 'application/octet-stream' };
+    return downloadInboundMedia(this.opts.sql, this.id, fileName, {
+      logger: this.baileysLog,
+      reuploadRequest: (m) =>
+        this.sock ? this.sock.updateMediaMessage(m) : Promise.reject(new Error('session not connected')),
+    });
   }
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:https';
 import { MEDIA_TLS_CERT_PEM, type Emulator } from '@wahooks/wa-emulator';
 import { createLogger } from '@wahooks/telemetry';
-import type { Sql } from '../../src/db/sql.js';
+import type { Sql } from '@wahooks/db';
 import { WhatsAppSession, type SessionConfig } from '../../src/sessions/whatsapp-session.js';
 
 export const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');

@@ -1,6 +1,6 @@
 /**
- * SPEC §5 guard: `Authorization: Bearer <token>`; `wh_…` goes to the token service (cached), anything else is
- * a Supabase JWT verified locally. The first JWT seen for a user on this instance upserts the users row.
+ * The auth guard (docs/api.md): `Authorization: Bearer <token>`; `wh_…` goes to the token service (cached),
+ * anything else is a Supabase JWT verified locally. The first JWT seen for a user on this instance upserts the users row.
  */
 import type { Broker } from '@wahooks/broker';
 import { AppError, unauthorized, UpsertUser } from '@wahooks/contracts';
@@ -47,7 +47,7 @@ export class Authenticator {
       const { userId, tokenId } = await this.apiTokens.verify(token);
       return { id: userId, via: 'api-token', tokenId };
     } catch (err) {
-      // Keep the SPEC's exact message whatever the token service words; 5xx (service down) pass through.
+      // Keep the documented 401 message whatever the token service words; 5xx (service down) pass through.
       if (err instanceof AppError && err.statusCode < 500) throw unauthorized(AuthMessages.apiToken);
       throw err;
     }

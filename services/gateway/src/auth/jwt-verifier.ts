@@ -1,6 +1,6 @@
 /**
- * Supabase access tokens, verified locally (SPEC §5 messages): RS256/ES256 through the project's JWKS (kid
- * required), and HS256 with SUPABASE_JWT_SECRET for projects on the legacy shared secret (SPEC §9 #20).
+ * Supabase access tokens, verified locally (401 messages: docs/api.md): RS256/ES256 through the project's JWKS (kid
+ * required), and HS256 with SUPABASE_JWT_SECRET for projects on the legacy shared secret.
  * No audience or issuer check, as the original.
  */
 import {
@@ -12,7 +12,7 @@ import {
   jwtVerify,
   type JWTPayload,
 } from 'jose';
-import { AppError, unauthorized } from '@wahooks/contracts';
+import { AppError, isUuid, unauthorized } from '@wahooks/contracts';
 
 export const JwtMessages = {
   format: 'Invalid token format',
@@ -38,7 +38,6 @@ export interface VerifiedJwt {
 /** Marks a failure to obtain the signing key (fetch error, timeout, no such kid) as opposed to a bad token. */
 class SigningKeyError extends Error {}
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FETCHES_PER_MINUTE = 10; // as jwks-rsa's rateLimit in the original: a bad kid flood cannot hammer Supabase
 
 export class JwtVerifier {
@@ -97,7 +96,7 @@ export class JwtVerifier {
     } catch (err) {
       throw mapError(err);
     }
-    if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) throw unauthorized(JwtMessages.failed);
+    if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) throw unauthorized(JwtMessages.failed);
     const email = typeof payload.email === 'string' ? payload.email : null;
     return { sub: payload.sub.toLowerCase(), email, payload };
   }

@@ -1,5 +1,5 @@
 /**
- * SPEC §5: every successful use of a wh_ token sets its lastUsedAt. Uses answered from the auth cache never
+ * Every successful use of a wh_ token sets its lastUsedAt. Uses answered from the auth cache never
  * reach the token service, so they are collected here (a Map set on the hot path, no I/O) and published as
  * `gateway.token.used` about once per `intervalMs`, fire-and-forget. A failed publish is logged and the batch
  * dropped: lastUsedAt is a best-effort timestamp, and the next use marks the token again.

@@ -1,5 +1,5 @@
 /**
- * CORS for every origin, as the original (NestJS `enableCors()` defaults, SPEC §1): browsers may call the API
+ * CORS for every origin, as the original (NestJS `enableCors()` defaults): browsers may call the API
  * from any dashboard. No cookies are involved (Bearer tokens), so `*` is safe.
  */
 import type { RequestHandler } from 'express';

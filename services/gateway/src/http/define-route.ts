@@ -56,11 +56,13 @@ export interface RouteSpec<
   tag?: string;
   /** JSON or urlencoded body schema; a route without one never parses a body. */
   body?: B;
+  /** This route's body limit (bytes-package syntax, e.g. "1mb"), instead of BODY_LIMIT (base64 media routes). */
+  bodyLimit?: string;
   params?: P;
   query?: Q;
   /** Success body schema (documentation only: replies were validated by the broker already). */
   response?: z.ZodType;
-  /** Success status; default 201 for POST (NestJS-compatible, SPEC §1), else 200. */
+  /** Success status; default 201 for POST (NestJS-compatible, as the original API), else 200. */
   status?: number;
   /** Error statuses this route can answer besides the common ones (documentation). */
   errors?: number[];
@@ -80,6 +82,7 @@ export interface RouteDef {
   description?: string;
   tag?: string;
   body?: z.ZodType;
+  bodyLimit?: string;
   params?: z.ZodType;
   query?: z.ZodType;
   response?: z.ZodType;

@@ -21,9 +21,9 @@ const BODY_TYPES = ['application/json', 'application/*+json', 'application/x-www
 export function mountRoutes(router: Router, routes: RouteDef[], options: MountOptions): void {
   const { deps, auth, rateLimits, bodyLimit } = options;
   // Bodies are parsed only for routes that take one, and only after auth: no anonymous 50 MB parses.
-  const parseBody: RequestHandler[] = [
-    express.json({ limit: bodyLimit, type: ['application/json', 'application/*+json'] }),
-    express.urlencoded({ limit: bodyLimit, extended: true }),
+  const bodyParser = (limit: string): RequestHandler[] => [
+    express.json({ limit, type: ['application/json', 'application/*+json'] }),
+    express.urlencoded({ limit, extended: true }),
     (req, _res, next) => {
       // A (non-empty) body we did not parse was sent with some other content type.
       if (req.headers['content-length'] !== '0' && req.is(BODY_TYPES) === false)
@@ -31,6 +31,18 @@ export function mountRoutes(router: Router, routes: RouteDef[], options: MountOp
       next();
     },
   ];
+  const parseBody = bodyParser(bodyLimit);
+  // A route's own limit: its 413 names that limit (the error handler only knows BODY_LIMIT).
+  const routeBodyParser = (limit: string): RequestHandler[] =>
+    bodyParser(limit).map(
+      (parse): RequestHandler =>
+        (req, res, next) =>
+          parse(req, res, (err?: unknown) => {
+            if ((err as { type?: string } | undefined)?.type === 'entity.too.large')
+              return next(new AppError(413, `Request body is larger than the ${limit} limit`));
+            next(err);
+          }),
+    );
   const authenticate: RequestHandler = async (req, res, next) => {
     res.locals.user = await auth.authenticate(req.headers.authorization);
     next();
@@ -72,7 +84,7 @@ export function mountRoutes(router: Router, routes: RouteDef[], options: MountOp
     if (route.auth && route.rateLimit) chain.push(route.method === 'get' ? deferredLimits : limitedAuthenticate);
     else if (route.auth) chain.push(authenticate);
     else if (route.rateLimit) chain.push(rateLimits.byIp);
-    if (route.body) chain.push(...parseBody);
+    if (route.body) chain.push(...(route.bodyLimit ? routeBodyParser(route.bodyLimit) : parseBody));
     chain.push(async (req, res) => {
       const work = Promise.resolve(
         route.handler({

@@ -9,16 +9,14 @@
  * Redis not answering within `timeoutMs` rejects the whole batch with an Error (the caller fails open), from one
  * timer per batch rather than one per command.
  */
+import { KeyedTurnBatch, type Waiter } from '@wahooks/batching';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
-interface Waiter {
-  resolve: (res: RateLimiterRes) => void;
-  reject: (err: unknown) => void;
-}
-
 export class CoalescingLimiter {
-  private pending = new Map<string, Waiter[]>();
-  private scheduled = false;
+  // Flushed by setImmediate, after the poll phase: every request read from the sockets in this turn has asked.
+  private readonly batch = new KeyedTurnBatch<string, RateLimiterRes>((batch) => {
+    for (const [key, waiters] of batch) this.consumeBatch(key, waiters);
+  });
 
   constructor(
     private readonly limiter: RateLimiterAbstract,
@@ -27,26 +25,10 @@ export class CoalescingLimiter {
 
   /** Resolves when the caller is under the limit; rejects with a RateLimiterRes when over, an Error when Redis fails. */
   consume(key: string): Promise<RateLimiterRes> {
-    return new Promise((resolve, reject) => {
-      const waiters = this.pending.get(key);
-      if (waiters) waiters.push({ resolve, reject });
-      else this.pending.set(key, [{ resolve, reject }]);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // setImmediate runs after the poll phase: every request read from the sockets in this turn has asked by then.
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.batch.add(key);
   }
 
-  private flush(): void {
-    const batch = this.pending;
-    this.pending = new Map();
-    this.scheduled = false;
-    for (const [key, waiters] of batch) this.consumeBatch(key, waiters);
-  }
-
-  private consumeBatch(key: string, waiters: Waiter[]): void {
+  private consumeBatch(key: string, waiters: Waiter<RateLimiterRes>[]): void {
     const n = waiters.length;
     let settled = false;
     const timer = setTimeout(() => {
@@ -72,7 +54,7 @@ export class CoalescingLimiter {
     );
   }
 
-  private split(waiters: Waiter[], total: RateLimiterRes): void {
+  private split(waiters: Waiter<RateLimiterRes>[], total: RateLimiterRes): void {
     const points = this.limiter.points;
     const first = total.consumedPoints - waiters.length; // consumed before this batch
     waiters.forEach((w, i) => {

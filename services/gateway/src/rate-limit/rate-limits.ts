@@ -10,7 +10,7 @@ import { AppError } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
 import { CoalescingLimiter } from './coalescing-limiter.js';
 
-/** SPEC §1: the original's throttler message, kept for client compatibility. */
+/** The original's throttler message, kept for client compatibility. */
 export const TooManyRequests = 'ThrottlerException: Too Many Requests';
 
 export interface RateLimits {

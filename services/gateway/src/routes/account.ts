@@ -1,4 +1,4 @@
-/** GET /api/me (SPEC §3.1). */
+/** GET /api/me (docs/api.md). */
 import { GetMe, UserProfile } from '@wahooks/contracts';
 import { defineRoute } from '../http/define-route.js';
 

@@ -1,11 +1,13 @@
 /**
- * Connections (SPEC §3.2 with the §9 fixes, issue 4): thin forwards to the connection service, which validates
- * ids and bodies (400), checks ownership (404/403) and answers 503 + Retry-After while no replica holds a
+ * Connections (docs/api.md): thin forwards to the connection service. Bodies are parsed here
+ * with the command's own schema (ConnectionBody: `name must be a string`, …); the service checks ids (400
+ * `Invalid connection id`) and ownership (404/403) and answers 503 + Retry-After while no replica holds a
  * session yet. Media bytes come back base64 over RabbitMQ and are streamed here with their content type.
  */
 import { z } from 'zod';
 import {
   ChatSummary,
+  ConnectionBody,
   ConnectionMe,
   ConnectionView,
   CreateConnection,
@@ -25,7 +27,8 @@ import {
 } from '@wahooks/contracts';
 import { defineRoute } from '../http/define-route.js';
 
-const idParams = z.object({ id: z.string() });
+const ConnectionId = z.string().meta({ description: 'The connection id (uuid)' });
+const idParams = z.object({ id: ConnectionId });
 const tag = 'connections';
 
 export const connectionRoutes = [
@@ -44,10 +47,10 @@ export const connectionRoutes = [
     auth: true,
     tag,
     summary: 'Create a connection (201 pending); poll GET /api/connections/:id/qr for its QR',
-    body: z.object({ name: z.unknown().optional() }).passthrough(),
+    body: ConnectionBody,
     response: ConnectionView,
     errors: [400, 403],
-    handler: ({ broker, user, body }) => broker.request(CreateConnection, { userId: user.id, name: body?.name }),
+    handler: ({ broker, user, body }) => broker.request(CreateConnection, { userId: user.id, name: body.name }),
   }),
   defineRoute({
     method: 'post',
@@ -76,11 +79,11 @@ export const connectionRoutes = [
     tag,
     summary: 'Rename a connection ("" clears the name)',
     params: idParams,
-    body: z.object({ name: z.unknown().optional() }).passthrough(),
+    body: ConnectionBody,
     response: ConnectionView,
     errors: [400, 403, 404],
     handler: ({ broker, user, params, body }) =>
-      broker.request(UpdateConnection, { userId: user.id, connectionId: params.id, name: body?.name }),
+      broker.request(UpdateConnection, { userId: user.id, connectionId: params.id, name: body.name }),
   }),
   defineRoute({
     method: 'delete',
@@ -148,7 +151,10 @@ export const connectionRoutes = [
     auth: true,
     tag,
     summary: 'Up to 50 recent messages of a chat (WAHA message objects)',
-    params: z.object({ id: z.string(), chatId: z.string() }),
+    params: z.object({
+      id: ConnectionId,
+      chatId: z.string().meta({ description: 'A chat id: `<digits>@c.us` (or @s.whatsapp.net), `<id>@g.us`, …' }),
+    }),
     response: z.array(z.unknown()),
     errors: [400, 403, 404],
     handler: ({ broker, user, params }) =>
@@ -160,7 +166,10 @@ export const connectionRoutes = [
     auth: true,
     tag,
     summary: "A contact's profile picture URL, or null",
-    params: z.object({ id: z.string(), contactId: z.string() }),
+    params: z.object({
+      id: ConnectionId,
+      contactId: z.string().meta({ description: 'Phone number digits, optionally with @c.us or @s.whatsapp.net' }),
+    }),
     response: z.object({ profilePictureUrl: z.string().nullable() }),
     errors: [400, 403, 404],
     handler: ({ broker, user, params }) =>
@@ -172,7 +181,10 @@ export const connectionRoutes = [
     auth: true,
     tag,
     summary: 'Inbound media of a message, downloaded and decrypted on demand (the URL in message events)',
-    params: z.object({ id: z.string(), file: z.string() }),
+    params: z.object({
+      id: ConnectionId,
+      file: z.string().meta({ description: 'The media file name from a message event URL' }),
+    }),
     errors: [400, 403, 404, 503],
     handler: async ({ broker, user, params, res }) => {
       const media = await broker.request(

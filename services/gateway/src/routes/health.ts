@@ -1,4 +1,4 @@
-/** GET /api and GET /api/health (SPEC §3.1, with §9 #18: 503 when a dependency is down). */
+/** GET /api and GET /api/health (503 when a dependency is down). */
 import { z } from 'zod';
 import { defineRoute, httpReply } from '../http/define-route.js';
 

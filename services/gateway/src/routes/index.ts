@@ -6,9 +6,10 @@ import type { RouteDef } from '../http/define-route.js';
 import { accountRoutes } from './account.js';
 import { connectionRoutes } from './connections.js';
 import { healthRoutes } from './health.js';
+import { messageRoutes } from './messages.js';
 import { tokenRoutes } from './tokens.js';
 import { webhookRoutes } from './webhooks.js';
 
-export const routeModules: RouteDef[][] = [healthRoutes, accountRoutes, tokenRoutes, connectionRoutes, webhookRoutes];
+export const routeModules: RouteDef[][] = [healthRoutes, accountRoutes, tokenRoutes, connectionRoutes, webhookRoutes, messageRoutes];
 
 export const routes: RouteDef[] = routeModules.flat();

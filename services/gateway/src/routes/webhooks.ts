@@ -1,24 +1,29 @@
 /**
- * Webhook configs and delivery logs (SPEC §3.4 + issue 5): thin forwards to webhook-delivery, which validates
- * bodies itself (documented messages such as `url and events are required`) and checks ownership.
+ * Webhook configs and delivery logs (docs/api.md, docs/webhooks.md): thin forwards to webhook-delivery. Bodies and
+ * the logs query are parsed here with the commands' own schemas (documented messages such as `url and events are
+ * required`); webhook-delivery checks ownership and refuses URLs that resolve to private addresses.
  */
 import { z } from 'zod';
 import {
   CreateWebhook,
+  CreateWebhookBody,
   DeleteWebhook,
   ListWebhookLogs,
   ListWebhooks,
+  LogQuery,
   ReplayDelivery,
   RotateWebhookSecret,
   TestWebhook,
   UpdateWebhook,
+  UpdateWebhookBody,
   WebhookConfig,
   WebhookLog,
 } from '@wahooks/contracts';
 import { defineRoute, httpReply } from '../http/define-route.js';
 
-const connectionParams = z.object({ connectionId: z.string() });
-const webhookParams = z.object({ id: z.string() });
+const connectionParams = z.object({ connectionId: z.string().meta({ description: 'The connection id (uuid)' }) });
+const WebhookId = z.string().meta({ description: 'The webhook config id (uuid)' });
+const webhookParams = z.object({ id: WebhookId });
 
 export const webhookRoutes = [
   defineRoute({
@@ -40,7 +45,7 @@ export const webhookRoutes = [
     tag: 'webhooks',
     summary: 'Create a webhook config (http(s) URL, event names or "*"); the signing secret is 64 hex characters',
     params: connectionParams,
-    body: z.object({ url: z.unknown().optional(), events: z.unknown().optional() }),
+    body: CreateWebhookBody,
     response: WebhookConfig,
     errors: [400, 403, 404],
     handler: ({ broker, user, params, body }) =>
@@ -57,7 +62,7 @@ export const webhookRoutes = [
     auth: true,
     summary: 'Update url, events and/or active',
     params: webhookParams,
-    body: z.object({ url: z.unknown().optional(), events: z.unknown().optional(), active: z.unknown().optional() }),
+    body: UpdateWebhookBody,
     response: WebhookConfig,
     errors: [400, 403, 404],
     handler: ({ broker, user, params, body }) =>
@@ -86,12 +91,7 @@ export const webhookRoutes = [
     summary:
       'Delivery logs, newest first, each with its attempts; ?status=&event=&limit=&before=; next page cursor in X-Next-Cursor',
     params: webhookParams,
-    query: z.object({
-      status: z.string().optional(),
-      event: z.string().optional(),
-      limit: z.string().optional(),
-      before: z.string().optional(),
-    }),
+    query: LogQuery,
     response: z.array(WebhookLog),
     errors: [400, 403, 404],
     handler: async ({ broker, user, params, query }) => {
@@ -128,7 +128,7 @@ export const webhookRoutes = [
     path: '/api/webhooks/:id/logs/:logId/replay',
     auth: true,
     summary: 'Replay a failed or delivered delivery (same webhook-id); 409 while it is pending',
-    params: z.object({ id: z.string(), logId: z.string() }),
+    params: z.object({ id: WebhookId, logId: z.string().meta({ description: 'The delivery log id (uuid)' }) }),
     response: ReplayDelivery.reply,
     errors: [403, 404, 409],
     handler: ({ broker, user, params }) =>

@@ -3,29 +3,20 @@
  * load the broker hands over several commands per socket read, and one query for all of them costs one round
  * trip and one backend wakeup instead of one each. Equal keys share one result.
  */
+import { KeyedTurnBatch, type Waiter } from '@wahooks/batching';
+
 export class TurnBatcher<K, V> {
-  private pending = new Map<K, { resolve: (v: V) => void; reject: (err: unknown) => void }[]>();
-  private scheduled = false;
+  // Flushed by setImmediate, after the poll phase: every command read in this turn has asked.
+  private readonly batch = new KeyedTurnBatch<K, V>((batch) => this.flush(batch));
 
   /** `loadMany` answers every key it is given (keys are distinct). */
   constructor(private readonly loadMany: (keys: K[]) => Promise<Map<K, V>>) {}
 
   load(key: K): Promise<V> {
-    return new Promise((resolve, reject) => {
-      const waiters = this.pending.get(key);
-      if (waiters) waiters.push({ resolve, reject });
-      else this.pending.set(key, [{ resolve, reject }]);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush()); // after the poll phase: every command read in this turn has asked
-      }
-    });
+    return this.batch.add(key);
   }
 
-  private flush(): void {
-    const batch = this.pending;
-    this.pending = new Map();
-    this.scheduled = false;
+  private flush(batch: Map<K, Waiter<V>[]>): void {
     this.loadMany([...batch.keys()]).then(
       (values) => {
         for (const [key, waiters] of batch) {

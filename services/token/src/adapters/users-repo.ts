@@ -1,5 +1,8 @@
-/** users table access. Raw SQL where TypeORM cannot express the statement (ON CONFLICT … RETURNING xmax). */
-import type { DataSource } from 'typeorm';
+/**
+ * users table access. `id` is the Supabase `sub` (or an operator-chosen uuid for CLI-created users).
+ * The original also kept `stripeCustomerId` here; it lives with the billing service, which owns customers.
+ */
+import type { Sql } from '@wahooks/db';
 
 export interface UserRow {
   id: string;
@@ -20,10 +23,10 @@ const isEmailConflict = (err: unknown) =>
   String((err as { constraint?: string }).constraint ?? '').includes('email');
 
 export class UsersRepo {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: Sql) {}
 
   async findById(id: string): Promise<UserRow | null> {
-    const rows: UserRow[] = await this.db.query(
+    const rows = await this.sql.query<UserRow>(
       `SELECT "id", "email", "name", "is_admin" AS "isAdmin" FROM "token"."users" WHERE "id" = $1`,
       [id],
     );
@@ -32,7 +35,7 @@ export class UsersRepo {
 
   /** Insert the row if missing; nothing else. Used before creating a token so CLI-minted tokens have a user. */
   async ensureExists(id: string): Promise<void> {
-    await this.db.query(`INSERT INTO "token"."users" ("id") VALUES ($1) ON CONFLICT ("id") DO NOTHING`, [id]);
+    await this.sql.query(`INSERT INTO "token"."users" ("id") VALUES ($1) ON CONFLICT ("id") DO NOTHING`, [id]);
   }
 
   /**
@@ -51,7 +54,7 @@ export class UsersRepo {
   }
 
   private async upsertRow(id: string, email: string | null, name: string | null): Promise<{ created: boolean }> {
-    const rows: { created: boolean }[] = await this.db.query(
+    const rows = await this.sql.query<{ created: boolean }>(
       `INSERT INTO "token"."users" AS u ("id", "email", "name") VALUES ($1, $2, $3)
        ON CONFLICT ("id") DO UPDATE
          SET "email" = COALESCE(EXCLUDED."email", u."email"),

@@ -1,4 +1,4 @@
-/** API token format (SPEC §5): `wh_` + 48 lower-case hex, 51 characters; only its sha256 is ever stored. */
+/** API token format (docs/api.md): `wh_` + 48 lower-case hex, 51 characters; only its sha256 is ever stored. */
 import { createHash, randomBytes } from 'node:crypto';
 
 export const TOKEN_PREFIX = 'wh_';

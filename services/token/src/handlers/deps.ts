@@ -1,4 +1,4 @@
-import type { Broker } from '@wahooks/broker';
+import type { OutboxRelay } from '@wahooks/outbox';
 import type { Logger } from '@wahooks/telemetry';
 import type { TokensRepo } from '../adapters/tokens-repo.js';
 import type { UsersRepo } from '../adapters/users-repo.js';
@@ -9,6 +9,7 @@ export interface HandlerDeps {
   tokens: TokensRepo;
   users: UsersRepo;
   lastUsed: Pick<LastUsedWriter, 'mark'>;
-  events: Pick<Broker, 'publish'>;
+  /** Relays the events the handlers write to the outbox (token.token.revoked). */
+  outbox: Pick<OutboxRelay, 'sent'>;
   logger: Logger;
 }

@@ -2,7 +2,7 @@ import type { CommandHandler } from '@wahooks/broker';
 import type { GetMe } from '@wahooks/contracts';
 import type { HandlerDeps } from './deps.js';
 
-/** GET /api/me: the users row, or `{id, isAdmin: false}` when there is none (SPEC §3.1). */
+/** GET /api/me: the users row, or `{id, isAdmin: false}` when there is none. */
 export const handleGetMe =
   ({ users }: Pick<HandlerDeps, 'users'>): CommandHandler<typeof GetMe> =>
   async ({ userId }) => {

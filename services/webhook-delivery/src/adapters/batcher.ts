@@ -4,16 +4,16 @@
  * slot when `maxInFlight` batches are already running (the batch grows meanwhile). When a batch fails, its items
  * are re-run one by one, so only the item at fault fails.
  */
+import { oncePerTurn } from '@wahooks/batching';
+
 export function createBatcher<I, O>(
   run: (items: I[]) => Promise<O[]>,
   { maxSize = 500, maxInFlight = 4 }: { maxSize?: number; maxInFlight?: number } = {},
 ): (item: I) => Promise<O> {
   let pending: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
-  let scheduled = false;
   let inFlight = 0;
 
   const flush = () => {
-    scheduled = false;
     while (pending.length > 0 && inFlight < maxInFlight) {
       const batch = pending.slice(0, maxSize);
       pending = pending.slice(batch.length);
@@ -34,20 +34,15 @@ export function createBatcher<I, O>(
         )
         .finally(() => {
           inFlight--;
-          if (pending.length > 0 && !scheduled) {
-            scheduled = true;
-            setImmediate(flush);
-          }
+          if (pending.length > 0) schedule();
         });
     }
   };
+  const schedule = oncePerTurn(flush); // setImmediate: after the poll phase, so a turn's messages share a batch
 
   return (item) =>
     new Promise<O>((resolve, reject) => {
       pending.push({ item, resolve, reject });
-      if (!scheduled && inFlight < maxInFlight) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      if (inFlight < maxInFlight) schedule();
     });
 }

@@ -6,10 +6,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import got from 'got';
-import type { SsrfGuard } from '../domain/ssrf-guard.js';
+import type { SsrfGuard } from '@wahooks/outbound-http';
 import { USER_AGENT } from '../domain/sign.js';
 
-/** An expected outcome, not an exception (STYLE §6). */
+/** An expected outcome, not an exception. */
 export type SendResult =
   | { ok: true; statusCode: number; durationMs: number; body: string; retryAfter?: string }
   | {

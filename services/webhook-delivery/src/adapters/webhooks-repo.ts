@@ -1,7 +1,6 @@
 /** Webhook configs and their health counters (schema webhook_delivery.webhooks). */
-import type { DataSource } from '@wahooks/db';
-import type { WebhookConfig } from '@wahooks/contracts';
-import { rows } from './sql.js';
+import { isUuid, WebhookDisabled, type WebhookConfig } from '@wahooks/contracts';
+import type { Sql } from '@wahooks/db';
 
 export interface WebhookRow {
   id: string;
@@ -17,7 +16,6 @@ export interface WebhookRow {
   failing_since: Date | null;
   disabled_reason: 'gone' | 'failing' | null;
   disabled_at: Date | null;
-  disable_unpublished: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -43,16 +41,13 @@ export const toWebhookConfig = (r: WebhookRow): WebhookConfig => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string) => UUID.test(s);
-
-export function createWebhooksRepo(db: DataSource) {
-  const one = async (sql: string, params: unknown[]): Promise<WebhookRow | null> => {
-    return (await rows<WebhookRow>(db, sql, params))[0] ?? null;
+export function createWebhooksRepo(sql: Sql) {
+  const one = async (text: string, params: unknown[]): Promise<WebhookRow | null> => {
+    return (await sql.query<WebhookRow>(text, params))[0] ?? null;
   };
   return {
     list: (connectionId: string) =>
-      rows<WebhookRow>(db, 'SELECT * FROM webhooks WHERE connection_id = $1 ORDER BY created_at, id', [connectionId]),
+      sql.query<WebhookRow>('SELECT * FROM webhooks WHERE connection_id = $1 ORDER BY created_at, id', [connectionId]),
 
     get: (id: string) => (isUuid(id) ? one('SELECT * FROM webhooks WHERE id = $1', [id]) : Promise.resolve(null)),
 
@@ -62,21 +57,28 @@ export function createWebhooksRepo(db: DataSource) {
         [w.userId, w.connectionId, w.url, w.events, w.secret],
       ) as Promise<WebhookRow>,
 
-    /** Re-activating clears the failure counters (the auto-disable clock starts over) and a pending disable event. */
+    /**
+     * Re-activating clears the failure counters (the auto-disable clock starts over) and drops a disable event
+     * still waiting in the outbox (one the relay holds is published: the delete waits for its row lock).
+     */
     update: (id: string, patch: { url?: string; events?: string[]; active?: boolean }) =>
       one(
-        `UPDATE webhooks SET url = COALESCE($2, url), events = COALESCE($3, events), active = COALESCE($4, active),
+        `WITH reactivated AS (
+           SELECT id::text AS key FROM webhooks WHERE id = $1 AND $4 IS TRUE AND NOT active
+         ), dropped AS (
+           DELETE FROM outbox WHERE partition_key IN (SELECT key FROM reactivated) AND event_type = $5 AND sent_at IS NULL
+         )
+         UPDATE webhooks SET url = COALESCE($2, url), events = COALESCE($3, events), active = COALESCE($4, active),
            consecutive_failures = CASE WHEN $4 IS TRUE AND NOT active THEN 0 ELSE consecutive_failures END,
            failing_since = CASE WHEN $4 IS TRUE AND NOT active THEN NULL ELSE failing_since END,
            disabled_reason = CASE WHEN $4 IS TRUE AND NOT active THEN NULL ELSE disabled_reason END,
-           disable_unpublished = CASE WHEN $4 IS TRUE AND NOT active THEN false ELSE disable_unpublished END,
            updated_at = now()
          WHERE id = $1 RETURNING *`,
-        [id, patch.url ?? null, patch.events ?? null, patch.active ?? null],
+        [id, patch.url ?? null, patch.events ?? null, patch.active ?? null, WebhookDisabled.type],
       ),
 
     delete: async (id: string) => {
-      await db.query('DELETE FROM webhooks WHERE id = $1', [id]);
+      await sql.query('DELETE FROM webhooks WHERE id = $1', [id]);
     },
 
     rotate: (id: string, secret: string, graceMs: number) =>
@@ -86,20 +88,6 @@ export function createWebhooksRepo(db: DataSource) {
          WHERE id = $1 RETURNING *`,
         [id, secret, graceMs],
       ),
-
-    /** Auto-disabled webhooks whose `webhook.disabled` event is not published yet (the outbox). */
-    unpublishedDisables: (limit: number) =>
-      rows<DisabledWebhookRow>(
-        db,
-        `SELECT id, user_id, connection_id, url, disabled_reason, disabled_at FROM webhooks
-         WHERE disable_unpublished ORDER BY id LIMIT $1`,
-        [limit],
-      ),
-
-    /** The `webhook.disabled` event of this disable is out. */
-    markDisablePublished: async (id: string) => {
-      await db.query('UPDATE webhooks SET disable_unpublished = false WHERE id = $1', [id]);
-    },
   };
 }
 export type WebhooksRepo = ReturnType<typeof createWebhooksRepo>;

@@ -1,6 +1,6 @@
 /**
  * Both signature schemes over the exact bytes sent.
- * WAHooks (SPEC §4.4): key = the 64-hex secret as UTF-8 text; sha256=<hex HMAC(ts + "." + body)>.
+ * WAHooks (docs/webhooks.md): key = the 64-hex secret as UTF-8 text; sha256=<hex HMAC(ts + "." + body)>.
  * Standard Webhooks: key = base64-decode(secret) (hex is valid base64: 48 bytes), so the same secret works
  * unchanged in `new Webhook(secret).verify(body, headers)`; v1,<base64 HMAC(id + "." + ts + "." + body)>,
  * space-separated when several secrets are live (rotation).

@@ -1,32 +1,19 @@
-/** The bytes a receiver gets: SPEC §4.2 envelope + connectionId (§9 #10), media URL rewritten (§9 #11). */
-import type { WhatsAppEventPayload } from '@wahooks/contracts';
+/** The bytes a receiver gets (docs/events.md): the WAHA envelope + connectionId, media URLs made public. */
+import { withPublicMediaUrl, type WhatsAppEventPayload } from '@wahooks/contracts';
 
-/** A malformed escape (`%E0%A4%A`) must not throw: that would fail the fan-out of the event for every webhook. */
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-/** Rewrites `payload.media.url` (an internal worker URL) to the public media proxy of the connection. */
+/**
+ * Gives every message of a payload its absolute media URL: the payload itself (`message`, `message.any`, …)
+ * and the two messages a `message.revoked` carries (`after`, `before`). Built from `media.file` by the same
+ * function as the chats API, so both show the same URL.
+ */
 export function rewriteMediaUrl(payload: unknown, connectionId: string, publicApiUrl: string): unknown {
   if (!payload || typeof payload !== 'object') return payload;
-  const media = (payload as { media?: unknown }).media;
-  if (!media || typeof media !== 'object') return payload;
-  const url = (media as { url?: unknown }).url;
-  if (typeof url !== 'string' || !url) return payload;
-  let file: string;
-  try {
-    file = new URL(url, 'http://worker.invalid').pathname.split('/').filter(Boolean).pop() ?? '';
-  } catch {
-    return payload;
+  let out = withPublicMediaUrl(payload as Record<string, unknown>, publicApiUrl, connectionId);
+  for (const slot of ['after', 'before'] as const) {
+    const shown = withPublicMediaUrl(out[slot], publicApiUrl, connectionId);
+    if (shown !== out[slot]) out = { ...out, [slot]: shown }; // never change the caller's object
   }
-  if (!file) return payload;
-  const base = publicApiUrl.replace(/\/+$/, '');
-  const rewritten = `${base}/api/connections/${connectionId}/media/${encodeURIComponent(decodeSegment(file))}`;
-  return { ...payload, media: { ...media, url: rewritten } };
+  return out;
 }
 
 /** The serialised body, without the internal `userId`; this exact string is stored, signed and sent. */
@@ -36,7 +23,7 @@ export function webhookBody(event: WhatsAppEventPayload, publicApiUrl: string): 
   return JSON.stringify({ ...rest, payload: rewriteMediaUrl(payload, connectionId, publicApiUrl), connectionId });
 }
 
-/** SPEC §4.6, exact: sent with X-WAHooks-Event: test, logged with eventType "test". */
+/** The test event, exactly (docs/events.md): sent with X-WAHooks-Event: test, logged with eventType "test". */
 export const testEventBody = (now = new Date()): string =>
   JSON.stringify({
     event: 'test',

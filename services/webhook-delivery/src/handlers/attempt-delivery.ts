@@ -1,38 +1,31 @@
 /**
- * One attempt of one delivery, for a task {d, a} from the work queue. Order matters for crash safety:
+ * One attempt of one delivery, for a task {deliveryId, attempt} from the work queue. Crash-safe order:
  *   1. send (webhook-id = event id, so a resend after a crash carries the same id),
  *   2. publish the follow-up (retry on a delay queue, or the parked copy),
- *   3. record the outcome in Postgres (applied only if the delivery still has a-1 attempts),
+ *   3. record the outcome in Postgres (applied only if the delivery still has attempt − 1 attempts),
  *   4. ack (the consumer does it when we return 'ack').
  * A crash before 3 redelivers the task and the attempt is repeated; a follow-up that arrives before its
  * outcome is durable is deferred, a duplicate of an attempt already recorded is dropped.
+ * Here: the tasks of a message, each delivery loaded (batched) and checked, the endpoint's lane, inline first
+ * attempts. Step 1 is attempt-send.ts, steps 2–3 attempt-outcome.ts.
  */
 import type { RawOutcome } from '@wahooks/broker';
-import { getTracer, withSpan } from '@wahooks/telemetry';
 import type { ConsumeMessage } from 'amqplib';
 import { createBatcher } from '../adapters/batcher.js';
 import { createEndpointLanes } from '../adapters/endpoint-lanes.js';
-import type { AttemptOutcome, AttemptTarget } from '../adapters/deliveries-repo.js';
-import { nextDelay, parseRetryAfter } from '../domain/retry-schedule.js';
-import { signedHeaders } from '../domain/sign.js';
+import type { AttemptTarget } from '../adapters/deliveries-repo.js';
 import { decodeTasks, type AttemptTask } from '../topology.js';
+import { createAttemptRecorder } from './attempt-outcome.js';
+import { sendAttempt } from './attempt-send.js';
 import { queues, type Deps } from './deps.js';
-import { publishWebhookDisabled } from './publish-webhook-disabled.js';
 
 /** Endpoints answering faster than this (EWMA) get first attempts inline; slower ones through the queue. */
 const INLINE_MAX_LATENCY_MS = 250;
-const tracer = getTracer('webhook-delivery');
 
 export function handleAttemptDelivery(deps: Deps) {
-  const { config, deliveries, sender, policy, broker, logger } = deps;
+  const { config, deliveries, sender, broker, logger } = deps;
   const load = createBatcher(deliveries.loadForAttempt, { maxSize: 500, maxInFlight: 3 });
-  const record = createBatcher(
-    deliveries.recordOutcomes({
-      disableAfterFailures: config.disableAfterFailures,
-      disableAfterMs: config.disableAfterMs,
-    }),
-    { maxSize: 500, maxInFlight: 3 },
-  );
+  const recordAttempt = createAttemptRecorder(deps);
   const q = queues(broker);
 
   const lanes = createEndpointLanes({
@@ -41,71 +34,11 @@ export function handleAttemptDelivery(deps: Deps) {
     maxWaitMs: config.endpointMaxWaitMs,
   });
 
-  const publishDisabled = publishWebhookDisabled(deps);
-
+  /** Attempt `a` of delivery `t`, then its follow-up and outcome. */
   const attempt = async (t: AttemptTarget, a: number): Promise<void> => {
     const startedAt = new Date();
-    const headers = signedHeaders({
-      eventType: t.event_type,
-      msgId: t.event_id,
-      body: t.body,
-      secret: t.signing_secret,
-      previousSecret: t.previous_secret,
-    });
-    // One CLIENT span per POST, child of the consumer span (no traceparent is sent to customers' receivers).
-    const result = await withSpan(
-      tracer,
-      'webhook attempt',
-      async (span) => {
-        const r = await sender.send(t.url, headers, t.body);
-        span.setAttributes({
-          'http.response.status_code': r.statusCode ?? 0,
-          'wahooks.outcome': r.ok ? 'ok' : r.error.slice(0, 40),
-        });
-        return r;
-      },
-      {
-        kind: 2, // SpanKind.CLIENT (@opentelemetry/api is not a direct dependency of this package)
-        attributes: {
-          'wahooks.delivery.id': t.id,
-          'wahooks.webhook.id': t.webhook_id,
-          'wahooks.attempt': a,
-          'http.request.method': 'POST',
-        },
-      },
-    );
-
-    let status: AttemptOutcome['status'] = 'delivered';
-    let nextAttemptAt: Date | null = null;
-    if (!result.ok) {
-      // 410 Gone: the receiver asks us to stop (Standard Webhooks); no more attempts.
-      const delay =
-        result.statusCode === 410 ? null : nextDelay(policy, a - t.series_start, parseRetryAfter(result.retryAfter));
-      if (delay === null) {
-        status = 'failed';
-        await q.park(t.id, a);
-      } else {
-        status = 'pending';
-        nextAttemptAt = new Date(Date.now() + delay);
-        await q.delay(delay, t.id, a + 1);
-      }
-    }
-    const outcome: AttemptOutcome = {
-      deliveryId: t.id,
-      webhookId: t.webhook_id,
-      attempt: a,
-      status,
-      nextAttemptAt,
-      startedAt,
-      statusCode: result.statusCode,
-      durationMs: result.durationMs,
-      error: result.ok ? null : result.error,
-      responseBody: result.body,
-    };
-    // The outcome and the webhook's health (counters, auto-disable) are one statement; a disable's event is in
-    // the outbox until published here (or by the sweep, if this publish is lost).
-    const { disabled } = await record(outcome);
-    if (disabled) await publishDisabled(disabled);
+    const result = await sendAttempt(sender, t, a);
+    await recordAttempt(t, a, startedAt, result);
   };
 
   // First attempts run inline in the fan-out handler when the endpoint is known to be fast: no queue hop, no
@@ -114,14 +47,14 @@ export function handleAttemptDelivery(deps: Deps) {
   const inlineMax = Math.max(1, Math.floor(config.fanoutPrefetch / 2));
   let inlineNow = 0;
 
-  /** One attempt for task {d, a}; `inline` when called from the fan-out (refusals then go to the work queue). */
+  /** One attempt for a task; `inline` when called from the fan-out (refusals then go to the work queue). */
   const runTask = async (task: AttemptTask, inline: boolean): Promise<void> => {
-    const t = await load(task.d);
-    if (!t || t.status !== 'pending' || t.attempts >= task.a) return; // gone, settled, or a duplicate
-    if (t.attempts < task.a - 1) {
+    const t = await load(task.deliveryId);
+    if (!t || t.status !== 'pending' || t.attempts >= task.attempt) return; // gone, settled, or a duplicate
+    if (t.attempts < task.attempt - 1) {
       // The previous attempt's outcome is not durable yet (or its process died before writing it, and its
       // redelivered task will write it): look again shortly.
-      await q.delay(config.busyDelayMs, task.d, task.a);
+      await q.delay(config.busyDelayMs, task.deliveryId, task.attempt);
       return;
     }
     if (!t.active && !t.forced) {
@@ -129,17 +62,20 @@ export function handleAttemptDelivery(deps: Deps) {
       return;
     }
     if (inline && (inlineNow >= inlineMax || !lanes.isFast(t.webhook_id, INLINE_MAX_LATENCY_MS))) {
-      await q.attempt(task.d, task.a);
+      await q.attempt(task.deliveryId, task.attempt);
       return;
     }
     if (inline) inlineNow++;
     try {
       const done = await lanes.run(t.webhook_id, async () => {
-        await attempt(t, task.a);
+        await attempt(t, task.attempt);
         return true;
       });
       // Endpoint saturated: not an attempt; look again later.
-      if (!done) await (inline ? q.attempt(task.d, task.a) : q.delay(config.busyDelayMs, task.d, task.a));
+      if (!done)
+        await (inline
+          ? q.attempt(task.deliveryId, task.attempt)
+          : q.delay(config.busyDelayMs, task.deliveryId, task.attempt));
     } finally {
       if (inline) inlineNow--;
     }
@@ -153,9 +89,9 @@ export function handleAttemptDelivery(deps: Deps) {
     } catch (err) {
       // Postgres or the broker failed mid-task (the outcome is not recorded, so nothing is lost by trying
       // again). Park the task on the busy delay queue; if even that fails, the message is requeued.
-      logger.warn({ err, deliveryId: task.d, attempt: task.a }, 'attempt task failed; retrying later');
+      logger.warn({ err, deliveryId: task.deliveryId, attempt: task.attempt }, 'attempt task failed; retrying later');
       try {
-        await q.delay(config.busyDelayMs, task.d, task.a);
+        await q.delay(config.busyDelayMs, task.deliveryId, task.attempt);
         return true;
       } catch {
         return false;
@@ -187,6 +123,6 @@ export function handleAttemptDelivery(deps: Deps) {
     /** Fan-out: first attempt of a new delivery, inline when its endpoint is fast, else enqueued. */
     // Inline first attempts off (the default): publish straight away, without loading the row and its body.
     firstAttempt: (deliveryId: string) =>
-      config.inlineFirstAttempt ? runTask({ d: deliveryId, a: 1 }, true) : enqueueFirst(deliveryId),
+      config.inlineFirstAttempt ? runTask({ deliveryId, attempt: 1 }, true) : enqueueFirst(deliveryId),
   });
 }

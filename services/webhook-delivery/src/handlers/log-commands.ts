@@ -1,12 +1,10 @@
 /** Delivery logs (newest first, filtered, paginated) and replay. */
 import { handle, type CommandBinding } from '@wahooks/broker';
-import { AppError, ListWebhookLogs, notFound, ReplayDelivery, type WebhookLog } from '@wahooks/contracts';
+import { AppError, isUuid, ListWebhookLogs, notFound, ReplayDelivery, type WebhookLog } from '@wahooks/contracts';
 import type { AttemptRow, LogRow } from '../adapters/deliveries-repo.js';
-import { isUuid } from '../adapters/webhooks-repo.js';
 import { queues, type Deps } from './deps.js';
 import { ownership } from './ownership.js';
 import { staleAfterMs } from './sweep-stale-deliveries.js';
-import { checkLogQuery } from './validate-input.js';
 
 const toLog = (l: LogRow, attempts: AttemptRow[]): WebhookLog => ({
   id: l.id,
@@ -32,9 +30,9 @@ export function logCommands(deps: Deps): CommandBinding[] {
   const own = ownership(deps);
   const q = queues(deps.broker);
   return [
-    handle(ListWebhookLogs, async ({ userId, webhookId, ...query }) => {
+    // The filter (status, event, limit 1..100 default 100, before) was parsed by the request schema (LogQuery).
+    handle(ListWebhookLogs, async ({ userId, webhookId, ...filter }) => {
       await own.webhook(userId, webhookId);
-      const filter = checkLogQuery(query);
       const { page, attempts, hasMore } = await deps.deliveries.listLogs(webhookId, filter);
       const byDelivery = new Map<string, AttemptRow[]>();
       for (const a of attempts) byDelivery.set(a.delivery_id, [...(byDelivery.get(a.delivery_id) ?? []), a]);

@@ -1,6 +1,6 @@
-/** Who may touch what: SPEC §1 (403 for another user's resource, 404 when it does not exist). */
-import { AppError, forbidden, GetConnection, notFound, unavailable } from '@wahooks/contracts';
-import { isUuid, type WebhookRow } from '../adapters/webhooks-repo.js';
+/** Who may touch what (403 for another user's resource, 404 when it does not exist). */
+import { AppError, forbidden, GetConnection, isUuid, notFound, unavailable } from '@wahooks/contracts';
+import type { WebhookRow } from '../adapters/webhooks-repo.js';
 import type { Deps } from './deps.js';
 
 export function ownership(deps: Pick<Deps, 'connections' | 'webhooks' | 'broker'>) {

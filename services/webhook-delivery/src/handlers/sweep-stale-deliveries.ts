@@ -1,16 +1,15 @@
 /**
  * The safety net for pending deliveries whose queue message is gone: a crash between writing the row and
  * publishing its task (test event, replay), a task dead-lettered after `x-delivery-limit` redeliveries, or a
- * publish the broker dropped. Every `sweepIntervalMs` it re-enqueues `{d, a: attempts + 1}` for deliveries
+ * publish the broker dropped. Every `sweepIntervalMs` it re-enqueues attempt `attempts + 1` of deliveries
  * overdue by more than the longest wait plus one attempt plus a margin. A duplicate of a task that was merely
- * late is harmless: the `attempts = a − 1` guard drops whichever comes second (at worst one extra POST with the
- * same webhook-id). The same sweep drains the `webhook.disabled` outbox (publish-webhook-disabled.ts) and
- * deletes settled delivery logs older than `WEBHOOK_LOG_RETENTION`.
+ * late is harmless: the `attempts = attempt − 1` guard drops whichever comes second (at worst one extra POST
+ * with the same webhook-id). The same sweep deletes settled delivery logs older than `WEBHOOK_LOG_RETENTION`.
+ * (`webhook.disabled` events are relayed from the outbox, see service.ts.)
  */
 import { delayBuckets, type RetryPolicy } from '../domain/retry-schedule.js';
 import type { Config } from '../config.js';
 import { queues, type Deps } from './deps.js';
-import { publishWebhookDisabled } from './publish-webhook-disabled.js';
 
 const SWEEP_BATCH = 500;
 
@@ -20,11 +19,8 @@ export function staleAfterMs(config: Config, policy: RetryPolicy): number {
   return longestWait + config.timeoutMs + config.endpointMaxWaitMs + config.sweepMarginMs;
 }
 
-export function startStaleDeliverySweep(
-  deps: Pick<Deps, 'config' | 'policy' | 'deliveries' | 'webhooks' | 'broker' | 'logger'>,
-) {
-  const { config, policy, deliveries, webhooks, logger } = deps;
-  const publishDisabled = publishWebhookDisabled(deps);
+export function startStaleDeliverySweep(deps: Pick<Deps, 'config' | 'policy' | 'deliveries' | 'broker' | 'logger'>) {
+  const { config, policy, deliveries, logger } = deps;
   const q = queues(deps.broker);
   const staleMs = staleAfterMs(config, policy);
   let running: Promise<void> | null = null;
@@ -41,8 +37,6 @@ export function startStaleDeliverySweep(
   };
 
   const sweepOnce = async (): Promise<number> => {
-    // The webhook.disabled outbox: events whose publish after the disable was lost.
-    for (const w of await webhooks.unpublishedDisables(SWEEP_BATCH)) await publishDisabled(w);
     await purge();
     let total = 0;
     for (;;) {

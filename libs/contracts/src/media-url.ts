@@ -1,0 +1,41 @@
+/**
+ * The one place a media URL is built. The gateway serves an inbound media file at
+ * `GET /api/connections/:id/media/:file` (the connection owner's bearer token required).
+ *
+ * A WAHA message inside a `connection.whatsapp.event` carries `media.file` (the file name, chosen and parsed
+ * only by the connection service) next to `media.url` (the path on the public API). Whatever shows a message
+ * to a customer (webhook bodies, the chats API) passes it through `withPublicMediaUrl`, so both give the same
+ * absolute URL and neither parses a URL.
+ */
+
+/** The path of one media file on the public API; both segments are percent-encoded. */
+export function mediaPath(connectionId: string, file: string): string {
+  return `/api/connections/${encodeURIComponent(connectionId)}/media/${encodeURIComponent(file)}`;
+}
+
+/** `mediaPath` under the gateway's public base URL (`PUBLIC_API_URL`; a trailing slash is ignored). */
+export function publicMediaUrl(publicApiUrl: string, connectionId: string, file: string): string {
+  return `${publicApiUrl.replace(/\/+$/, '')}${mediaPath(connectionId, file)}`;
+}
+
+/** `media` of a WAHA message as the connection service emits it. */
+export interface EventMedia {
+  url: string; // mediaPath(connectionId, file)
+  file: string;
+  mimetype: string | null;
+  filename: string | null; // the sender's name of the file, if any
+  error: null;
+}
+
+/**
+ * A WAHA message as a customer sees it: `media.url` absolute, `media.file` dropped (not a WAHA field).
+ * Anything without `media.file` (no media, or not a message) comes back unchanged.
+ */
+export function withPublicMediaUrl<T>(message: T, publicApiUrl: string, connectionId: string): T {
+  if (!message || typeof message !== 'object') return message;
+  const media = (message as { media?: unknown }).media;
+  if (!media || typeof media !== 'object') return message;
+  const { file, ...rest } = media as { file?: unknown };
+  if (typeof file !== 'string' || !file) return message;
+  return { ...message, media: { ...rest, url: publicMediaUrl(publicApiUrl, connectionId, file) } };
+}

@@ -1,0 +1,85 @@
+/**
+ * One Baileys socket of a session: how it is opened (WhatsApp endpoint, version, TLS agent, timeouts, auth
+ * keys) and the per-session caches Baileys reads on every socket, which outlive reconnects.
+ */
+import type { Agent } from 'node:https';
+import makeWASocket, {
+  makeCacheableSignalKeyStore,
+  type BaileysEventMap,
+  type GroupMetadata,
+  type WAMessageKey,
+  type WASocket,
+  type proto,
+} from '@whiskeysockets/baileys';
+import type { Logger } from '@wahooks/telemetry';
+import type { DatabaseAuthState } from '../auth/database-auth-state.js';
+import type { BackoffOptions } from './reconnect-policy.js';
+import { createTtlCache } from './ttl-cache.js';
+
+export interface SessionConfig {
+  waWebSocketUrl?: string;
+  waVersion?: [number, number, number];
+  browser?: [string, string, string];
+  baileysLogLevel?: string; // default 'warn'
+  fetchAgent?: Agent; // TLS agent for media uploads (the emulator's self-signed host in tests)
+  engineVersion: string;
+  connectTimeoutMs?: number;
+  qrTimeoutMs?: number;
+  backoff?: BackoffOptions;
+}
+
+/** TTLs in ms; `signal` and `groups` are also capped in entries. */
+export function createSessionCaches() {
+  return {
+    msgRetryCounterCache: createTtlCache(60 * 60_000),
+    userDevicesCache: createTtlCache(5 * 60_000),
+    callOfferCache: createTtlCache(5 * 60_000),
+    placeholderResendCache: createTtlCache(60 * 60_000),
+    signal: createTtlCache(5 * 60_000, 2000),
+    groups: createTtlCache(10 * 60_000, 500),
+  };
+}
+export type SessionCaches = ReturnType<typeof createSessionCaches>;
+
+export interface OpenSocketOptions {
+  auth: DatabaseAuthState;
+  config: SessionConfig;
+  caches: SessionCaches;
+  logger: Logger; // Baileys' own logger (its level is the session's baileysLogLevel)
+  /** A message this session kept, for Baileys' resends and retries. */
+  getMessage(key: WAMessageKey): Promise<proto.IMessage | undefined>;
+}
+
+export function openSocket({ auth, config, caches, logger, getMessage }: OpenSocketOptions): WASocket {
+  return makeWASocket({
+    auth: {
+      creds: auth.state.creds,
+      keys: makeCacheableSignalKeyStore(auth.state.keys, logger, caches.signal),
+    },
+    logger,
+    markOnlineOnConnect: false,
+    ...(config.waWebSocketUrl ? { waWebSocketUrl: config.waWebSocketUrl } : {}),
+    ...(config.waVersion ? { version: config.waVersion } : {}),
+    browser: config.browser ?? ['WAHooks', 'Chrome', '1.0'],
+    ...(config.fetchAgent ? { fetchAgent: config.fetchAgent } : {}),
+    connectTimeoutMs: config.connectTimeoutMs ?? 20_000,
+    ...(config.qrTimeoutMs ? { qrTimeout: config.qrTimeoutMs } : {}),
+    syncFullHistory: false,
+    generateHighQualityLinkPreview: false,
+    msgRetryCounterCache: caches.msgRetryCounterCache,
+    userDevicesCache: caches.userDevicesCache,
+    callOfferCache: caches.callOfferCache,
+    placeholderResendCache: caches.placeholderResendCache,
+    // Group sends need the participant list: keep it per session instead of a w:g2 query per send.
+    // Only cache hits here: fetching inside this callback can stall Baileys' receive path (it awaits us).
+    cachedGroupMetadata: async (jid) => caches.groups.get<GroupMetadata>(jid),
+    getMessage,
+  });
+}
+
+/** Keeps the group metadata cache in step with a Baileys batch: new groups in, changed groups out. */
+export function trackGroups(caches: SessionCaches, events: Partial<BaileysEventMap>): void {
+  for (const g of events['groups.upsert'] ?? []) void caches.groups.set(g.id, g);
+  for (const g of events['groups.update'] ?? []) if (g.id) void caches.groups.del(g.id);
+  if (events['group-participants.update']) void caches.groups.del(events['group-participants.update'].id);
+}

@@ -1,0 +1,157 @@
+/**
+ * Messages sent through the API: one row per WhatsApp message id with its status, the status history, and its
+ * place in its chat's queue. `chat_seq` comes from chat_sequences in the same transaction as the row, under the
+ * sequence row's lock, so a later send of the same chat always sees the earlier one's row (any replica).
+ */
+import type { MessageStatus } from '@wahooks/contracts';
+import type { Sql } from '@wahooks/db';
+import { FORWARD } from '../domain/status.js';
+
+export interface MessageRow {
+  connection_id: string;
+  message_id: string;
+  user_id: string;
+  chat_id: string;
+  type: string;
+  status: MessageStatus;
+  error: string | null;
+  sent_at: string | null; // bigint, Unix seconds
+  created_at: Date;
+}
+
+export interface Accepted {
+  connectionId: string;
+  messageId: string;
+  userId: string;
+  chat: string; // Jid
+  type: string;
+  turnUntil: Date;
+}
+
+/** SQL: the rank of a status in FORWARD (failed ranks with sent: it may replace pending or sent). */
+const rank = (expr: string) =>
+  `COALESCE(array_position(ARRAY[${FORWARD.map((s) => `'${s}'`).join(',')}]::text[], ${expr}), 2)`;
+
+export class MessagesRepo {
+  constructor(private readonly sql: Sql) {}
+
+  /** Records the message (a retry reuses its row) and hands it the next place in its chat. Returns that place. */
+  async accept(m: Accepted): Promise<number> {
+    return this.sql.transaction(async (tx) => {
+      const [seq] = await tx.prepared<{ last_seq: string }>(
+        'messaging-seq-next',
+        `INSERT INTO messaging.chat_sequences (connection_id, chat_id, last_seq) VALUES ($1, $2, 1)
+         ON CONFLICT (connection_id, chat_id) DO UPDATE SET last_seq = messaging.chat_sequences.last_seq + 1
+         RETURNING last_seq`,
+        [m.connectionId, m.chat],
+      );
+      await tx.prepared(
+        'messaging-message-accept',
+        `INSERT INTO messaging.messages
+           (connection_id, message_id, user_id, chat_id, type, chat_seq, turn_open, turn_until)
+         VALUES ($1, $2, $3, $4, $5, $6, true, $7)
+         ON CONFLICT (connection_id, message_id) DO UPDATE SET chat_seq = EXCLUDED.chat_seq, turn_open = true,
+           turn_until = EXCLUDED.turn_until, error = NULL, updated_at = now()`,
+        [m.connectionId, m.messageId, m.userId, m.chat, m.type, seq!.last_seq, m.turnUntil],
+      );
+      await tx.prepared(
+        'messaging-status-add',
+        `INSERT INTO messaging.message_statuses (connection_id, message_id, status, at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING`,
+        [m.connectionId, m.messageId, 'pending', new Date()],
+      );
+      return Number(seq!.last_seq);
+    });
+  }
+
+  /** Whether an earlier message of this chat still holds its turn (and its holder's deadline has not passed). */
+  async earlierTurnOpen(connectionId: string, chat: string, seq: number): Promise<boolean> {
+    const rows = await this.sql.prepared(
+      'messaging-turn-earlier',
+      `SELECT 1 FROM messaging.messages
+       WHERE connection_id = $1 AND chat_id = $2 AND chat_seq < $3 AND turn_open AND turn_until > now() LIMIT 1`,
+      [connectionId, chat, seq],
+    );
+    return rows.length > 0;
+  }
+
+  async closeTurn(connectionId: string, messageId: string): Promise<void> {
+    await this.sql.prepared(
+      'messaging-turn-close',
+      'UPDATE messaging.messages SET turn_open = false WHERE connection_id = $1 AND message_id = $2',
+      [connectionId, messageId],
+    );
+  }
+
+  /**
+   * Moves the status forward to `status` (never back) and records it in the history at `at`, once per status.
+   * `failed` applies to pending and sent messages only. Returns the status now, or undefined for an unknown id.
+   */
+  async advance(
+    connectionId: string,
+    messageId: string,
+    status: MessageStatus,
+    at: Date,
+    extra: { sentAt?: number; error?: string | null } = {},
+  ): Promise<MessageStatus | undefined> {
+    return this.sql.transaction(async (tx) => {
+      const [row] = await tx.prepared<{ status: MessageStatus }>(
+        'messaging-status-advance',
+        `UPDATE messaging.messages SET
+           status = CASE WHEN ${rank('status')} < ${rank('$3::text')} OR ($3 = 'failed' AND status IN ('pending', 'sent'))
+                    THEN $3 ELSE status END,
+           sent_at = COALESCE(sent_at, $4), error = CASE WHEN $6 THEN $5 ELSE error END, updated_at = now()
+         WHERE connection_id = $1 AND message_id = $2
+         RETURNING status`,
+        [connectionId, messageId, status, extra.sentAt ?? null, extra.error ?? null, extra.error !== undefined],
+      );
+      if (!row) return undefined;
+      await tx.prepared(
+        'messaging-status-add',
+        `INSERT INTO messaging.message_statuses (connection_id, message_id, status, at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING`,
+        [connectionId, messageId, status, at],
+      );
+      return row.status;
+    });
+  }
+
+  /** The outcome is unknown: the status stays as it is (a receipt may still move it), the reason is kept. */
+  async noteError(connectionId: string, messageId: string, error: string): Promise<void> {
+    await this.sql.prepared(
+      'messaging-message-note',
+      'UPDATE messaging.messages SET error = $3, updated_at = now() WHERE connection_id = $1 AND message_id = $2',
+      [connectionId, messageId, error],
+    );
+  }
+
+  async find(connectionId: string, messageId: string): Promise<MessageRow | undefined> {
+    const [row] = await this.sql.prepared<MessageRow>(
+      'messaging-message-find',
+      `SELECT connection_id, message_id, user_id, chat_id, type, status, error, sent_at, created_at
+       FROM messaging.messages WHERE connection_id = $1 AND message_id = $2`,
+      [connectionId, messageId],
+    );
+    return row;
+  }
+
+  async history(connectionId: string, messageId: string): Promise<{ status: MessageStatus; at: Date }[]> {
+    return this.sql.prepared(
+      'messaging-status-history',
+      `SELECT status, at FROM messaging.message_statuses WHERE connection_id = $1 AND message_id = $2
+       ORDER BY at, ${rank('status')}`,
+      [connectionId, messageId],
+    );
+  }
+
+  /** Deletes messages older than `days` (their history goes with them), at most `limit` per call. */
+  async purgeOlderThan(days: number, limit = 5000): Promise<number> {
+    const rows = await this.sql.query(
+      `DELETE FROM messaging.messages WHERE ctid IN (
+         SELECT ctid FROM messaging.messages WHERE created_at < now() - make_interval(days => $1) LIMIT $2)
+       RETURNING 1`,
+      [days, limit],
+    );
+    return rows.length;
+  }
+}

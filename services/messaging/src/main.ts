@@ -1,0 +1,16 @@
+/** Composition root: config → telemetry → service; SIGTERM/SIGINT drain and exit. */
+import { loadConfig } from '@wahooks/config';
+import { createLogger, startTelemetry, stopOnSignals } from '@wahooks/telemetry';
+import { MessagingConfigSchema } from './config.js';
+import { startMessagingService } from './service.js';
+
+const config = loadConfig(MessagingConfigSchema);
+startTelemetry({ service: 'messaging' });
+const logger = createLogger('messaging', config.LOG_LEVEL);
+
+const service = await startMessagingService(config, { logger }).catch((err: unknown) => {
+  logger.fatal({ err }, 'messaging service failed to start');
+  process.exit(1);
+});
+
+stopOnSignals(service, logger);
