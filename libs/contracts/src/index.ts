@@ -16,3 +16,4 @@ export * from './commands/session.js';
 export * from './commands/session-send.js';
 export * from './tasks/webhook-delivery.js';
 export * from './commands/messaging.js';
+export * from './stream.js';

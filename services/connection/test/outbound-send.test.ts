@@ -61,11 +61,20 @@ async function inboundText(from: string, text: string): Promise<string> {
   return messageId;
 }
 
-async function sendOk(content: OutboundContent, extra: { replyTo?: Parameters<typeof send>[1]['replyTo']; to?: string } = {}) {
+async function sendOk(
+  content: OutboundContent,
+  extra: { replyTo?: Parameters<typeof send>[1]['replyTo']; to?: string } = {},
+) {
   const messageId = newMessageId();
   const chatId = jidOf(extra.to ?? CONTACT);
   const before = Math.floor(Date.now() / 1000);
-  const reply = await send(h, { connectionId: id, chatId, messageId, content, ...(extra.replyTo ? { replyTo: extra.replyTo } : {}) });
+  const reply = await send(h, {
+    connectionId: id,
+    chatId,
+    messageId,
+    content,
+    ...(extra.replyTo ? { replyTo: extra.replyTo } : {}),
+  });
   expect(reply).toMatchObject({ messageId, chatId, duplicate: false });
   expect(reply.timestamp).toBeGreaterThanOrEqual(before - 1);
   expect(reply.timestamp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1);
@@ -88,16 +97,19 @@ describe('every send type reaches the recipient as sent', () => {
     ['video', 'video/mp4', { caption: 'a clip' }],
     ['audio', 'audio/ogg; codecs=opus', {}],
     ['document', 'application/pdf', { caption: 'the invoice', fileName: 'invoice-42.pdf' }],
-  ] as const)('%s: same bytes, mimetype and caption/file name; the staged bytes are deleted', async (type, mimetype, extra) => {
-    const data = randomBytes(4096 + 17);
-    const media = await stage(h, data, mimetype, 'fileName' in extra ? extra.fileName : undefined);
-    const content = { type, media, ...extra } as OutboundContent;
-    const { record } = await sendOk(content);
-    expect(record).toMatchObject({ type, mimetype, ...extra });
-    expect(record.media?.equals(data)).toBe(true);
-    if (type === 'audio') expect(record.ptt).toBe(true);
-    expect(await h.redis.exists(media.key)).toBe(0);
-  });
+  ] as const)(
+    '%s: same bytes, mimetype and caption/file name; the staged bytes are deleted',
+    async (type, mimetype, extra) => {
+      const data = randomBytes(4096 + 17);
+      const media = await stage(h, data, mimetype, 'fileName' in extra ? extra.fileName : undefined);
+      const content = { type, media, ...extra } as OutboundContent;
+      const { record } = await sendOk(content);
+      expect(record).toMatchObject({ type, mimetype, ...extra });
+      expect(record.media?.equals(data)).toBe(true);
+      if (type === 'audio') expect(record.ptt).toBe(true);
+      expect(await h.redis.exists(media.key)).toBe(0);
+    },
+  );
 
   it('location with its coordinates, name and address', async () => {
     const { record } = await sendOk({
@@ -114,7 +126,8 @@ describe('every send type reaches the recipient as sent', () => {
   });
 
   it('contact card with its vCard', async () => {
-    const vcard = 'BEGIN:VCARD\nVERSION:3.0\nFN:Jane Roe\nTEL;type=CELL;type=VOICE;waid=15551230000:+15551230000\nEND:VCARD';
+    const vcard =
+      'BEGIN:VCARD\nVERSION:3.0\nFN:Jane Roe\nTEL;type=CELL;type=VOICE;waid=15551230000:+15551230000\nEND:VCARD';
     const { record } = await sendOk({ type: 'contact', displayName: 'Jane Roe', vcard });
     expect(record).toMatchObject({ type: 'contact', vcard, displayName: 'Jane Roe' });
   });
@@ -175,7 +188,13 @@ describe('messages that refer to other messages', () => {
       [{ replyTo: { chatId: jidOf(OTHER), id: theirs, fromMe: false } }, 404, /Message not found/],
       [{ replyTo: { chatId: jidOf(CONTACT), id: theirs, fromMe: true } }, 404, /Message not found/],
       [
-        { content: { type: 'reaction', target: { chatId: jidOf(CONTACT), id: 'NOPE0123456789AB', fromMe: false }, emoji: '👍' } },
+        {
+          content: {
+            type: 'reaction',
+            target: { chatId: jidOf(CONTACT), id: 'NOPE0123456789AB', fromMe: false },
+            emoji: '👍',
+          },
+        },
         404,
         /Message not found/,
       ],
@@ -203,7 +222,12 @@ describe('messages that refer to other messages', () => {
 describe('idempotency, media expiry and order', () => {
   it('a repeated messageId sends once and answers duplicate with the first timestamp', async () => {
     const messageId = newMessageId();
-    const req = { connectionId: id, chatId: jidOf(CONTACT), messageId, content: { type: 'text' as const, text: 'once' } };
+    const req = {
+      connectionId: id,
+      chatId: jidOf(CONTACT),
+      messageId,
+      content: { type: 'text' as const, text: 'once' },
+    };
     const first = await send(h, req);
     const again = await send(h, req);
     expect(first.duplicate).toBe(false);
@@ -220,7 +244,12 @@ describe('idempotency, media expiry and order', () => {
   it('409 when the id belongs to another message (another chat, or one we received)', async () => {
     const sent = await sendOk({ type: 'text', text: 'to the contact' });
     const err = await failure(
-      send(h, { connectionId: id, chatId: jidOf(OTHER), messageId: sent.messageId, content: { type: 'text', text: 'x' } }),
+      send(h, {
+        connectionId: id,
+        chatId: jidOf(OTHER),
+        messageId: sent.messageId,
+        content: { type: 'text', text: 'x' },
+      }),
     );
     expect([err.statusCode, err.message]).toEqual([409, expect.stringMatching(/already used/)]);
   });
@@ -258,7 +287,12 @@ describe('idempotency, media expiry and order', () => {
 
   it('a restarted replica still recognises a sent id (the message store, not memory, decides)', async () => {
     const messageId = newMessageId();
-    const req = { connectionId: id, chatId: jidOf(CONTACT), messageId, content: { type: 'text' as const, text: 'durable' } };
+    const req = {
+      connectionId: id,
+      chatId: jidOf(CONTACT),
+      messageId,
+      content: { type: 'text' as const, text: 'durable' },
+    };
     const first = await send(h, req);
     await restartService(h);
     await waitFor(() => h.service.sessions.session(id)?.me(), 'session re-acquired', 30_000);

@@ -1,6 +1,7 @@
 /** The gateway's environment. Defaults work on a developer machine; `loadConfig(GatewayEnv)` in main.ts. */
 import { z } from 'zod';
 import { envInt, parseConfig, sharedEnv } from '@wahooks/config';
+import { streamEnv } from './stream/stream-config.js';
 
 /** `TRUST_PROXY`: false (default), true, a hop count, or express's comma-separated subnet list. */
 const trustProxy = z
@@ -46,6 +47,8 @@ export const GatewayEnv = z.object({
   RPC_TIMEOUT_MS: envInt(5000, 1),
   /** ms each service has to answer its ping in GET /api/health before it counts as down. */
   HEALTH_TIMEOUT_MS: envInt(2000, 1),
+  /** `GET /api/ws`: PUBLIC_API_URL and STREAM_* (README, "Event stream"). */
+  ...streamEnv,
 });
 export type GatewayConfig = z.output<typeof GatewayEnv>;
 

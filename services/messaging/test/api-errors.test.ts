@@ -1,6 +1,6 @@
 /**
  * Every way a send is refused, over HTTP through the real gateway, messaging and connection services and the
- * emulator: validation (SPEC's messages, per route), 404/403/409, media by URL and by base64 (sizes, types,
+ * emulator: validation (the documented messages, per route), 404/403/409, media by URL and by base64 (sizes, types,
  * private addresses, redirects), and 503 when no replica holds the session. A refused send sends nothing (the
  * emulated phone received nothing) and leaves no staged bytes in Redis.
  */
@@ -52,7 +52,7 @@ async function refused(call: () => Promise<HttpResult>, status: number, message:
 const chat = chatOf(CONTACT);
 const b64 = PNG_1X1.toString('base64');
 
-describe('validation: SPEC messages, nothing sent', () => {
+describe('validation: the documented messages, nothing sent', () => {
   const cases: [string, unknown, string | string[]][] = [
     ['send', {}, 'chatId and text are required'],
     ['send', { chatId: chat }, 'chatId and text are required'],

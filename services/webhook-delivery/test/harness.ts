@@ -7,6 +7,7 @@ import {
   ConnectionCreated,
   ListWebhookLogs,
   ListWebhooks,
+  newEventId,
   WhatsAppEvent,
   type WhatsAppEventPayload,
 } from '@wahooks/contracts';
@@ -45,9 +46,8 @@ export function testConfig(env: TestEnv, overrides: Partial<Config> = {}): Confi
   };
 }
 
-let seq = 0;
-export const eventId = () =>
-  `evt_${Date.now().toString(36)}${(seq++).toString(36).padStart(4, '0')}${Math.random().toString(36).slice(2, 8)}`;
+/** A fresh event id, as the connection service makes them. */
+export const eventId = (): string => newEventId();
 
 export async function createHarness(
   label: string,

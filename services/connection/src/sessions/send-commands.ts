@@ -3,7 +3,7 @@
  * session's socket. They are bound on `Exchanges.sessions` together with the other session commands, so a
  * request for a session nobody holds is unroutable (503 at the caller).
  */
-import { handle, type CommandBinding } from '@wahooks/broker';
+import { BrokerHeaders, handle, type CommandBinding, type MessageContext } from '@wahooks/broker';
 import { SessionMarkRead, SessionPresence, SessionSend, unavailable } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
 import type { Sql } from '@wahooks/db';
@@ -44,8 +44,14 @@ export function sendCommands(opts: SendCommandsOptions): CommandBinding[] {
   // Each handler hands its request to the chat's queue before its first await: the broker delivers a
   // replica's requests in order, so the queue order is the arrival order.
   return [
-    handle(SessionSend, (req) => of(req.connectionId).send(req)),
-    handle(SessionPresence, (req) => of(req.connectionId).presence(req)),
-    handle(SessionMarkRead, (req) => of(req.connectionId).markRead(req)),
+    handle(SessionSend, (req, ctx) => of(req.connectionId).send(req, callerDeadline(ctx))),
+    handle(SessionPresence, (req, ctx) => of(req.connectionId).presence(req, callerDeadline(ctx))),
+    handle(SessionMarkRead, (req, ctx) => of(req.connectionId).markRead(req, callerDeadline(ctx))),
   ];
+}
+
+/** The RPC deadline the caller put on its request (epoch ms), if any. */
+function callerDeadline(ctx: MessageContext): number | undefined {
+  const value = Number(ctx.headers[BrokerHeaders.deadline]);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
 }

@@ -3,6 +3,7 @@
  * around a send: stage media bytes in Redis and ask the session's owner over the broker.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { createClient, type RedisClientType } from 'redis';
 import { connectBroker, on, type Broker } from '@wahooks/broker';
 import { parseConfig } from '@wahooks/config';
@@ -44,16 +45,67 @@ export interface OutboundHarness {
   database: ConnectionDatabase;
   /** Every WhatsApp event the service published, in arrival order. */
   events: WhatsAppEventPayload[];
+  /** With `{hold: true}`: between the sessions and the emulator, able to hold what the sessions write. */
+  link?: HoldingProxy;
   close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy that can hold the client → server direction: the WebSocket stays open, but nothing the client
+ * writes reaches the emulator (so its queries go unanswered) until `release()`, which delivers it all in order.
+ */
+export interface HoldingProxy {
+  url: string;
+  hold(): void;
+  release(): void;
+  close(): Promise<void>;
+}
+
+async function startHoldingProxy(target: string): Promise<HoldingProxy> {
+  const { hostname, port, pathname } = new URL(target);
+  let held = false;
+  const waiting: (() => void)[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.on('data', (chunk) => (held ? waiting.push(() => upstream.write(chunk)) : upstream.write(chunk)));
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}${pathname}`,
+    hold: () => void (held = true),
+    release() {
+      held = false;
+      for (const write of waiting.splice(0)) write();
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 export async function startHarness(
   label: string,
-  opts: { emulator?: EmulatorOptions; env?: Record<string, string>; subscribe?: boolean } = {},
+  opts: { emulator?: EmulatorOptions; env?: Record<string, string>; subscribe?: boolean; hold?: boolean } = {},
 ): Promise<OutboundHarness> {
   const env = await createTestEnv(label);
   const emulator = await startEmulator(opts.emulator);
-  const service = await startConnectionService(serviceConfig(env, emulator, opts.env), { logger });
+  const link = opts.hold ? await startHoldingProxy(emulator.url) : undefined;
+  const service = await startConnectionService(
+    serviceConfig(env, emulator, { ...(link ? { WA_WEBSOCKET_URL: link.url } : {}), ...opts.env }),
+    { logger },
+  );
   const client = await connectBroker({ url: env.rabbitmqUrl, service: 'messaging', namespace: env.namespace, logger });
   const events: WhatsAppEventPayload[] = [];
   if (opts.subscribe)
@@ -69,9 +121,11 @@ export async function startHarness(
     redis,
     database,
     events,
+    link,
     async close() {
       await client.close().catch(() => undefined);
       await harness.service.stop().catch(() => undefined); // the current replica (a test may replace it)
+      await link?.close();
       await emulator.close().catch(() => undefined);
       redis.destroy();
       await database.close().catch(() => undefined);
@@ -88,7 +142,10 @@ export async function restartService(h: OutboundHarness): Promise<void> {
 }
 
 /** Creates a connection through the API and scans its QR with a fresh emulated phone. */
-export async function linkConnection(h: OutboundHarness, userId = randomUUID()): Promise<{ id: string; phone: string }> {
+export async function linkConnection(
+  h: OutboundHarness,
+  userId = randomUUID(),
+): Promise<{ id: string; phone: string }> {
   const { id } = await h.client.request(CreateConnection, { userId, name: 'outbound' });
   const qr = await waitFor(() => h.service.sessions.session(id)?.qr, 'a QR', 30_000);
   const { phone } = await h.emulator.scan(qr);
@@ -116,7 +173,11 @@ const routed = (connectionId: string, timeoutMs = 60_000) => ({
 export type SendRequest = RequestOf<typeof SessionSend>;
 
 export function send(h: OutboundHarness, req: Omit<SendRequest, 'messageId'> & { messageId?: string }) {
-  return h.client.request(SessionSend, { ...req, messageId: req.messageId ?? newMessageId() }, routed(req.connectionId));
+  return h.client.request(
+    SessionSend,
+    { ...req, messageId: req.messageId ?? newMessageId() },
+    routed(req.connectionId),
+  );
 }
 
 export function presence(h: OutboundHarness, req: RequestOf<typeof SessionPresence>) {

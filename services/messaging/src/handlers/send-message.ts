@@ -195,7 +195,7 @@ export const handleSendMessage =
         accepted = true;
 
         if (!req.skipPresence) {
-          // SPEC: errors of these steps are ignored, except that nobody holds the session (then nothing is sent).
+          // As the original API: errors of these steps are ignored, except that nobody holds the session (then nothing is sent).
           await deps.owner.markRead(req.connectionId, p.chat).catch((err: unknown) => {
             if (err instanceof NoSessionOwner) throw err;
           });

@@ -13,7 +13,10 @@ export const idTaken = () => new AppError(409, 'messageId is already used by ano
 export const mediaExpired = () => new AppError(422, 'Media expired before it was sent, send again');
 
 export const notOwnMessage = (action: 'edit' | 'revoke') =>
-  new AppError(422, action === 'edit' ? 'Only your own messages can be edited' : 'Only your own messages can be revoked');
+  new AppError(
+    422,
+    action === 'edit' ? 'Only your own messages can be edited' : 'Only your own messages can be revoked',
+  );
 
 /** The send waited behind earlier sends of the chat past its deadline and never started: safe to retry. */
 export const queuedTooLong = (ms: number) =>

@@ -66,12 +66,13 @@ export class SessionOutbound {
     this.log = opts.logger.child({ connectionId: session.id });
   }
 
-  send(req: SendRequest): Promise<SessionSendReply> {
-    return this.inChatOrder(req.chatId, () => this.execute(req));
+  /** `callerDeadline`: epoch ms after which the caller no longer listens (its RPC deadline). */
+  send(req: SendRequest, callerDeadline?: number): Promise<SessionSendReply> {
+    return this.inChatOrder(req.chatId, callerDeadline, () => this.execute(req));
   }
 
-  presence(req: RequestOf<typeof SessionPresence>): Promise<ReplyOf<typeof SessionPresence>> {
-    return this.inChatOrder(req.chatId, async () => {
+  presence(req: RequestOf<typeof SessionPresence>, callerDeadline?: number): Promise<ReplyOf<typeof SessionPresence>> {
+    return this.inChatOrder(req.chatId, callerDeadline, async () => {
       const sock = this.liveSocket();
       try {
         await sock.sendPresenceUpdate(req.presence, req.chatId);
@@ -82,14 +83,19 @@ export class SessionOutbound {
     });
   }
 
-  markRead(req: RequestOf<typeof SessionMarkRead>): Promise<ReplyOf<typeof SessionMarkRead>> {
-    return this.inChatOrder(req.chatId, async () => {
+  markRead(req: RequestOf<typeof SessionMarkRead>, callerDeadline?: number): Promise<ReplyOf<typeof SessionMarkRead>> {
+    return this.inChatOrder(req.chatId, callerDeadline, async () => {
       const sock = this.liveSocket();
       const { sql } = this.opts;
       const keys: WAMessageKey[] = req.messages
         ? req.messages
             .filter((m) => !m.fromMe) // receipts go to senders: our own messages need none
-            .map((m) => ({ remoteJid: m.chatId, id: m.id, fromMe: false, ...(m.participant ? { participant: m.participant } : {}) }))
+            .map((m) => ({
+              remoteJid: m.chatId,
+              id: m.id,
+              fromMe: false,
+              ...(m.participant ? { participant: m.participant } : {}),
+            }))
         : await unreadKeys(sql, this.session.id, req.chatId);
       try {
         if (keys.length) await sock.readMessages(keys);
@@ -123,7 +129,8 @@ export class SessionOutbound {
     if (target && !target.key.fromMe) {
       // Only admins may revoke others' messages, and only in groups; nobody edits them.
       if (req.content.type === 'edit') throw notOwnMessage('edit');
-      if (req.content.type === 'revoke' && !isJidGroup(target.key.remoteJid ?? undefined)) throw notOwnMessage('revoke');
+      if (req.content.type === 'revoke' && !isJidGroup(target.key.remoteJid ?? undefined))
+        throw notOwnMessage('revoke');
     }
     const bytes = mediaRef ? await media.read(mediaRef.key) : undefined;
     if (mediaRef && (!bytes || bytes.length !== mediaRef.size)) throw mediaExpired();
@@ -184,12 +191,14 @@ export class SessionOutbound {
   }
 
   /**
-   * Runs `task` after the chat's earlier actions, within `sendTimeoutMs` of now. Past the deadline the caller
-   * gets 503 (never started: nothing sent) or 504 (started: outcome unknown). A started task keeps its place:
-   * the chat's next action waits for it to settle, or for one more timeout, whichever is first.
+   * Runs `task` after the chat's earlier actions, within `sendTimeoutMs` of now (sooner when the caller's own
+   * deadline is nearer: it must hear the outcome). Past the deadline the caller gets 503 (never started:
+   * nothing sent) or 504 (started: outcome unknown). A started task keeps its place: the chat's next action
+   * waits for it to settle, or for one more timeout, whichever is first.
    */
-  private inChatOrder<T>(chatId: string, task: () => Promise<T>): Promise<T> {
-    const timeoutMs = this.opts.sendTimeoutMs;
+  private inChatOrder<T>(chatId: string, callerDeadline: number | undefined, task: () => Promise<T>): Promise<T> {
+    const own = this.opts.sendTimeoutMs;
+    const timeoutMs = Math.max(0, Math.min(own, (callerDeadline ?? Infinity) - REPLY_MARGIN_MS - Date.now()));
     return new Promise<T>((resolve, reject) => {
       let state: 'queued' | 'started' | 'expired' = 'queued';
       const timer = setTimeout(() => {
@@ -218,13 +227,16 @@ export class SessionOutbound {
             () => undefined,
             () => undefined,
           ),
-          new Promise<void>((done) => (cap = setTimeout(done, 2 * timeoutMs))),
+          new Promise<void>((done) => (cap = setTimeout(done, timeoutMs + own))),
         ]);
         clearTimeout(cap);
       });
     });
   }
 }
+
+/** Time left for the answer to reach a caller before its own deadline, ms. */
+const REPLY_MARGIN_MS = 500;
 
 /** The key fields WhatsApp knows (the stored key also carries Baileys' own extras, e.g. `remoteJidAlt`). */
 function plainKey(key: WAMessageKey): WAMessageKey {
@@ -238,4 +250,3 @@ function plainKey(key: WAMessageKey): WAMessageKey {
 
 /** One queue per chat, whatever spelling of its JID (device suffixes) the caller used. */
 const chatKey = (chatId: string) => chatId.replace(/:\d+@/, '@');
-
