@@ -16,12 +16,11 @@
 // BENCH_SESSIONS (10), BENCH_PHASE (both | bare: skip the service half).
 import { fork, spawn, execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import got from 'got';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { connectBroker } from '@wahooks/broker';
@@ -101,12 +100,75 @@ function startEmulator() {
 }
 
 function startService(name, env) {
-  const child = spawn(process.execPath, [path.join(root, `services/${name}/dist/main.js`)], {
+  // BENCH_PROFILE=connection (or messaging, gateway) writes a V8 CPU profile of that service to /tmp/wahooks-prof.
+  const prof = process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/wahooks-prof'] : [];
+  // BENCH_LOG_DIR=<dir>: each service's log (stdout) goes to <dir>/<name>.log instead of nowhere.
+  const logTo = process.env.BENCH_LOG_DIR ? openSync(path.join(process.env.BENCH_LOG_DIR, `${name}.log`), 'w') : 'ignore';
+  const child = spawn(process.execPath, [...prof, path.join(root, `services/${name}/dist/main.js`)], {
     env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', logTo, 'inherit'],
   });
   children.push(child);
   return child;
+}
+
+/**
+ * A bare keep-alive HTTP POST (node:http, one socket per concurrent caller): the load generator shares the
+ * machine's two cores with the services, so it should cost as little as it can (got costs ~1 ms per request).
+ */
+function httpPoster(port, apiToken) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  return (path, json) =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify(json);
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: 'POST',
+          agent,
+          headers: {
+            authorization: `Bearer ${apiToken}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode, body: text }));
+        },
+      );
+      req.setTimeout(90_000, () => req.destroy(new Error('request timed out after 90 s')));
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
+/** Transactions committed in the bench database and rows written per table so far (Postgres' statistics). */
+async function pgCounters(db) {
+  await sleep(1500); // backends flush their statistics about once a second
+  const [{ commits }] = (
+    await db.query('SELECT xact_commit::int AS commits FROM pg_stat_database WHERE datname = current_database()')
+  ).rows;
+  const tables = (
+    await db.query(
+      `SELECT schemaname || '.' || relname AS t, (n_tup_ins + n_tup_upd + n_tup_del)::int AS n FROM pg_stat_user_tables`,
+    )
+  ).rows;
+  return { commits, writes: Object.fromEntries(tables.map((r) => [r.t, r.n])) };
+}
+
+function pgPerSend(before, after, sends) {
+  const per = (n) => Number((n / sends).toFixed(2));
+  const writes = {};
+  for (const [t, n] of Object.entries(after.writes)) {
+    const d = n - (before.writes[t] ?? 0);
+    if (d > 0) writes[t] = per(d);
+  }
+  return { transactions: per(after.commits - before.commits), rowWrites: writes };
 }
 
 /** IPC to the bare worker: one request, one answer. */
@@ -172,9 +234,10 @@ async function serviceHalf(emu, env, halfRate) {
   const serviceEnv = { ...env.serviceEnv, LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: '' };
   const connection = startService('connection', {
     ...serviceEnv,
-    WA_LOG_LEVEL: 'silent',
+    WA_LOG_LEVEL: process.env.BENCH_WA_LOG ?? 'silent', // Baileys' own log of each session (stderr)
     WA_WEBSOCKET_URL: emu.url,
     WA_SERVER_ROOT_KEY: emu.rootKey,
+    BILLING_GATE: 'off', // no billing service in this benchmark
   });
   const token = startService('token', serviceEnv);
   const messaging = startService('messaging', serviceEnv);
@@ -234,20 +297,16 @@ async function serviceHalf(emu, env, halfRate) {
   );
   await sleep(3000); // history sync and the first batches settled
 
-  const client = got.extend({
-    prefixUrl: api,
-    agent: { http: new http.Agent({ keepAlive: true, maxSockets: 256 }) },
-    headers: { authorization: `Bearer ${apiToken}` },
-    timeout: { request: 90_000 },
-    retry: { limit: 0 },
-    responseType: 'json',
-  });
+  const post = httpPoster(port, apiToken);
   const contacts = contactsFrom(4931000000000);
   const makeSend = (label) => async (c, n) => {
     const conn = connections[c % connections.length];
-    await client.post(`api/connections/${conn.id}/send`, {
-      json: { chatId: `${contacts[c]}@c.us`, text: `${label} ${c}:${n}`, skipPresence: true },
+    const { status, body } = await post(`/api/connections/${conn.id}/send`, {
+      chatId: `${contacts[c]}@c.us`,
+      text: `${label} ${c}:${n}`,
+      skipPresence: true,
     });
+    if (status !== 201) throw new Error(`${status} ${body.slice(0, 200)}`);
   };
   const dbName = new URL(env.databaseUrl).pathname.slice(1);
   const groups = {
@@ -262,9 +321,12 @@ async function serviceHalf(emu, env, halfRate) {
   };
   await runClosedLoop(makeSend('warm'), { clients: CLIENTS, seconds: WARMUP });
   log(`service: closed loop, ${CLIENTS} callers, ${SECONDS} s`);
+  const pgBefore = await pgCounters(db);
   const throughput = await measure(groups, () =>
     runClosedLoop(makeSend('svc-throughput'), { clients: CLIENTS, seconds: SECONDS }),
   );
+  // Per send, every service's statements together (each autocommit statement counts as a transaction).
+  throughput.postgresPerSend = pgPerSend(pgBefore, await pgCounters(db), throughput.sent);
   log(`service: ${throughput.perSecond}/s; open loop at ${halfRate}/s, ${LATENCY_SECONDS} s`);
   const latency = await measure(groups, () =>
     runOpenLoop(makeSend('svc-latency'), { clients: CLIENTS, seconds: LATENCY_SECONDS, rate: halfRate }),

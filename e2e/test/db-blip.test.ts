@@ -81,7 +81,10 @@ describe('Postgres backends terminated during a burst', () => {
     await new Promise((r) => setTimeout(r, 3000)); // keep terminating while the tail is in flight
     terminating = false;
     await killing;
-    const killed = { total: terminator.counts().total - before.total, rounds: terminator.counts().rounds - before.rounds };
+    const killed = {
+      total: terminator.counts().total - before.total,
+      rounds: terminator.counts().rounds - before.rounds,
+    };
     const result = await stack.settle(sent, 150_000);
     const probes = await prober.stop();
     const statuses = probes.reduce<Record<string, number>>((m, p) => ((m[p.status] = (m[p.status] ?? 0) + 1), m), {});

@@ -66,7 +66,8 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     const p: Pair = { client, piped: false };
     pairs.add(p);
     client.on('error', () => drop(p)).on('close', () => drop(p));
-    if (mode === 'stalled') client.pause(); // connected upstream on restore
+    if (mode === 'stalled')
+      client.pause(); // connected upstream on restore
     else connectUpstream(p);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -206,6 +207,47 @@ export function watchForCrashes() {
     stop() {
       process.off('unhandledRejection', onRejection);
       process.off('uncaughtException', onException);
+    },
+  };
+}
+
+export interface HealthSample {
+  at: number; // Date.now()
+  status: number; // HTTP status of GET /api/health (0: no answer within the bound)
+  body?: {
+    status: 'ok' | 'degraded';
+    checks: {
+      database: { status: string; error?: string };
+      redis: { status: string; error?: string };
+      services: Record<string, { status: string; error?: string }>;
+    };
+  };
+}
+
+/** GET /api/health every `everyMs` until stopped, so a test can say what health showed during each phase. */
+export function startHealthSampler(baseUrl: string, everyMs: number, boundMs = 10_000) {
+  const samples: HealthSample[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const at = Date.now();
+      try {
+        const res = await fetch(`${baseUrl}/api/health`, { signal: AbortSignal.timeout(boundMs) });
+        samples.push({ at, status: res.status, body: (await res.json()) as HealthSample['body'] });
+      } catch {
+        samples.push({ at, status: 0 });
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    samples,
+    /** Samples taken between `from` and `to` (Date.now() values). */
+    between: (from: number, to: number) => samples.filter((s) => s.at >= from && s.at <= to),
+    async stop() {
+      stopped = true;
+      await loop;
+      return samples;
     },
   };
 }

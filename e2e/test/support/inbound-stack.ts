@@ -158,7 +158,8 @@ export async function startInboundStack(env: TestEnv, overrides: StackEnv = {}):
       ...env.serviceEnv,
       WA_WEBSOCKET_URL: emulator.url,
       WA_SERVER_ROOT_KEY: emulator.rootPublicKey,
-      WA_LOG_LEVEL: 'silent',
+      WA_LOG_LEVEL: process.env.BAILEYS_LOG ?? 'silent',
+      BILLING_GATE: 'off', // no billing service in this stack: creates are not gated
       ...overrides.connection,
     }),
     { logger },

@@ -5,3 +5,4 @@ export { Headers as BrokerHeaders } from './headers.js';
 export { DELIVERY_LIMIT, commandQueueOptions, eventQueueOptions, exclusiveQueueOptions } from './topology.js';
 export { issueMessages, validationError } from './validation.js';
 export { rpcFailureOf, type RpcFailureKind } from './rpc-failure.js';
+export { mapCommandErrors } from './map-errors.js';

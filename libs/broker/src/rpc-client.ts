@@ -145,7 +145,10 @@ export class RpcClient {
         if (p.channel === ch)
           this.fail(
             id,
-            rpcFailure('lost', unavailable(`${p.service} service is unavailable: connection to the message broker was lost`)),
+            rpcFailure(
+              'lost',
+              unavailable(`${p.service} service is unavailable: connection to the message broker was lost`),
+            ),
           );
       }
     });

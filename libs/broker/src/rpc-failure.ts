@@ -21,5 +21,7 @@ export function rpcFailure(kind: RpcFailureKind, error: AppError): AppError {
 
 /** The reason a `broker.request` rejected without an answer, or undefined (an answer, e.g. the server's own 503). */
 export function rpcFailureOf(err: unknown): RpcFailureKind | undefined {
-  return err && typeof err === 'object' ? ((err as Record<symbol, RpcFailureKind | undefined>)[KIND] ?? undefined) : undefined;
+  return err && typeof err === 'object'
+    ? ((err as Record<symbol, RpcFailureKind | undefined>)[KIND] ?? undefined)
+    : undefined;
 }

@@ -33,7 +33,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 beforeAll(async () => {
   env = await createTestEnv('broker-slots', { database: false });
   // prefetch 1: one handler slot in this replica.
-  server = await connectBroker({ url: env.rabbitmqUrl, service: 'messaging', namespace: env.namespace, prefetch: 1, logger });
+  server = await connectBroker({
+    url: env.rabbitmqUrl,
+    service: 'messaging',
+    namespace: env.namespace,
+    prefetch: 1,
+    logger,
+  });
   client = await connectBroker({ url: env.rabbitmqUrl, service: 'gateway', namespace: env.namespace, logger });
   await server.serve([
     handle(Wait, async ({ ms, outside }, ctx) => {
@@ -80,7 +86,9 @@ describe('rpcFailureOf', () => {
     expect((unroutable as AppError).statusCode).toBe(503);
     expect(rpcFailureOf(unroutable)).toBe('unroutable');
 
-    const timeout = await client.request(Wait, { ms: 1500, outside: true }, { timeoutMs: 300 }).catch((e: unknown) => e);
+    const timeout = await client
+      .request(Wait, { ms: 1500, outside: true }, { timeoutMs: 300 })
+      .catch((e: unknown) => e);
     expect((timeout as AppError).statusCode).toBe(503);
     expect(rpcFailureOf(timeout)).toBe('timeout');
 

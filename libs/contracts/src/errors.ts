@@ -65,3 +65,19 @@ export const forbidden = (message: string) => new AppError(403, message);
 export const notFound = (message: string) => new AppError(404, message);
 export const unavailable = (message: string, retryAfterSeconds = 5) =>
   new AppError(503, message, { 'Retry-After': String(retryAfterSeconds) });
+
+/**
+ * Client input quoted in an error message, bounded: at most `max` characters (a cut ends in `…`), control
+ * characters as `?`. Error messages never carry unbounded client input (logs, and clients that show them).
+ */
+export function clipInput(value: string, max = 64): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+/** Several inputs for a message: the first `maxItems` (each clipped), then `and N more`. */
+export function clipList(values: readonly string[], maxItems = 5, max = 64): string {
+  const shown = values.slice(0, maxItems).map((v) => clipInput(v, max));
+  return values.length > maxItems ? `${shown.join(', ')} and ${values.length - maxItems} more` : shown.join(', ');
+}

@@ -4,5 +4,6 @@ export { openDatabase, closeDatabase, withTransaction, type OpenDatabaseOptions 
 export { ensureDatabase, databaseName, withDatabase } from './ensure-database.js';
 export { sqlOf, type Sql, type IsolationLevel } from './sql.js';
 export { checkDatabase, type DatabaseCheck } from './check-database.js';
+export { isDatabaseUnavailable, retryWhileUnavailable, type RetryWhileUnavailableOptions } from './unavailable.js';
 export type { DbLogger } from './typeorm-logger.js';
 export type { DataSource, EntityManager, MigrationInterface, QueryRunner, Relation, Repository } from 'typeorm';

@@ -26,6 +26,12 @@ export interface OpenDatabaseOptions {
   logger?: DbLogger;
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /**
+   * How long a caller waits for a pool connection (a new one to be made, or a busy one to be freed) before
+   * failing with `timeout exceeded when trying to connect` (default 10 000 ms): an unreachable or partitioned
+   * server is then an error the caller can retry or answer 503 for, not a wait without end.
+   */
+  connectTimeoutMs?: number;
   /** Queries slower than this are logged as warnings (default 1000 ms). */
   slowQueryMs?: number;
   /** How long a replica waits for another one's migrations before giving up (default 120 s). */
@@ -53,7 +59,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
     applicationName: `wahooks-${schema}`,
     maxQueryExecutionTime: options.slowQueryMs ?? 1000,
     // Unqualified names in raw SQL resolve to the service's schema first.
-    extra: { options: `-c search_path=${schema},public` },
+    extra: { options: `-c search_path=${schema},public`, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 },
     logger: options.logger ? typeormLogger(options.logger, schema) : undefined,
     logging: options.logger ? ['error', 'warn', 'migration', 'schema'] : false,
   });

@@ -7,6 +7,12 @@
  * Statements go through the DataSource's logger like TypeORM's own queries: every one at trace, failures at
  * debug, and those slower than `maxQueryExecutionTime` (openDatabase's `slowQueryMs`) as a warning. Errors are
  * pg's own `DatabaseError` (with `code`, `constraint`, …), not TypeORM's `QueryFailedError` wrapper.
+ *
+ * Every statement has a deadline (`queryTimeoutMs`, default 30 s, pg's client-side `query_timeout`): when the
+ * network to Postgres stops carrying bytes (a partition, a dead host), a statement fails with `Query read
+ * timeout` (an outage for `isDatabaseUnavailable`) and its connection is discarded, instead of holding a pool
+ * connection and its caller forever. Waiting for a free pool connection is bounded by openDatabase's
+ * `connectTimeoutMs`. TypeORM's own queries (migrations) have no such deadline.
  */
 import type { DataSource, Logger as OrmLogger } from 'typeorm';
 
@@ -23,7 +29,12 @@ export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABL
 
 /** What this file needs of a pg Pool or PoolClient: both have `query(config)`. */
 interface PgQueryable {
-  query(config: { text: string; values?: unknown[]; name?: string }): Promise<{ rows: unknown[] }>;
+  query(config: {
+    text: string;
+    values?: unknown[];
+    name?: string;
+    query_timeout?: number;
+  }): Promise<{ rows: unknown[] }>;
 }
 interface PgPoolClient extends PgQueryable {
   release(err?: Error | boolean): void;
@@ -48,12 +59,15 @@ function poolOf(dataSource: DataSource): PgPool {
 /** Runs one statement on `target` with TypeORM's query logging around it. */
 type Run = (target: PgQueryable, config: { text: string; values: unknown[]; name?: string }) => Promise<unknown[]>;
 
-function runner(logger: OrmLogger, slowMs: number | undefined): Run {
+/** Default deadline of one statement, ms. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+
+function runner(logger: OrmLogger, slowMs: number | undefined, timeoutMs: number): Run {
   return async (target, config) => {
     logger.logQuery(config.text, config.values);
     const started = performance.now();
     try {
-      const { rows } = await target.query(config);
+      const { rows } = await target.query({ ...config, query_timeout: timeoutMs });
       const ms = performance.now() - started;
       if (slowMs && ms > slowMs) logger.logQuerySlow(Math.round(ms), config.text, config.values);
       return rows;
@@ -78,9 +92,10 @@ function onClient(client: PgQueryable, run: Run): Sql {
 }
 
 /** A `Sql` on the DataSource's pool. Cheap: make one per service and pass it to the repositories. */
-export function sqlOf(dataSource: DataSource): Sql {
+export function sqlOf(dataSource: DataSource, options: { queryTimeoutMs?: number } = {}): Sql {
   const pool = poolOf(dataSource);
-  const run = runner(dataSource.logger, dataSource.options.maxQueryExecutionTime);
+  const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const run = runner(dataSource.logger, dataSource.options.maxQueryExecutionTime, timeoutMs);
   const direct = onClient(pool, run);
   return {
     query: direct.query,
@@ -98,7 +113,7 @@ export function sqlOf(dataSource: DataSource): Sql {
         await run(client, { text: 'COMMIT', values: [] });
         return out;
       } catch (err) {
-        await client.query({ text: 'ROLLBACK' }).catch((rollbackErr: unknown) => {
+        await client.query({ text: 'ROLLBACK', query_timeout: timeoutMs }).catch((rollbackErr: unknown) => {
           // A connection that cannot roll back is not handed to the next caller: release(err) destroys it.
           broken ??= rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
         });

@@ -69,7 +69,8 @@ export function createBoundedFetcher(opts: BoundedFetcherOptions) {
         (options) => {
           // Names are checked by the DNS hook on the next connect; IP literals never reach it.
           const next = options.url instanceof URL ? options.url : new URL(String(options.url));
-          if (next.protocol !== 'http:' && next.protocol !== 'https:') throw blockedError(`redirect to ${next.protocol}`);
+          if (next.protocol !== 'http:' && next.protocol !== 'https:')
+            throw blockedError(`redirect to ${next.protocol}`);
           if (guard.literalBlocked(next)) throw blockedError(`redirect to ${next.hostname}`);
         },
       ],
@@ -112,7 +113,12 @@ export function createBoundedFetcher(opts: BoundedFetcherOptions) {
         const status = res.statusCode ?? 0;
         contentType = mediaTypeOf(res.headers['content-type']);
         if (status < 200 || status > 299) {
-          return finish({ ok: false, reason: 'HTTP_STATUS', statusCode: status, message: `url answered HTTP ${status}` });
+          return finish({
+            ok: false,
+            reason: 'HTTP_STATUS',
+            statusCode: status,
+            message: `url answered HTTP ${status}`,
+          });
         }
         const length = Number(res.headers['content-length']);
         if (Number.isFinite(length) && length > options.maxBytes) {
@@ -149,7 +155,11 @@ const blockedMessage = (what: string) =>
 function failureOf(err: Error & { code?: string }): FetchResult {
   const code = err.code ?? '';
   if (code === 'EBLOCKED' || err.message.includes('BLOCKED_ADDRESS'))
-    return { ok: false, reason: 'BLOCKED_ADDRESS', message: blockedMessage(err.message.replace(/^.*BLOCKED_ADDRESS: /, '')) };
+    return {
+      ok: false,
+      reason: 'BLOCKED_ADDRESS',
+      message: blockedMessage(err.message.replace(/^.*BLOCKED_ADDRESS: /, '')),
+    };
   if (err.name === 'TimeoutError' || code === 'ETIMEDOUT')
     return { ok: false, reason: 'TIMEOUT', message: 'url did not answer in time' };
   if (err.name === 'MaxRedirectsError' || code === 'ERR_TOO_MANY_REDIRECTS')

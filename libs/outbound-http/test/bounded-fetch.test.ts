@@ -120,14 +120,21 @@ describe('bounded fetch', () => {
       ok: false,
       reason: 'UNREACHABLE',
     });
-    expect(await f.fetch('ftp://example.com/x', { maxBytes: 4000 })).toMatchObject({ ok: false, reason: 'INVALID_URL' });
+    expect(await f.fetch('ftp://example.com/x', { maxBytes: 4000 })).toMatchObject({
+      ok: false,
+      reason: 'INVALID_URL',
+    });
     expect(await f.fetch('not a url', { maxBytes: 4000 })).toMatchObject({ ok: false, reason: 'INVALID_URL' });
   });
 });
 
 describe('guard and allow-list', () => {
   it('joins host lists', () => {
-    expect(parseHostList(' a.test, 127.0.0.1', undefined, '127.0.0.1,,b.test ')).toEqual(['a.test', '127.0.0.1', 'b.test']);
+    expect(parseHostList(' a.test, 127.0.0.1', undefined, '127.0.0.1,,b.test ')).toEqual([
+      'a.test',
+      '127.0.0.1',
+      'b.test',
+    ]);
   });
   it.each(['127.0.0.1', '10.1.2.3', '169.254.169.254', '::1', '::ffff:127.0.0.1', 'fd00:ec2::254', 'not-an-ip'])(
     'blocks %s',

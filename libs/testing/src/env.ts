@@ -42,6 +42,8 @@ export async function createTestEnv(label: string, options: { database?: boolean
       BROKER_NAMESPACE: namespace,
       REDIS_PREFIX: redisPrefix,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      // Connection creates are not gated by billing unless a test starts the billing service and sets it 'on'.
+      BILLING_GATE: 'off',
     },
     async cleanup() {
       await Promise.allSettled([deleteNamespace(rabbitmqUrl, namespace), db?.drop()]);

@@ -49,6 +49,11 @@ export interface Group {
   creator: string;
   participants: string[];
   creation: number; // unix seconds
+  /** members made admins (the creator is the superadmin and not listed); see group-changes.ts */
+  admins?: string[];
+  description?: string;
+  descriptionId?: string;
+  inviteCode?: string;
 }
 
 /** Every phone number the emulated server knows: linked accounts and their contacts, by PN and by LID. */
@@ -58,6 +63,8 @@ export class Directory {
   private readonly contacts = new Map<string, Contact>();
   private readonly contactsByLid = new Map<string, Contact>();
   private readonly groups = new Map<string, Group>();
+  /** numbers a usync contact query reports as not on WhatsApp (`Emulator.setOnWhatsApp`) */
+  readonly notOnWhatsApp = new Set<string>();
   private nextPhone: number;
   private nextLid = 100000000000000;
 
@@ -108,6 +115,11 @@ export class Directory {
 
   group(jid: string): Group | undefined {
     return this.groups.get(jid);
+  }
+
+  /** The groups `phone` is a member of. */
+  groupsOf(phone: string): Group[] {
+    return [...this.groups.values()].filter((g) => g.participants.includes(phone));
   }
 
   /** The group `jid` (created on first use, by `creator`), with `members` added. */

@@ -25,13 +25,18 @@ export interface ServerIdentity {
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
+/** A flaw in an otherwise correctly signed leaf certificate (security tests of the client's chain checks). */
+export type LeafFault = 'wrong-key' | 'expired';
+
 /**
  * Root → intermediate {serial 1, issuerSerial 0} → leaf {issuerSerial 1, key = server static}, as Baileys 7 verifies
  * it (noise-handler processHandshake). `badChain` signs the intermediate with a throw-away key instead of the root
- * that `root.public` advertises: a client that really verifies signatures must refuse it.
+ * that `root.public` advertises: a client that really verifies signatures must refuse it. `leafFault` keeps every
+ * signature valid but names another key than the server's static key (`wrong-key`: a chain replayed by a server
+ * that does not hold its private key) or ended its validity yesterday (`expired`).
  */
 export function createServerIdentity(
-  options: { badChain?: boolean; rootPrivateKey?: Uint8Array } = {},
+  options: { badChain?: boolean; leafFault?: LeafFault; rootPrivateKey?: Uint8Array } = {},
 ): ServerIdentity {
   const root = options.rootPrivateKey ? keyPairFromPrivate(options.rootPrivateKey) : Curve.generateKeyPair();
   const serverStatic = Curve.generateKeyPair();
@@ -46,12 +51,13 @@ export function createServerIdentity(
     notBefore: t - 3600,
     notAfter: t + 365 * 86400,
   }).finish();
+  const expired = options.leafFault === 'expired';
   const leafDetails = Details.encode({
     serial: 2,
     issuerSerial: 1,
-    key: serverStatic.public,
-    notBefore: t - 3600,
-    notAfter: t + 30 * 86400,
+    key: options.leafFault === 'wrong-key' ? Curve.generateKeyPair().public : serverStatic.public,
+    notBefore: expired ? t - 31 * 86400 : t - 3600,
+    notAfter: expired ? t - 86400 : t + 30 * 86400,
   }).finish();
   const certChain = proto.CertChain.encode({
     intermediate: { details: interDetails, signature: Curve.sign(signer.private, interDetails) },

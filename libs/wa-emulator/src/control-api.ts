@@ -79,6 +79,17 @@ const routes: Record<string, Route> = {
     return { phone, jid };
   },
   'POST /control/group': async (emulator, req) => emulator.createGroup((await readJson(req)) as never),
+  'POST /control/group-action': async (emulator, req) => emulator.groupAction((await readJson(req)) as never),
+  'GET /control/group': async (emulator, _req, url) => {
+    const jid = url.searchParams.get('jid');
+    if (!jid) throw new EmulatorInputError('query parameter jid is required');
+    return emulator.groupInfo(jid);
+  },
+  'POST /control/on-whatsapp': async (emulator, req) => {
+    emulator.setOnWhatsApp((await readJson(req)) as never);
+    return { ok: true };
+  },
+  'GET /control/number-checks': async (emulator) => ({ checks: emulator.numberChecks() }),
   'POST /control/inbound': async (emulator, req) => emulator.inbound(await readJson(req)),
   'GET /control/outbound': async (emulator, _req, url) => {
     const phone = url.searchParams.get('phone');

@@ -19,6 +19,8 @@ import { resolveOptions, type EmulatorOptions, type ResolvedOptions } from './op
 import type { OutboundRecord } from './outbound-record.js';
 import { scanQr, startPairing, type ScanResult } from './pairing.js';
 import { enterPairingCode } from './pairing-code.js';
+import { groupAction, groupInfo, setOnWhatsApp, type GroupActionCommand, type GroupInfo } from './group-control.js';
+import { numberChecks } from './stanzas/number-check.js';
 import { SerialQueue } from './serial-queue.js';
 import { SocketCensus, type SocketCount } from './socket-census.js';
 import { deliverFromContact, newMessageId } from './stanzas/inbound.js';
@@ -83,6 +85,7 @@ export class Emulator implements ServerContext {
     this.options = resolveOptions(options);
     this.identity = createServerIdentity({
       badChain: this.options.badChain,
+      leafFault: this.options.leafFault,
       rootPrivateKey: this.options.rootPrivateKey,
     });
     this.directory = new Directory(this.options.firstPhone);
@@ -189,6 +192,26 @@ export class Emulator implements ServerContext {
       throw new EmulatorInputError('id must look like 15550000001-1700000000');
     const group = this.directory.ensureGroup(`${id.replace(/@g\.us$/, '')}@g.us`, creator, members, command.subject);
     return { jid: group.jid, subject: group.subject, participants: [...group.participants] };
+  }
+
+  /** A member (contact or linked account's phone) changes a group; linked members get w:gp2 notifications. */
+  groupAction(command: GroupActionCommand): { results?: { phone: string; code: number }[] } {
+    return groupAction(this, command);
+  }
+
+  /** A group as the server holds it: subject, description, members with their roles, invite code. */
+  groupInfo(jid: string): GroupInfo {
+    return groupInfo(this, jid);
+  }
+
+  /** Whether number checks (usync contact queries) find `phone` on WhatsApp; every number is by default. */
+  setOnWhatsApp(command: { phone: string; onWhatsApp: boolean }): void {
+    setOnWhatsApp(this, command);
+  }
+
+  /** Every phone number clients asked about in usync contact queries, as sent (`+<digits>`), oldest first. */
+  numberChecks(): string[] {
+    return numberChecks(this);
   }
 
   /** Messages the linked account `phone` sent, decrypted, oldest first. */

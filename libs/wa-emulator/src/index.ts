@@ -1,6 +1,7 @@
 export { startEmulator, Emulator } from './emulator.js';
 export type { ReceiptCommand, FaultCommand, PresenceCommand, ProfileCommand } from './emulator.js';
 export type { EmulatorOptions } from './options.js';
+export type { LeafFault } from './cert-chain.js';
 export type { InboundRequest, InboundType, MediaData } from './inbound-request.js';
 export { INBOUND_TYPES } from './inbound-request.js';
 export type { OutboundRecord, OutboundType } from './outbound-record.js';
@@ -9,6 +10,7 @@ export type { ReceiptStatus } from './stanzas/receipts.js';
 export type { ClientSignal } from './stanzas/client-signals.js';
 export type { ContactPresence } from './stanzas/presence.js';
 export type { ContactProfile } from './accounts.js';
+export type { GroupActionCommand, GroupActionKind, GroupInfo } from './group-control.js';
 export { FAULT_KINDS, type FaultKind } from './faults.js';
 export { EmulatorInputError } from './errors.js';
 export { createMemKeyStore, type MemKeyStore } from './mem-key-store.js';

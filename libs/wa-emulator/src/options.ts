@@ -1,3 +1,5 @@
+import type { LeafFault } from './cert-chain.js';
+
 /** Options of startEmulator(). Every timing is in milliseconds. */
 export interface EmulatorOptions {
   /** TCP port for WebSocket, control API and media downloads; 0 (default) picks a free one */
@@ -5,6 +7,8 @@ export interface EmulatorOptions {
   host?: string;
   /** present a certificate chain whose intermediate is NOT signed by the advertised root (security tests) */
   badChain?: boolean;
+  /** present a correctly signed chain whose leaf names another key than the server's (`wrong-key`) or has expired */
+  leafFault?: LeafFault;
   /** base64 32-byte root private key: a stable root public key across restarts (default: a fresh one per start) */
   rootPrivateKey?: string;
   /** QR ref timing: the first ref lives firstRefMs, each later one nextRefMs; maxRefs refs per pairing */
@@ -22,6 +26,7 @@ export interface ResolvedOptions {
   port: number;
   host: string;
   badChain: boolean;
+  leafFault?: LeafFault;
   rootPrivateKey?: Uint8Array;
   qr: { firstRefMs: number; nextRefMs: number; maxRefs: number };
   autoReceipt: 'none' | 'delivered' | 'read';
@@ -35,6 +40,7 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',
     badChain: options.badChain ?? false,
+    leafFault: options.leafFault,
     rootPrivateKey: options.rootPrivateKey === undefined ? undefined : decodeRootPrivateKey(options.rootPrivateKey),
     qr: {
       firstRefMs: options.qr?.firstRefMs ?? 60_000,

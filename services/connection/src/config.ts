@@ -1,16 +1,33 @@
 import { z } from 'zod';
 import { envInt, publicApiUrlEnv, sharedEnv } from '@wahooks/config';
+import { billingGateEnv } from './billing/billing-env.js';
 
-export const ConnectionEnv = z.object({
+/** 127.0.0.0/8, ::1 and localhost: the only hosts a plain ws:// WhatsApp URL may point at. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+const ConnectionVars = z.object({
   ...sharedEnv,
   /** Public base URL of the gateway: the chats API shows media URLs under it, like webhook bodies do. Must be
    *  set in production (a warning is logged at start otherwise). */
   ...publicApiUrlEnv,
   /** Prefix for Redis keys (leases, replica set); empty in production, unique per test file in tests. */
   REDIS_PREFIX: z.string().default(''),
-  /** WhatsApp's WebSocket endpoint; point it at the emulator (`npm run emulator`) for tests and demos. */
-  WA_WEBSOCKET_URL: z.url({ protocol: /^wss?$/ }).optional(),
-  /** TEST ONLY: base64 root public key of the emulator's certificate chain (replaces WhatsApp's root). */
+  /** BILLING_GATE: on (default) | off, see src/billing/billing-env.ts. */
+  ...billingGateEnv,
+  /** WhatsApp's WebSocket endpoint; point it at the emulator (`npm run emulator`) for tests and demos. `wss://`
+   *  unless it is a loopback address (the emulator on this machine): no session traffic in clear over a network. */
+  WA_WEBSOCKET_URL: z
+    .url({ protocol: /^wss?$/ })
+    .refine(
+      (url) => url.startsWith('wss:') || isLoopbackUrl(url),
+      'must be wss:// unless it points at a loopback address',
+    )
+    .optional(),
+  /** TEST ONLY: base64 root public key of the emulator's certificate chain (replaces WhatsApp's root). Refused
+   *  with NODE_ENV=production; a warning at start otherwise (service.ts). */
   WA_SERVER_ROOT_KEY: z.string().optional(),
   /** WhatsApp Web client version `a,b,c`; the one bundled with Baileys goes stale (405). */
   WA_VERSION: z.string().optional(),
@@ -20,5 +37,15 @@ export const ConnectionEnv = z.object({
   SESSION_LEASE_MS: envInt(15_000, 1000),
   /** Deadline of one outbound send on the owner, ms: past it the send fails with 504 (outcome unknown). */
   SEND_TIMEOUT_MS: envInt(45_000, 1000),
+});
+
+/** WA_SERVER_ROOT_KEY must never reach production: it replaces WhatsApp's root of trust. */
+export const ConnectionEnv = ConnectionVars.superRefine((env, ctx) => {
+  if (env.WA_SERVER_ROOT_KEY && env.NODE_ENV === 'production')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WA_SERVER_ROOT_KEY'],
+      message: "must not be set with NODE_ENV=production (it trusts a test server's root key instead of WhatsApp's)",
+    });
 });
 export type ConnectionEnv = z.output<typeof ConnectionEnv>;

@@ -1,11 +1,16 @@
 /** Starts one connection replica: Postgres, Redis, broker, the session manager and the command handlers. */
 import { Agent } from 'node:https';
 import { createClient, type RedisClientType } from 'redis';
-import { connectBroker } from '@wahooks/broker';
+import { connectBroker, mapCommandErrors } from '@wahooks/broker';
 import { checkDatabase, closeDatabase, openDatabase, sqlOf } from '@wahooks/db';
+import { databaseOutageAs503 } from './commands/database-outage.js';
 import type { Logger } from '@wahooks/telemetry';
 import { MEDIA_TLS_CERT_PEM } from '@wahooks/wa-trust';
 import { connectionCommands } from './commands/connection-commands.js';
+import { contactsApi } from './commands/contacts-api.js';
+import { groupsApi } from './commands/groups-api.js';
+import { pairingApi } from './commands/pairing-api.js';
+import { startBillingLink } from './billing/index.js';
 import type { ConnectionEnv } from './config.js';
 import { connectionMigrations } from './migrations/index.js';
 import { parseWaVersion, setupBaileysRuntime } from './sessions/baileys-runtime.js';
@@ -22,6 +27,10 @@ export async function startConnectionService(
   options: { logger: Logger; instanceId?: string; qrWait?: { attempts: number; intervalMs: number } },
 ): Promise<ConnectionService> {
   const { logger } = options;
+  if (config.WA_SERVER_ROOT_KEY)
+    logger.warn(
+      "WA_SERVER_ROOT_KEY is set: sessions trust a test server's root key instead of WhatsApp's (tests and demos only)",
+    );
   setupBaileysRuntime({ serverRootKey: config.WA_SERVER_ROOT_KEY });
   const waVersion = parseWaVersion(config.WA_VERSION);
 
@@ -65,14 +74,34 @@ export async function startConnectionService(
       ...(config.WA_SERVER_ROOT_KEY ? { fetchAgent: new Agent({ ca: MEDIA_TLS_CERT_PEM }) } : {}),
     },
   });
+  // The create gate, slot enforcement and the counts billing asks for (src/billing; BILLING_GATE).
+  const slots = await startBillingLink({
+    sql,
+    broker,
+    logger,
+    gate: config.BILLING_GATE,
+    maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
+    kickRelay: () => sessions.relay.kick(),
+  });
   await broker.serve(
-    connectionCommands({
-      sql,
-      broker,
-      qrWait: options.qrWait,
-      kickRelay: () => sessions.relay.kick(),
-      publicApiUrl: config.PUBLIC_API_URL,
-    }),
+    mapCommandErrors(
+      connectionCommands({
+        sql,
+        broker,
+        qrWait: options.qrWait,
+        kickRelay: () => sessions.relay.kick(),
+        publicApiUrl: config.PUBLIC_API_URL,
+        slots,
+      }),
+      databaseOutageAs503,
+    ),
+  );
+  // Pairing by code, number checks and groups: checked here, run by the replica holding the session.
+  await broker.serve(
+    mapCommandErrors(
+      [...pairingApi({ sql, broker }), ...contactsApi({ sql, broker }), ...groupsApi({ sql, broker })],
+      databaseOutageAs503,
+    ),
   );
   await sessions.start();
   logger.info({ instance: broker.instanceId }, 'connection service started');

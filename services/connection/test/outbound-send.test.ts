@@ -219,6 +219,25 @@ describe('messages that refer to other messages', () => {
   });
 });
 
+describe('events of our own sends', () => {
+  it('a send is published as message.any within seconds, with no inbound traffic to flush Baileys', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // idle: no stanza of ours or theirs in flight
+    const { messageId } = await sendOk({ type: 'text', text: 'is anyone listening?' });
+    const event = await waitFor(
+      async () => {
+        const rows = await h.database.sql.query<{ body: string }>(
+          `SELECT body FROM connection.outbox WHERE connection_id = $1 AND dedupe_key = $2`,
+          [id, `message.any:true_${CONTACT}@c.us_${messageId}`],
+        );
+        return rows[0] && JSON.parse(rows[0].body);
+      },
+      'message.any of our send',
+      10_000, // Baileys' own buffer timeout is 30 s
+    );
+    expect(event.payload).toMatchObject({ fromMe: true, body: 'is anyone listening?', to: `${CONTACT}@c.us` });
+  });
+});
+
 describe('idempotency, media expiry and order', () => {
   it('a repeated messageId sends once and answers duplicate with the first timestamp', async () => {
     const messageId = newMessageId();

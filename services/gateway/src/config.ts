@@ -22,11 +22,12 @@ export const GatewayEnv = z.object({
   ...gatewaySharedEnv,
   /** HTTP port; 0 = any free port (tests). */
   PORT: envInt(3000, 0, 65535),
-  /** Max JSON/urlencoded body (bytes-package syntax: "50mb", "100kb"); base64 media needs the 50 MB default. */
+  /** Max JSON/urlencoded body of a route without its own limit (bytes-package syntax: "1mb", "100kb"). Only the
+   *  media sends take more (their own bodyLimit, routes/messages.ts): no JSON route needs a megabyte. */
   BODY_LIMIT: z
     .string()
-    .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'expected a size such as 50mb')
-    .default('50mb'),
+    .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'expected a size such as 1mb')
+    .default('1mb'),
   /** Requests per minute per client IP, and separately per authenticated user. */
   RATE_LIMIT_PER_MINUTE: envInt(60, 1),
   TRUST_PROXY: trustProxy,
@@ -47,6 +48,8 @@ export const GatewayEnv = z.object({
   RPC_TIMEOUT_MS: envInt(5000, 1),
   /** ms each service has to answer its ping in GET /api/health before it counts as down. */
   HEALTH_TIMEOUT_MS: envInt(2000, 1),
+  /** ms an anonymous GET /api/health reuses the last check (0 = check every time); with a token: always fresh. */
+  HEALTH_CACHE_MS: envInt(1000, 0),
   /** `GET /api/ws`: PUBLIC_API_URL and STREAM_* (README, "Event stream"). */
   ...streamEnv,
 });

@@ -19,12 +19,15 @@ import { createHealthChecker } from './health/health-checker.js';
 import { listen } from './http/listen.js';
 import { createRateLimits } from './rate-limit/rate-limits.js';
 import { routes } from './routes/index.js';
+import { startEventStream, type EventStream } from './stream/event-stream.js';
 
 export interface Gateway {
   url: string; // http://127.0.0.1:<port>
   port: number;
   server: Server;
   broker: Broker;
+  /** `GET /api/ws`, the real-time event stream. */
+  stream: EventStream;
   /** Stop accepting requests, let in-flight ones finish (up to `graceMs`), then close every connection. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -90,7 +93,12 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
     wasConnected = connected;
   }, 250).unref();
 
-  const health = createHealthChecker({ broker, redis, timeoutMs: config.HEALTH_TIMEOUT_MS });
+  const health = createHealthChecker({
+    broker,
+    redis,
+    timeoutMs: config.HEALTH_TIMEOUT_MS,
+    cacheMs: config.HEALTH_CACHE_MS,
+  });
   const deps: GatewayDeps = { config, broker, logger, health, redis };
   const rateLimits = createRateLimits({
     redis,
@@ -117,11 +125,13 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
   const port = (server.address() as AddressInfo).port;
   logger.info({ port }, 'gateway listening');
+  const stream = await startEventStream({ server, broker, auth, config, logger }); // upgrades on /api/ws
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 10_000) =>
     (stopping ??= (async () => {
       clearInterval(watch);
+      await stream.close(); // sockets first (1012): server.close() waits for them
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = Date.now() + graceMs;
@@ -136,5 +146,5 @@ export async function startGateway(config: GatewayConfig, options: { logger?: Lo
       await redisConnecting;
     })());
 
-  return { url: `http://127.0.0.1:${port}`, port, server, broker, stop };
+  return { url: `http://127.0.0.1:${port}`, port, server, broker, stream, stop };
 }

@@ -2,6 +2,7 @@
  * GET /api/health's `database` check comes from the services: the gateway opens no Postgres pool, the real
  * token service (a child process) reports its own database in its ping reply.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import pg from 'pg';
@@ -13,6 +14,7 @@ let tokenService: TokenServiceProcess;
 let gw: Gateway;
 let admin: pg.Client; // on the maintenance database, so that closing the test database does not end it
 let dbName: string;
+let token: string; // the error texts are details: only for a caller with a token
 
 /** Refuse new connections to the test database (superusers included) and end the token service's open ones. */
 async function cutTokenDatabase(): Promise<void> {
@@ -32,7 +34,9 @@ beforeAll(async () => {
   admin = new pg.Client({ connectionString: url.toString() });
   await admin.connect();
   tokenService = await startTokenService(env);
+  ({ token } = await tokenService.mint(randomUUID()));
   gw = await startTestGateway(env, { HEALTH_TIMEOUT_MS: '2000' });
+  await call(gw.url, 'GET', '/api/me', { token }); // verified now: cached for the test that cuts the database
 }, 60_000);
 
 afterAll(async () => {
@@ -54,7 +58,7 @@ describe('health: the database as the services see it', () => {
   it('503 naming the token service and its error while it cannot reach its database; 200 again after', async () => {
     await cutTokenDatabase();
     try {
-      const r = await call(gw.url, 'GET', '/api/health');
+      const r = await call(gw.url, 'GET', '/api/health', { token });
       expect(r.status).toBe(503);
       expect(r.body.status).toBe('degraded');
       expect(r.body.checks.database).toEqual({

@@ -91,7 +91,12 @@ export async function startMessagingService(
         turns: new ChatTurns(messages),
       }),
     );
-    const housekeeping = startHousekeeping({ idempotency, messages, retentionDays: config.MESSAGING_RETENTION_DAYS, logger });
+    const housekeeping = startHousekeeping({
+      idempotency,
+      messages,
+      retentionDays: config.MESSAGING_RETENTION_DAYS,
+      logger,
+    });
     logger.info('messaging service ready');
 
     let stopping: Promise<void> | undefined;

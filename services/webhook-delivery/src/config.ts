@@ -51,6 +51,8 @@ export const WebhookDeliveryEnv = z.object({
    *  and the two lists are joined. */
   OUTBOUND_ALLOWED_HOSTS: z.string().default(''),
   WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
+  /** Webhooks one connection may have; one more is a 409 (each one multiplies every event's deliveries). */
+  MAX_WEBHOOKS_PER_CONNECTION: envInt(20, 1),
   /** In-flight requests per webhook: one slow receiver cannot take every slot. */
   WEBHOOK_ENDPOINT_CONCURRENCY: envInt(16, 1),
   /** Hard cap of attempts queued in memory per webhook beyond the in-flight ones; more are deferred. */
@@ -96,6 +98,7 @@ export interface Config {
   retryJitter: number;
   timeoutMs: number;
   allowedHosts: string[];
+  maxWebhooksPerConnection: number;
   endpointConcurrency: number;
   endpointBacklog: number;
   endpointMaxWaitMs: number;
@@ -124,6 +127,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     retryJitter: e.WEBHOOK_RETRY_JITTER,
     timeoutMs: e.WEBHOOK_TIMEOUT,
     allowedHosts: parseHostList(e.OUTBOUND_ALLOWED_HOSTS, e.WEBHOOK_ALLOWED_HOSTS),
+    maxWebhooksPerConnection: e.MAX_WEBHOOKS_PER_CONNECTION,
     endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
     endpointBacklog: e.WEBHOOK_ENDPOINT_BACKLOG,
     endpointMaxWaitMs: e.WEBHOOK_ENDPOINT_MAX_WAIT,

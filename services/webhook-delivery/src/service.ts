@@ -1,7 +1,7 @@
 /** Wires one webhook-delivery process: database, broker, topology, consumers, command handlers. */
-import { connectBroker, on } from '@wahooks/broker';
-import { ConnectionCreated, ConnectionDeleted, WebhookDisabled, WhatsAppEvent } from '@wahooks/contracts';
-import { checkDatabase, closeDatabase, openDatabase, sqlOf } from '@wahooks/db';
+import { connectBroker, mapCommandErrors, on } from '@wahooks/broker';
+import { ConnectionCreated, ConnectionDeleted, unavailable, WebhookDisabled, WhatsAppEvent } from '@wahooks/contracts';
+import { checkDatabase, closeDatabase, isDatabaseUnavailable, openDatabase, sqlOf } from '@wahooks/db';
 import { startOutboxRelay } from '@wahooks/outbox';
 import { createLogger, type Logger } from '@wahooks/telemetry';
 import type { Config } from './config.js';
@@ -79,16 +79,22 @@ export async function startWebhookDelivery(
   const attemptHandler = handleAttemptDelivery(deps);
   try {
     await broker.addSetup(declareTopology(broker.name, [...delayBuckets(policy), config.busyDelayMs]));
-    await broker.subscribe('connections', [
-      on(ConnectionCreated, onConnectionCreated(deps)),
-      on(ConnectionDeleted, onConnectionDeleted(deps)),
-    ]);
+    await broker.subscribe(
+      'connections',
+      [on(ConnectionCreated, onConnectionCreated(deps)), on(ConnectionDeleted, onConnectionDeleted(deps))],
+      { maxAttempts: 50 }, // like the fan-out: a Postgres outage must not dead-letter the ownership projection
+    );
     await broker.consumeRaw(AttemptQueue, attemptHandler, { prefetch: config.prefetch });
     await broker.subscribe('fan-out', [on(WhatsAppEvent, onWhatsAppEvent(deps, attemptHandler.firstAttempt))], {
       prefetch: config.fanoutPrefetch,
       maxAttempts: 50, // ride out a Postgres outage of a few minutes (backoff capped at 5 s) before dead-lettering
     });
-    await broker.serve([...webhookCommands(deps), ...logCommands(deps)]);
+    // Postgres unreachable: 503 + Retry-After (the caller retries), not a 500.
+    await broker.serve(
+      mapCommandErrors([...webhookCommands(deps), ...logCommands(deps)], (err) =>
+        isDatabaseUnavailable(err) ? unavailable('Webhook store unavailable, retry shortly') : err,
+      ),
+    );
   } catch (err) {
     await broker.close().catch(() => undefined);
     await outbox.stop();

@@ -51,6 +51,8 @@ export const ListConnections = defineCommand({
 export const ConnectionName = z
   .string({ error: 'name must be a string' })
   .max(200, { error: 'name must be at most 200 characters' })
+  // Postgres text cannot hold U+0000 (it would fail there as a 500)
+  .refine((name) => !name.includes('\u0000'), { error: 'name must not contain NUL characters' })
   .nullable()
   .transform((name) => (name === null || name.trim() === '' ? null : name))
   .meta({ description: 'Display name, at most 200 characters; "" or null clears it' });

@@ -36,7 +36,9 @@ const text = (field: string, description: string, max = MAX_TEXT_LENGTH) =>
     .optional()
     .describe(description);
 
-const chatIdField = (description = 'The chat: a phone number (digits, `+`, spaces and dashes allowed) or a WhatsApp id: `<digits>@c.us` or `<digits>@s.whatsapp.net` for a person, `<id>@g.us` for a group, `<id>@lid` for a person by LID.') =>
+const chatIdField = (
+  description = 'The chat: a phone number (digits, `+`, spaces and dashes allowed) or a WhatsApp id: `<digits>@c.us` or `<digits>@s.whatsapp.net` for a person, `<id>@g.us` for a group, `<id>@lid` for a person by LID.',
+) =>
   z
     .string({ error: 'chatId must be a string' })
     .refine((v) => v === '' || isChatId(v.trim()), CHAT_ID_FORMAT)
@@ -54,7 +56,9 @@ const replyTo = z
   .string({ error: 'replyTo must be a string' })
   .max(200, 'replyTo must be at most 200 characters')
   .optional()
-  .describe('Quote this message: an `id` from a send response (`true_<chatId>_<id>`), a webhook message id, or the bare WhatsApp message id.');
+  .describe(
+    'Quote this message: an `id` from a send response (`true_<chatId>_<id>`), a webhook message id, or the bare WhatsApp message id.',
+  );
 
 /**
  * `fields` required together, reported once as `message` (e.g. "chatId and text are required"). Declared
@@ -198,13 +202,16 @@ export const SendLocationBody = z
 export const SendContactBody = z
   .object({
     chatId: chatIdField(),
-    contactName: text('contactName', 'The contact card\'s name (vCard FN).', 256),
+    contactName: text('contactName', "The contact card's name (vCard FN).", 256),
     contactPhone: z
       .string({ error: 'contactPhone must be a string' })
       .max(64, 'contactPhone must be at most 64 characters')
-      .refine((v) => v === '' || /^\d{3,20}$/.test(digitsOf(v)), 'contactPhone must contain a phone number (3 to 20 digits)')
+      .refine(
+        (v) => v === '' || /^\d{3,20}$/.test(digitsOf(v)),
+        'contactPhone must contain a phone number (3 to 20 digits)',
+      )
       .optional()
-      .describe('The contact\'s phone number; everything but digits is dropped (vCard TEL with waid).'),
+      .describe("The contact's phone number; everything but digits is dropped (vCard TEL with waid)."),
     skipPresence,
   })
   .superRefine((v, ctx) => {
@@ -218,7 +225,9 @@ const messageIdField = z
   .string({ error: 'messageId must be a string' })
   .max(200, 'messageId must be at most 200 characters')
   .optional()
-  .describe('The message: an `id` from a send response (`true_<chatId>_<id>`), a webhook message id, or the bare WhatsApp id.');
+  .describe(
+    'The message: an `id` from a send response (`true_<chatId>_<id>`), a webhook message id, or the bare WhatsApp id.',
+  );
 
 export const ReactBody = z
   .object({
@@ -234,7 +243,8 @@ export const ReactBody = z
     const fullId = typeof v.messageId === 'string' && /^(true|false)_/.test(v.messageId);
     if (!present(v.messageId) || (!present(v.chatId) && !fullId))
       ctx.addIssue({ code: 'custom', message: 'chatId and messageId are required' });
-    if (v.reaction === undefined || v.reaction === null) ctx.addIssue({ code: 'custom', message: 'reaction is required' });
+    if (v.reaction === undefined || v.reaction === null)
+      ctx.addIssue({ code: 'custom', message: 'reaction is required' });
   })
   .meta({ required: ['messageId', 'reaction'] });
 

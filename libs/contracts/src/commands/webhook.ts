@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { defineCommand } from '../define.js';
+import { clipList } from '../errors.js';
 import { WhatsAppEventNames } from '../events/connection.js';
 
 const UserId = z.uuid();
@@ -63,7 +64,7 @@ export const WebhookEvents = z
   .check((ctx) => {
     const unknown = ctx.value.filter((e) => !knownEventNames.has(e));
     if (unknown.length)
-      ctx.issues.push({ code: 'custom', message: `unknown event name(s): ${unknown.join(', ')}`, input: ctx.value });
+      ctx.issues.push({ code: 'custom', message: `unknown event name(s): ${clipList(unknown)}`, input: ctx.value });
   })
   .transform((events) => [...new Set(events)])
   .meta({ description: 'Event names to deliver (exact names), or ["*"] for every event' });
@@ -169,7 +170,8 @@ export const LogQuery = z.object({
     .meta({ description: 'Only logs in this state' }),
   event: z
     .string({ error: EVENT_INVALID })
-    .min(1, { error: EVENT_INVALID })
+    // the characters of event names (`message.ack`): a NUL would reach Postgres and fail there as a 500
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, { error: EVENT_INVALID })
     .optional()
     .meta({ description: 'Only logs of this exact event name, e.g. message.ack' }),
   limit: z

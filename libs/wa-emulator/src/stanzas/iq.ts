@@ -47,7 +47,7 @@ export function handleIq(ctx: ServerContext, connection: Connection, node: Binar
       return;
     }
   }
-  if (xmlns === 'w:g2' && type === 'get') {
+  if (xmlns === 'w:g2') {
     handleGroupIq(ctx, connection, node);
     return;
   }

@@ -6,21 +6,23 @@ import {
   type BinaryNode,
 } from '@whiskeysockets/baileys';
 import type { ServerContext } from '../context.js';
+import { contactAnswer } from './number-check.js';
 import { childrenOf } from './reply.js';
 
 /**
  * `iq usync`: devices (device 0, plus the companion for linked accounts), lid (Baileys 7 cannot send to a PN without
- * a LID mapping), contact (onWhatsApp: every number "is on WhatsApp"), status, disappearing_mode.
+ * a LID mapping), contact (onWhatsApp, number-check.ts), status, disappearing_mode.
  */
 export function answerUsync(ctx: ServerContext, usync: BinaryNode): BinaryNode {
   const protocols = childrenOf(getBinaryNodeChild(usync, 'query')).map((c) => c.tag);
   const users = getBinaryNodeChildren(getBinaryNodeChild(usync, 'list'), 'user');
   const list = users.map((user): BinaryNode => {
     let jid = user.attrs.jid;
+    let asked: string | undefined; // the phone number of a contact query, as the client wrote it
     if (!jid) {
       const raw = getBinaryNodeChild(user, 'contact')?.content;
-      const digits = (Buffer.isBuffer(raw) || typeof raw === 'string' ? raw.toString() : '').replace(/\D/g, '');
-      jid = jidEncode(digits, 's.whatsapp.net');
+      asked = Buffer.isBuffer(raw) || raw instanceof Uint8Array ? Buffer.from(raw).toString() : String(raw ?? '');
+      jid = jidEncode(asked.replace(/\D/g, ''), 's.whatsapp.net');
     }
     const decoded = jidDecode(jid);
     const account = ctx.directory.accountForJid(jid);
@@ -41,7 +43,7 @@ export function answerUsync(ctx: ServerContext, usync: BinaryNode): BinaryNode {
         if (lidUser && decoded?.server !== 'lid')
           content.push({ tag: 'lid', attrs: { val: jidEncode(lidUser, 'lid') } });
       } else if (protocol === 'contact') {
-        content.push({ tag: 'contact', attrs: { type: 'in' } });
+        content.push(contactAnswer(ctx, asked, account ? account.phone : decoded?.user));
       } else if (protocol === 'status') {
         const status = contact?.profile.status ?? '';
         content.push({ tag: 'status', attrs: { t: '1700000000' }, content: Buffer.from(status) });

@@ -3,6 +3,13 @@
  * Every write is one transaction (atomic), committed before it resolves (durable: Postgres' default
  * synchronous_commit), and carries the owner's fencing token so a replica that lost the session cannot
  * overwrite the new owner's ratchets. Writes of one session run one after another, in call order.
+ *
+ * While Postgres is unreachable every read and write waits (retries with backoff) instead of failing: Baileys
+ * decrypts an inbound message inside a key transaction and only then sends WhatsApp its receipt, so a failed key
+ * read or write would make it nack the message (WhatsApp does not send it again: the message is lost), and a
+ * failed commit would leave the ratchet in memory newer than the stored one. Waiting holds the receipt back until
+ * the keys are durable; WhatsApp keeps the later messages meanwhile. `retry.cancelled` ends the wait (the
+ * session was closed); other errors (a fence, a bug) fail at once.
  */
 import {
   BufferJSON,
@@ -14,7 +21,7 @@ import {
   type SignalDataTypeMap,
   type SignalKeyStore,
 } from '@whiskeysockets/baileys';
-import type { Sql } from '@wahooks/db';
+import { retryWhileUnavailable, type RetryWhileUnavailableOptions, type Sql } from '@wahooks/db';
 import { checkFence } from './fencing.js';
 
 export const encode = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
@@ -33,6 +40,8 @@ export interface DatabaseAuthState {
 export interface AuthStateOptions {
   /** The owner's fencing token; writes are refused once a newer owner has written. */
   fencingToken?: number;
+  /** How reads and writes wait out a database outage (see the top of this file); default: until it is back. */
+  retry?: RetryWhileUnavailableOptions;
 }
 
 /** Serialises async jobs: each starts after the previous one settled. */
@@ -58,16 +67,21 @@ export async function useDatabaseAuthState(
   options: AuthStateOptions = {},
 ): Promise<DatabaseAuthState> {
   const { fencingToken } = options;
-  const inOrder = serial();
+  const serialised = serial();
+  const durably = <T>(work: () => Promise<T>) => retryWhileUnavailable(work, options.retry);
+  /** A write: after the previous ones, retried (in place, so the order holds) while the database is away. */
+  const inOrder = <T>(work: () => Promise<T>) => serialised(() => durably(work));
   const creds: AuthenticationCreds = (await loadCreds(sql, connectionId)) ?? initAuthCreds();
 
   const keys: SignalKeyStore = {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
       const out: { [id: string]: SignalDataTypeMap[T] } = {};
       if (ids.length === 0) return out;
-      const rows = await sql.query<{ id: string; data: string }>(
-        'SELECT id, data FROM connection.auth_keys WHERE connection_id = $1 AND type = $2 AND id = ANY($3::text[])',
-        [connectionId, type, ids],
+      const rows = await durably(() =>
+        sql.query<{ id: string; data: string }>(
+          'SELECT id, data FROM connection.auth_keys WHERE connection_id = $1 AND type = $2 AND id = ANY($3::text[])',
+          [connectionId, type, ids],
+        ),
       );
       for (const row of rows) {
         let value: unknown = decode(row.data);

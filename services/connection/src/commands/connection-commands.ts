@@ -6,7 +6,6 @@ import { handle, type Broker, type CommandBinding } from '@wahooks/broker';
 import {
   badRequest,
   ConnectionCreated,
-  ConnectionDeleted,
   CreateConnection,
   DeleteConnection,
   GetConnection,
@@ -35,7 +34,6 @@ import {
   ownedConnection,
   assertConnectionId,
   renameConnection,
-  type ConnectionRow,
   setConnectionStatus,
 } from '../connections/connections-repo.js';
 import type { Sql } from '@wahooks/db';
@@ -43,6 +41,8 @@ import { appendLifecycleEvent } from '../outbox/outbox-repo.js';
 import { parseMediaFileName, toChatId, toJid, toWahaMessage } from '../events/index.js';
 import { forgetSessionData, recentChats, recentMessages } from '../sessions/session-store.js';
 import { askOwner, workerBooting } from './session-client.js';
+import { stopConnection } from './stop-connection.js';
+import type { SlotGate } from '../billing/slot-gate.js';
 
 export interface CommandDeps {
   sql: Sql;
@@ -53,6 +53,8 @@ export interface CommandDeps {
   kickRelay?: () => void;
   /** The gateway's public base URL (PUBLIC_API_URL): chat messages show media URLs under it, as webhooks do. */
   publicApiUrl?: string;
+  /** The billing gate of create (src/billing); absent: creates are not gated. */
+  slots?: SlotGate;
 }
 
 export function connectionCommands(deps: CommandDeps): CommandBinding[] {
@@ -69,7 +71,9 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
   // The row and its created event are written together; the relay publishes it, so creating a connection
   // does not depend on the publish path (a 503 after the insert made clients retry into duplicates).
   async function create(userId: string, name: string | null) {
+    const allowance = await deps.slots?.allowance(userId); // billing, asked before the transaction: 503 if down
     const row = await sql.transaction(async (tx) => {
+      await deps.slots?.reserve(tx, userId, allowance); // 403 when no slot is free (counted under a per-user lock)
       const inserted = await insertConnection(tx, userId, name);
       await appendLifecycleEvent(tx, inserted.id, ConnectionCreated.type, { connectionId: inserted.id, userId });
       return inserted;
@@ -103,27 +107,7 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
 
     handle(DeleteConnection, async ({ userId, connectionId }) => {
       const row = await ownedConnection(sql, userId, connectionId);
-      if (row.status === 'stopped') return toConnectionView(row); // calling it again is harmless
-      // The owner logs the number out and closes its socket for real; with no owner, drop the credentials.
-      const done = await askOwner(broker, row.id, 'logout', {}, 15_000).catch(() => undefined);
-      if (!done) {
-        const auth = await useDatabaseAuthState(sql, row.id);
-        await auth.wipe();
-        await forgetSessionData(sql, row.id);
-      }
-      const stopped = await sql.transaction(async (tx) => {
-        // Locked, so two concurrent deletes write one deleted event.
-        const [current] = await tx.query<ConnectionRow>(
-          'SELECT * FROM connection.connections WHERE id = $1 FOR UPDATE',
-          [row.id],
-        );
-        if (current?.status === 'stopped') return current;
-        const updated = await setConnectionStatus(tx, row.id, 'stopped');
-        await appendLifecycleEvent(tx, row.id, ConnectionDeleted.type, { connectionId: row.id, userId });
-        return updated;
-      });
-      deps.kickRelay?.();
-      return toConnectionView(stopped);
+      return toConnectionView(await stopConnection(deps, row)); // logout, socket closed, stopped; idempotent
     }),
 
     handle(RestartConnection, async ({ userId, connectionId }) => {

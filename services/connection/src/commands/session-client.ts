@@ -2,6 +2,14 @@
 import {
   AppError,
   Exchanges,
+  SessionCheckNumbers,
+  SessionGroupCreate,
+  SessionGroupGet,
+  SessionGroupInvite,
+  SessionGroupLeave,
+  SessionGroupList,
+  SessionGroupParticipants,
+  SessionPairCode,
   SessionLogout,
   SessionMe,
   SessionMedia,
@@ -22,6 +30,14 @@ export const SessionCommands = {
   relink: SessionRelink,
   media: SessionMedia,
   picture: SessionPicture,
+  pairCode: SessionPairCode,
+  checkNumbers: SessionCheckNumbers,
+  groupList: SessionGroupList,
+  groupGet: SessionGroupGet,
+  groupCreate: SessionGroupCreate,
+  groupParticipants: SessionGroupParticipants,
+  groupInvite: SessionGroupInvite,
+  groupLeave: SessionGroupLeave,
 } as const;
 type SessionCommands = typeof SessionCommands;
 export type SessionCommandName = keyof SessionCommands;

@@ -1,14 +1,16 @@
 /**
  * Process-wide Baileys setup, once at start: the strict signature check (rc14's Curve.verify accepts any
- * signature), the emulator's root key when WA_SERVER_ROOT_KEY is set (tests/demo only), and no key material
- * on stdout (libsignal logs whole session records, private keys included, via console.info).
+ * signature), the leaf-key and validity-date checks of the server's certificate chain (rc14 has neither), the
+ * emulator's root key when WA_SERVER_ROOT_KEY is set (tests/demo only), and no key material on stdout (libsignal
+ * logs whole session records, private keys included, via console.info).
  */
-import { installStrictCurveVerify, trustServerRootKey } from '@wahooks/wa-trust';
+import { installServerCertChecks, installStrictCurveVerify, trustServerRootKey } from '@wahooks/wa-trust';
 
 let installed = false;
 
 export function setupBaileysRuntime(options: { serverRootKey?: string } = {}): void {
   installStrictCurveVerify();
+  installServerCertChecks();
   if (options.serverRootKey) trustServerRootKey(options.serverRootKey);
   if (installed) return;
   installed = true;

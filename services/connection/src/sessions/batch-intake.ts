@@ -8,6 +8,7 @@ import {
   isUserMessage,
   mapCalls,
   mapChatsUpdate,
+  mapGroupEvents,
   mapMessagesUpdate,
   mapMessagesUpsert,
   mapPresence,
@@ -46,6 +47,7 @@ export function mapSessionBatch(
       });
     }
   }
+  mapped.push(...mapGroupEvents(events, ctx));
   if (events['messages.update']) mapped.push(...mapMessagesUpdate(events['messages.update'], ctx));
   if (events['message-receipt.update']) mapped.push(...mapReceiptUpdate(events['message-receipt.update'], ctx));
   if (events['presence.update']) mapped.push(...mapPresence(events['presence.update']));

@@ -1,16 +1,37 @@
 /**
  * Group commit for one session's Baileys batches: batches queue in arrival order, and whatever queued while a
  * write was in flight goes into the next transaction together. Order is kept; a burst of N messages costs a
- * few commits instead of N. A failed write is retried with backoff before its batches are given up.
+ * few commits instead of N.
+ *
+ * A batch holds events WhatsApp was already sent a receipt for (Baileys acks before it emits), so it lives only
+ * here until it is written. Hence:
+ * - Postgres unreachable (`isDatabaseUnavailable`: a terminated backend, a failover, a refused connection):
+ *   the group is retried with backoff (capped at `maxDelayMs`) for as long as it takes, never dropped; batches
+ *   arriving meanwhile join the queue. The queue stays small: Baileys' own key writes wait for the database
+ *   too (auth/database-auth-state.ts), so it stops acking (and emitting) new messages during the outage.
+ * - any other error (a bug, a value Postgres refuses): `attempts` tries, then the group is written batch by
+ *   batch, so only the batch at fault is given up (rejected, and logged with its event ids by the caller).
+ * - `cancelled()` (the session closed some time ago) ends the outage retries: what is still queued is rejected.
  */
+import { isDatabaseUnavailable } from '@wahooks/db';
 import type { Logger } from '@wahooks/telemetry';
 import type { SessionBatch } from './session-store.js';
 
 export interface GroupWriter {
-  /** Resolves once the batch is committed (or rejects after the retries). */
+  /** Resolves once the batch is committed (or rejects when it was given up, see above). */
   enqueue(batch: SessionBatch): Promise<void>;
   /** Resolves when everything queued so far is written (or given up). */
   idle(): Promise<void>;
+}
+
+export interface GroupWriterOptions {
+  /** Tries of a write failing with an error that is not an outage (default 5). */
+  attempts?: number;
+  /** First wait after a failure in ms (default 200), doubled per failure up to `maxDelayMs` (default 5000). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Stop waiting out an outage; checked after every failure. */
+  cancelled?: () => boolean;
 }
 
 export function mergeBatches(batches: SessionBatch[]): SessionBatch {
@@ -25,22 +46,49 @@ export function mergeBatches(batches: SessionBatch[]): SessionBatch {
 export function createGroupWriter(
   write: (batch: SessionBatch) => Promise<void>,
   logger: Logger,
-  options: { attempts?: number; baseDelayMs?: number } = {},
+  options: GroupWriterOptions = {},
 ): GroupWriter {
   const attempts = options.attempts ?? 5;
   const baseDelayMs = options.baseDelayMs ?? 200;
-  let pending: { batch: SessionBatch; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  const maxDelayMs = Math.max(options.maxDelayMs ?? 5000, baseDelayMs);
+  type Queued = { batch: SessionBatch; resolve: () => void; reject: (err: unknown) => void };
+  let pending: Queued[] = [];
   let draining: Promise<void> | undefined;
 
   async function writeWithRetry(batch: SessionBatch): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    let failures = 0; // in a row, of any kind
+    let bugs = 0; // of them, the ones that were not an outage
+    for (;;) {
       try {
         return await write(batch);
       } catch (err) {
-        if (attempt >= attempts) throw err;
-        logger.warn({ err: (err as Error).message, attempt }, 'persisting a Baileys batch failed; retrying');
-        await new Promise((r) => setTimeout(r, baseDelayMs * 2 ** (attempt - 1)));
+        failures++;
+        const outage = isDatabaseUnavailable(err);
+        if (!outage) bugs++;
+        if ((!outage && bugs >= attempts) || (outage && options.cancelled?.())) throw err;
+        const delayMs = Math.min(baseDelayMs * 2 ** Math.min(failures - 1, 20), maxDelayMs);
+        // The first failures, then one line every ten: an outage of minutes must not flood the log.
+        if (failures <= 3 || failures % 10 === 0)
+          logger.warn(
+            { err: (err as Error).message, failures, outage, events: batch.outbox.length, retryInMs: delayMs },
+            'persisting a Baileys batch failed; retrying',
+          );
+        await new Promise((r) => setTimeout(r, delayMs));
       }
+    }
+  }
+
+  async function writeGroup(group: Queued[]): Promise<void> {
+    try {
+      await writeWithRetry(mergeBatches(group.map((g) => g.batch)));
+      for (const g of group) g.resolve();
+    } catch (err) {
+      if (group.length === 1 || isDatabaseUnavailable(err)) {
+        for (const g of group) g.reject(err);
+        return;
+      }
+      // One batch may be at fault: write them one by one, in order, so only that one is given up.
+      for (const g of group) await writeWithRetry(g.batch).then(g.resolve, g.reject);
     }
   }
 
@@ -48,12 +96,7 @@ export function createGroupWriter(
     while (pending.length > 0) {
       const group = pending;
       pending = [];
-      try {
-        await writeWithRetry(mergeBatches(group.map((g) => g.batch)));
-        for (const g of group) g.resolve();
-      } catch (err) {
-        for (const g of group) g.reject(err);
-      }
+      await writeGroup(group);
     }
   }
 

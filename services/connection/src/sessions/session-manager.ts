@@ -3,7 +3,8 @@
  * session's commands bound to this replica on the sessions exchange, and the outbox relay scoped to them.
  * Losing a lease closes that session's socket at once.
  */
-import type { Broker, CommandBinding, RoutedServer } from '@wahooks/broker';
+import { mapCommandErrors, type Broker, type CommandBinding, type RoutedServer } from '@wahooks/broker';
+import { databaseOutageAs503 } from '../commands/database-outage.js';
 import type { Logger } from '@wahooks/telemetry';
 import { findConnection, runnableConnectionIds, setOwner } from '../connections/connections-repo.js';
 import type { Sql } from '@wahooks/db';
@@ -12,6 +13,9 @@ import type { RedisLike } from '../lease/redis-lease.js';
 import { purgeSent } from '../outbox/outbox-repo.js';
 import { startOutboxRelay, type OutboxRelay } from '../outbox/outbox-relay.js';
 import type { MediaStore } from './outbound/media-store.js';
+import { contactsCommands } from './contacts-commands.js';
+import { groupsCommands } from './groups-commands.js';
+import { pairingCommands } from './pairing-commands.js';
 import { sendCommands } from './send-commands.js';
 import { sessionCommands } from './session-commands.js';
 import { trimMessages } from './session-store.js';
@@ -87,6 +91,9 @@ export async function createSessionManager(opts: SessionManagerOptions): Promise
   // session-owned command lists (e.g. the messaging sends, send-commands.ts) are appended here.
   const routedCommands = (): CommandBinding[] => [
     ...sessionCommands((id) => sessions.get(id)),
+    ...pairingCommands((id) => sessions.get(id)),
+    ...contactsCommands((id) => sessions.get(id)),
+    ...groupsCommands((id) => sessions.get(id)),
     ...sendCommands({
       sql,
       media: opts.media,
@@ -104,7 +111,7 @@ export async function createSessionManager(opts: SessionManagerOptions): Promise
 
   return {
     async start() {
-      routed = await broker.serveRouted(routedCommands());
+      routed = await broker.serveRouted(mapCommandErrors(routedCommands(), databaseOutageAs503));
       leases.start();
       janitor = setInterval(
         () => void housekeeping().catch((err: Error) => logger.warn({ err: err.message }, 'housekeeping failed')),

@@ -29,6 +29,9 @@ import { persistStatus } from './session-status.js';
 
 export type { SessionConfig } from './baileys-socket.js';
 
+/** How long a closed session still retries writing the batches it took from WhatsApp (ms), before giving up. */
+const WRITES_AFTER_CLOSE_MS = 30_000;
+
 export interface SessionIdentity {
   id: string; // connection id
   userId: string;
@@ -54,6 +57,7 @@ export class WhatsAppSession {
   private attempt = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private closed = false; // lease lost or stopped: never touch the socket or the database again
+  private closedAt = 0; // Date.now() of close()
   private ending = false; // we are ending the current socket ourselves
   private queue: Promise<void> = Promise.resolve();
   private statuses: StatusChange[] = [];
@@ -68,11 +72,25 @@ export class WhatsAppSession {
     this.id = opts.connection.id;
     this.log = opts.logger.child({ connectionId: this.id });
     this.baileysLog = this.log.child({ class: 'baileys' }, { level: opts.config.baileysLogLevel ?? 'warn' });
-    this.writer = createGroupWriter(async (batch) => {
-      await persistBatch(opts.sql, this.id, batch);
-      if (batch.outbox.length) opts.onPersisted?.();
-    }, this.log);
+    // Batches already acked to WhatsApp wait out a database outage (group-writer.ts), even a little past close().
+    this.writer = createGroupWriter(
+      async (batch) => {
+        await persistBatch(opts.sql, this.id, batch);
+        if (batch.outbox.length) opts.onPersisted?.();
+      },
+      this.log,
+      { cancelled: () => this.closed && Date.now() - this.closedAt > WRITES_AFTER_CLOSE_MS },
+    );
   }
+
+  /** Auth state and status writes wait out a database outage while the session is open (see database-auth-state.ts). */
+  private readonly untilDurable = {
+    cancelled: () => this.closed,
+    onRetry: (err: unknown, failures: number) => {
+      if (failures <= 3 || failures % 10 === 0)
+        this.log.warn({ err: (err as Error).message, failures }, 'database unavailable; the session waits for it');
+    },
+  };
 
   /** Current QR string while waiting to be scanned. */
   get qr(): string | undefined {
@@ -99,8 +117,15 @@ export class WhatsAppSession {
 
   async start(initialStatus?: ConnectionStatus): Promise<void> {
     this.lastStatus = initialStatus;
-    this.auth = await useDatabaseAuthState(this.opts.sql, this.id, { fencingToken: this.opts.fencingToken });
-    if (!this.auth.isLinked()) await this.setStatus('pending');
+    this.auth = await useDatabaseAuthState(this.opts.sql, this.id, {
+      fencingToken: this.opts.fencingToken,
+      retry: this.untilDurable,
+    });
+    if (!this.auth.isLinked()) {
+      // A new registration socket (new QR): STARTING even when the row already says pending, as WAHA does.
+      this.lastStatus = undefined;
+      await this.setStatus('pending');
+    }
     this.connect();
   }
 
@@ -108,6 +133,8 @@ export class WhatsAppSession {
     if (this.closed || !this.auth) return;
     this.ending = false;
     this.currentQr = undefined;
+    // An unused pairing code left creds.me behind (Baileys writes it on request): register again, do not log in.
+    if (!this.auth.isLinked() && this.auth.state.creds.me) this.auth.state.creds.me = undefined;
     const sock = openSocket({
       auth: this.auth,
       config: this.opts.config,
@@ -134,7 +161,12 @@ export class WhatsAppSession {
         batch = { outbox: [], messages: [], chats: [] };
       }
       const written = this.writer.enqueue(batch);
-      written.catch((err: Error) => this.log.error({ err: err.message }, 'failed to persist a Baileys batch'));
+      written.catch((err: Error) =>
+        this.log.error(
+          { err: err.message, lost: batch.outbox.map((o) => o.envelope.id) },
+          'failed to persist a Baileys batch; its events are lost',
+        ),
+      );
       this.queue = this.queue
         .then(() => this.handle(sock, events, written))
         .catch((err: Error) => this.log.error({ err: err.message }, 'failed to handle a Baileys batch'));
@@ -185,9 +217,22 @@ export class WhatsAppSession {
     this.statuses = this.statuses.slice(-3);
     const event = buildEnvelope(mapSessionStatus(this.statuses), this.envelopeContext(this.me()), Date.now());
     const phone = status === 'working' ? linkedPhone(this.auth) : undefined;
-    await persistStatus(this.opts.sql, this.id, { status, reason, phone, event });
+    await persistStatus(this.opts.sql, this.id, { status, reason, phone, event }, this.untilDurable);
     this.opts.onPersisted?.();
     this.log.info({ status, reason }, 'session status');
+  }
+
+  /**
+   * `session.status` STOPPED for webhooks and the stream when the connection is deleted (best effort: its webhooks
+   * go with it). Only the event: the delete marks the row stopped itself, with its lifecycle event.
+   */
+  private async announceStopped(): Promise<void> {
+    if (this.closed) return;
+    this.statuses = [...this.statuses, { status: 'stopped' as const, timestampMs: Date.now() }].slice(-3);
+    const event = buildEnvelope(mapSessionStatus(this.statuses), this.envelopeContext(this.me()), Date.now());
+    await this.writer
+      .enqueue({ outbox: [{ envelope: event }], messages: [], chats: [] })
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'could not write session.status STOPPED'));
   }
 
   private async onClose(sock: WASocket, error: Error | undefined): Promise<void> {
@@ -224,6 +269,7 @@ export class WhatsAppSession {
   /** Lease lost: close the socket at once and never write again (the new owner's fencing token wins anyway). */
   close(): void {
     this.closed = true;
+    this.closedAt ||= Date.now();
     clearTimeout(this.reconnectTimer);
     this.ending = true;
     void this.sock?.end(undefined);
@@ -244,6 +290,7 @@ export class WhatsAppSession {
     const sock = this.sock;
     if (sock && this.isLinked())
       await sock.logout().catch((err: Error) => this.log.warn({ err: err.message }, 'logout failed'));
+    await this.announceStopped();
     this.close();
     await this.queue;
     await this.auth?.wipe();
@@ -261,7 +308,10 @@ export class WhatsAppSession {
     if (this.closed) return;
     await this.auth!.wipe();
     await forgetSessionData(this.opts.sql, this.id);
-    this.auth = await useDatabaseAuthState(this.opts.sql, this.id, { fencingToken: this.opts.fencingToken });
+    this.auth = await useDatabaseAuthState(this.opts.sql, this.id, {
+      fencingToken: this.opts.fencingToken,
+      retry: this.untilDurable,
+    });
     this.attempt = 0;
     await this.setStatus('pending');
     this.connect();

@@ -31,6 +31,7 @@ function serviceConfig(env: TestEnv, emulator: Emulator, extra: Record<string, s
     WA_WEBSOCKET_URL: emulator.url,
     WA_SERVER_ROOT_KEY: emulator.rootPublicKey,
     WA_LOG_LEVEL: process.env.BAILEYS_LOG ?? 'silent',
+    BILLING_GATE: 'off', // sends are the subject here, not the create gate
     ...extra,
   });
 }

@@ -30,7 +30,8 @@ export interface AuthUser {
 type Parsed<S, Fallback> = S extends z.ZodType ? z.output<S> : Fallback;
 
 export interface RouteContext<Auth extends boolean, Body, Params, Query> {
-  user: Auth extends true ? AuthUser : undefined;
+  /** Without `auth`: set only on an `optionalAuth` route called with a valid token. */
+  user: Auth extends true ? AuthUser : AuthUser | undefined;
   body: Body;
   params: Params;
   query: Query;
@@ -50,6 +51,9 @@ export interface RouteSpec<
   /** Full express path, e.g. `/api/tokens/:id`. */
   path: string;
   auth: Auth;
+  /** With `auth: false`: a request that sends an Authorization header must carry a valid token (401 otherwise)
+   *  and is then limited per user too; `ctx.user` tells the handler (e.g. health details only for a caller). */
+  optionalAuth?: boolean;
   summary: string;
   description?: string;
   /** OpenAPI tag; defaults to the path segment after /api. */
@@ -78,6 +82,7 @@ export interface RouteDef {
   method: HttpMethod;
   path: string;
   auth: boolean;
+  optionalAuth?: boolean;
   summary: string;
   description?: string;
   tag?: string;

@@ -7,7 +7,7 @@ import type { RateLimits } from '../rate-limit/rate-limits.js';
 import { HttpReply, type AuthUser, type RouteDef } from './define-route.js';
 import { requestSpan } from './request-span.js';
 import { sendJson } from './send-json.js';
-import { parseRequestPart } from './validate.js';
+import { parseRequestPart, rejectNul } from './validate.js';
 
 export interface MountOptions {
   deps: GatewayDeps;
@@ -20,7 +20,7 @@ const BODY_TYPES = ['application/json', 'application/*+json', 'application/x-www
 
 export function mountRoutes(router: Router, routes: RouteDef[], options: MountOptions): void {
   const { deps, auth, rateLimits, bodyLimit } = options;
-  // Bodies are parsed only for routes that take one, and only after auth: no anonymous 50 MB parses.
+  // Bodies are parsed only for routes that take one, and only after auth: no anonymous large parses.
   const bodyParser = (limit: string): RequestHandler[] => [
     express.json({ limit, type: ['application/json', 'application/*+json'] }),
     express.urlencoded({ limit, extended: true }),
@@ -63,30 +63,30 @@ export function mountRoutes(router: Router, routes: RouteDef[], options: MountOp
     }
     next();
   };
-  // Reads (GET) with a cached wh_ token: the limits are counted while the command runs instead of before it,
-  // taking the Redis round trip off the critical path. The response still waits for the count and is a 429
-  // when over; a client already known to be over is refused before anything runs (in-memory block).
-  // Writes keep the strict order above: nothing over the limit may change state.
-  const deferredLimits: RequestHandler = async (req, res, next) => {
-    const cached = auth.cachedUser(req.headers.authorization);
-    if (!cached) return limitedAuthenticate(req, res, next);
-    const blocked = rateLimits.blocked(req, cached.id, res);
-    if (blocked) throw blocked;
-    res.locals.user = cached;
-    const counted = Promise.all([rateLimits.ip(req, res), rateLimits.user(cached.id, res)]);
-    counted.catch(() => undefined); // awaited by the handler step; this only marks it handled meanwhile
-    res.locals.rateLimited = counted;
-    next();
-  };
+  // Optional auth (health): anonymous callers are limited per IP; a caller that sends a token must be valid and
+  // is limited per IP and per user, like any authenticated route.
+  const optionallyAuthenticated =
+    (limited: boolean): RequestHandler =>
+    async (req, res, next) => {
+      if (req.headers.authorization !== undefined)
+        return (limited ? limitedAuthenticate : authenticate)(req, res, next);
+      if (limited) await rateLimits.ip(req, res);
+      next();
+    };
 
   for (const route of routes) {
     const chain: RequestHandler[] = [requestSpan(route.method, route.path)];
-    if (route.auth && route.rateLimit) chain.push(route.method === 'get' ? deferredLimits : limitedAuthenticate);
+    // Every request is counted before it runs, reads included: a burst cannot get work done past the limit.
+    if (route.auth && route.rateLimit) chain.push(limitedAuthenticate);
     else if (route.auth) chain.push(authenticate);
+    else if (route.optionalAuth) chain.push(optionallyAuthenticated(route.rateLimit));
     else if (route.rateLimit) chain.push(rateLimits.byIp);
     if (route.body) chain.push(...(route.bodyLimit ? routeBodyParser(route.bodyLimit) : parseBody));
     chain.push(async (req, res) => {
-      const work = Promise.resolve(
+      rejectNul(req.params, 'path');
+      rejectNul(req.query, 'query');
+      if (route.body) rejectNul(req.body, 'body');
+      const result = await Promise.resolve(
         route.handler({
           user: res.locals.user as AuthUser | undefined,
           body: route.body ? parseRequestPart(route.body, req.body ?? {}) : undefined,
@@ -98,13 +98,6 @@ export function mountRoutes(router: Router, routes: RouteDef[], options: MountOp
           res,
         }),
       );
-      work.catch(() => undefined); // awaited below; marks it handled while the rate-limit count is pending
-      const counted = res.locals.rateLimited as Promise<unknown> | undefined;
-      if (counted) {
-        // Over the limit: answer 429 and drop the (read-only) result.
-        await counted;
-      }
-      const result = await work;
       if (res.headersSent) return;
       if (result instanceof HttpReply) {
         res.set(result.headers);

@@ -59,7 +59,8 @@ function operation(route: RouteDef): Json {
     ...(route.description ? { description: route.description } : {}),
     tags: [route.tag ?? route.path.split('/')[2] ?? 'api'],
     operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
-    ...(route.auth ? { security: [{ bearer: [] }] } : { security: [] }),
+    // optionalAuth: anonymous or bearer (an empty requirement object means "no auth" in OpenAPI)
+    security: route.auth ? [{ bearer: [] }] : route.optionalAuth ? [{}, { bearer: [] }] : [],
     parameters: parameters(route),
     ...(route.body
       ? {

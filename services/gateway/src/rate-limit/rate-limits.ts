@@ -1,6 +1,6 @@
 /**
- * Per-IP (before auth) and per-user (after auth) limits of RATE_LIMIT_PER_MINUTE each, counted in Redis so
- * every gateway replica shares them. Redis down → fail open (logged, at most once a minute) rather than take
+ * Per-IP (before auth; an IPv6 client per /64, see client-key.ts) and per-user (after auth) limits of
+ * RATE_LIMIT_PER_MINUTE each, counted in Redis so every gateway replica shares them. Redis down → fail open (logged, at most once a minute) rather than take
  * the API down; /api/health reports Redis as down meanwhile.
  */
 import type { Request, RequestHandler, Response } from 'express';
@@ -8,6 +8,7 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RedisClientType } from 'redis';
 import { AppError } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
+import { clientKey } from './client-key.js';
 import { CoalescingLimiter } from './coalescing-limiter.js';
 
 /** The original's throttler message, kept for client compatibility. */
@@ -18,19 +19,8 @@ export interface RateLimits {
   ip(req: Request, res: Response): Promise<void>;
   /** Count one request against an authenticated user; throws the 429 AppError when over. */
   user(userId: string, res: Response): Promise<void>;
-  /**
-   * Without I/O: the 429 for a client already over either limit (remembered in memory once Redis said so,
-   * until its window ends), else undefined. Lets a read start before its Redis count comes back.
-   */
-  blocked(req: Request, userId: string, res: Response): AppError | undefined;
   /** `ip` as middleware (routes without auth, the docs). */
   byIp: RequestHandler;
-}
-
-/** rate-limiter-flexible's in-memory block lookup (public in the JS, missing from its typings in 11.4). */
-function blockedMs(limiter: RateLimiterRedis, key: string): number {
-  const l = limiter as unknown as { getInMemoryBlockMsBeforeExpire?: (rlKey: string) => number };
-  return l.getInMemoryBlockMsBeforeExpire?.(limiter.getKey(key)) ?? 0;
 }
 
 function setHeaders(res: Response, limit: number, r: RateLimiterRes): void {
@@ -62,7 +52,7 @@ export function createRateLimits(options: {
       points: perMinute,
       duration: 60, // seconds
       // The first request over the limit blocks the key in this instance's memory for the rest of the window:
-      // later ones get their 429 without a Redis round trip (see `blocked`).
+      // later ones get their 429 without a Redis round trip.
       inMemoryBlockOnConsumed: perMinute + 1,
     });
 
@@ -86,23 +76,11 @@ export function createRateLimits(options: {
   const byUser = limiter('user');
   const ipCounts = new CoalescingLimiter(byIp, redisTimeoutMs);
   const userCounts = new CoalescingLimiter(byUser, redisTimeoutMs);
-  const ipKey = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
-  const ip = (req: Request, res: Response) => consume(ipCounts, ipKey(req), res);
-  const tooMany = (ms: number, res: Response) => {
-    const reset = String(Math.max(1, Math.ceil(ms / 1000)));
-    res.setHeader('RateLimit-Limit', String(perMinute));
-    res.setHeader('RateLimit-Remaining', '0');
-    res.setHeader('RateLimit-Reset', reset);
-    return new AppError(429, TooManyRequests, { 'Retry-After': reset });
-  };
+  const ip = (req: Request, res: Response) => consume(ipCounts, clientKey(req.ip ?? req.socket.remoteAddress), res);
 
   return {
     ip,
     user: (userId, res) => consume(userCounts, userId, res),
-    blocked(req, userId, res) {
-      const ms = Math.max(blockedMs(byIp, ipKey(req)), blockedMs(byUser, userId));
-      return ms > 0 ? tooMany(ms, res) : undefined;
-    },
     byIp: async (req, res, next) => {
       await ip(req, res);
       next();

@@ -26,6 +26,7 @@ import {
   UpdateConnection,
 } from '@wahooks/contracts';
 import { defineRoute } from '../http/define-route.js';
+import { MEDIA_SECURITY_HEADERS, mediaContentType } from '../http/media-content-type.js';
 
 const ConnectionId = z.string().meta({ description: 'The connection id (uuid)' });
 const idParams = z.object({ id: ConnectionId });
@@ -192,7 +193,11 @@ export const connectionRoutes = [
         { userId: user.id, connectionId: params.id, file: params.file },
         { timeoutMs: 60_000 },
       );
-      res.status(200).type(media.mimetype).send(Buffer.from(media.base64, 'base64'));
+      res
+        .status(200)
+        .set(MEDIA_SECURITY_HEADERS)
+        .type(mediaContentType(media.mimetype))
+        .send(Buffer.from(media.base64, 'base64'));
     },
   }),
 ];

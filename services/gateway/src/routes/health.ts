@@ -1,4 +1,4 @@
-/** GET /api and GET /api/health (503 when a dependency is down). */
+/** GET /api and GET /api/health (503 when a dependency is down; details only for a caller with a token). */
 import { z } from 'zod';
 import { defineRoute, httpReply } from '../http/define-route.js';
 
@@ -29,13 +29,18 @@ export const healthRoutes = [
     method: 'get',
     path: '/api/health',
     auth: false,
-    rateLimit: false, // probes must not be throttled
+    // Anonymous: a shared result at most HEALTH_CACHE_MS old, statuses only, limited per IP (a probe every few
+    // seconds is far below the limit). With a valid token: a fresh check with errors and instances.
+    optionalAuth: true,
     summary: 'Readiness: broker, Postgres, Redis and every deployed service (503 when any is down)',
+    description:
+      'Without a token: statuses and latencies, reused for up to HEALTH_CACHE_MS. With a valid token: a fresh ' +
+      'check with error texts and the replica (instance) that answered for each service.',
     tag: 'health',
     response: HealthReport,
-    errors: [503],
-    handler: async ({ deps }) => {
-      const report = await deps.health.check();
+    errors: [401, 429, 503],
+    handler: async ({ deps, user }) => {
+      const report = user ? await deps.health.check() : await deps.health.publicCheck();
       return httpReply(report.status === 'ok' ? 200 : 503, report, { 'Cache-Control': 'no-store' });
     },
   }),

@@ -52,7 +52,9 @@ const MEDIA_BODY_LIMIT = '136mb';
 
 const idParams = z.object({ id: z.string().meta({ description: 'The connection id (uuid)' }) });
 const messageParams = idParams.extend({
-  messageId: z.string().meta({ description: 'An `id` from a send response (`true_<chatId>_<id>`) or the bare WhatsApp id' }),
+  messageId: z
+    .string()
+    .meta({ description: 'An `id` from a send response (`true_<chatId>_<id>`) or the bare WhatsApp id' }),
 });
 
 const idempotencyDoc =

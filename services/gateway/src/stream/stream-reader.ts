@@ -94,7 +94,10 @@ export class StreamReader {
       try {
         this.handle(msg, offset);
       } catch (err) {
-        this.logger.error({ reader: this.label, offset, err: (err as Error).message }, 'stream message handling failed');
+        this.logger.error(
+          { reader: this.label, offset, err: (err as Error).message },
+          'stream message handling failed',
+        );
       }
     }
     this.ackLater(ch, msg);

@@ -15,6 +15,8 @@ export interface SubscriberFilters {
 
 export interface SubscriberOptions {
   maxBufferedBytes: number;
+  /** Shared by every socket of the gateway: the most bytes one socket had waiting right after a send. */
+  peak: { bufferedBytes: number };
   /** Called once, when the socket is closed for any reason. */
   onClosed(sub: Subscriber): void;
 }
@@ -55,7 +57,10 @@ export class Subscriber {
   /** A live event of this subscriber's user, at stream offset `offset`. */
   live(e: StreamEvent, offset: number): void {
     if (this.closed || !this.matches(e)) return;
-    if (!this.replaying) return this.send(e.bytes());
+    if (!this.replaying) {
+      this.send(e.bytes());
+      return;
+    }
     const size = e.bytes().length;
     if (this.bufferBytes + size > this.options.maxBufferedBytes) return this.tooSlow();
     this.buffer.push({ offset, event: e });
@@ -70,6 +75,8 @@ export class Subscriber {
       return false;
     }
     this.ws.send(bytes, { binary: false });
+    const waiting = this.ws.bufferedAmount;
+    if (waiting > this.options.peak.bufferedBytes) this.options.peak.bufferedBytes = waiting;
     return true;
   }
 

@@ -106,6 +106,7 @@ export class MessagesRepo {
         [connectionId, messageId, status, extra.sentAt ?? null, extra.error ?? null, extra.error !== undefined],
       );
       if (!row) return undefined;
+      if (status === 'failed' && row.status !== 'failed') return row.status; // refused: not part of its history
       await tx.prepared(
         'messaging-status-add',
         `INSERT INTO messaging.message_statuses (connection_id, message_id, status, at) VALUES ($1, $2, $3, $4)

@@ -66,7 +66,11 @@ export class SessionOwner {
   /** Typing indicators; errors are the caller's to ignore or not. */
   async presence(connectionId: string, chatId: string, presence: 'composing' | 'paused'): Promise<void> {
     try {
-      await this.broker.request(SessionPresence, { connectionId, chatId, presence }, this.routed(connectionId, PRESENCE_TIMEOUT_MS));
+      await this.broker.request(
+        SessionPresence,
+        { connectionId, chatId, presence },
+        this.routed(connectionId, PRESENCE_TIMEOUT_MS),
+      );
     } catch (err) {
       throw notHeld(err) ? noOwner() : err;
     }
@@ -75,7 +79,11 @@ export class SessionOwner {
   /** Read receipts for the chat's unread messages (the owner knows them). */
   async markRead(connectionId: string, chatId: string): Promise<void> {
     try {
-      await this.broker.request(SessionMarkRead, { connectionId, chatId }, this.routed(connectionId, PRESENCE_TIMEOUT_MS));
+      await this.broker.request(
+        SessionMarkRead,
+        { connectionId, chatId },
+        this.routed(connectionId, PRESENCE_TIMEOUT_MS),
+      );
     } catch (err) {
       throw notHeld(err) ? noOwner() : err;
     }

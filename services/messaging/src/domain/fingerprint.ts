@@ -11,4 +11,5 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** What "the same request" means for an Idempotency-Key: sha256 (hex) of its canonical JSON. */
-export const fingerprint = (request: unknown): string => createHash('sha256').update(canonicalJson(request)).digest('hex');
+export const fingerprint = (request: unknown): string =>
+  createHash('sha256').update(canonicalJson(request)).digest('hex');

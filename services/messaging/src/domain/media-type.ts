@@ -39,15 +39,24 @@ export const SNIFF_BYTES = 4100;
 /** Containers that carry audio as often as video: an audio send may sniff as one of these. */
 const AUDIO_CONTAINERS = new Set(['video/mp4', 'video/webm', 'video/3gpp', 'video/ogg', 'video/quicktime']);
 
+/** Containers file-type reports as application/* that may hold audio or video. */
+const AV_CONTAINERS = new Set(['application/ogg', 'application/mp4', 'application/x-matroska']);
+
 function sniffContradicts(kind: MediaKind, sniffed: string): boolean {
   if (kind === 'document') return false;
   const family = sniffed.split('/')[0];
   if (!['image', 'video', 'audio', 'application'].includes(family!)) return false;
   if (kind === 'audio' && AUDIO_CONTAINERS.has(sniffed)) return false;
+  if ((kind === 'audio' || kind === 'video') && AV_CONTAINERS.has(sniffed)) return false;
   return !sniffed.startsWith(`${kind}/`);
 }
 
-export const article: Record<MediaKind, string> = { image: 'an image', video: 'a video', audio: 'audio', document: 'a document' };
+export const article: Record<MediaKind, string> = {
+  image: 'an image',
+  video: 'a video',
+  audio: 'audio',
+  document: 'a document',
+};
 
 export interface MediaTypeInput {
   kind: MediaKind;
@@ -68,10 +77,13 @@ export function resolveMediaType(input: MediaTypeInput): string {
     if (!mediaTypeFits(kind, input.transport)) {
       throw input.transportIsUrl
         ? new AppError(415, `url answered with content type ${bare(input.transport)}, not ${article[kind]}`)
-        : new AppError(400, `mimetype must fit the send: the data URL says ${bare(input.transport)}, not ${article[kind]}`);
+        : new AppError(
+            400,
+            `mimetype must fit the send: the data URL says ${bare(input.transport)}, not ${article[kind]}`,
+          );
     }
     type = input.transport;
-  } else if (sniffed) type = sniffed;
+  } else if (sniffed) type = kind === 'audio' && sniffed === 'application/ogg' ? 'audio/ogg' : sniffed;
   if (!type) {
     if (kind === 'document') return 'application/octet-stream';
     throw new AppError(400, `mimetype is required: the type of the media could not be detected`);
@@ -88,6 +100,7 @@ export function documentFileName(filename: string | undefined, url: string | und
   if (url) {
     try {
       const last = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '').trim();
+      // eslint-disable-next-line no-control-regex -- control characters are what this refuses
       if (last && last.length <= 255 && !/[\\/\u0000-\u001f]/.test(last)) return last;
     } catch {
       // not decodable: fall through

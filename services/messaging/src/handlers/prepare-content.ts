@@ -12,7 +12,14 @@ import {
   type SendContent,
 } from '@wahooks/contracts';
 import type { FetchResult } from '@wahooks/outbound-http';
-import { article, documentFileName, resolveMediaType, sniff, SNIFF_BYTES, transportTypeAccepted } from '../domain/media-type.js';
+import {
+  article,
+  documentFileName,
+  resolveMediaType,
+  sniff,
+  SNIFF_BYTES,
+  transportTypeAccepted,
+} from '../domain/media-type.js';
 import { buildVcard } from '../domain/vcard.js';
 import type { HandlerDeps } from './deps.js';
 
@@ -26,7 +33,11 @@ export const isMedia = (c: SendContent): c is MediaContent =>
 
 const MiB = 1024 * 1024;
 const human = (bytes: number) =>
-  bytes >= MiB ? `${+(bytes / MiB).toFixed(1)} MB` : bytes >= 1024 ? `${Math.round(bytes / 1024)} KB` : `${bytes} bytes`;
+  bytes >= MiB
+    ? `${+(bytes / MiB).toFixed(1)} MB`
+    : bytes >= 1024
+      ? `${Math.round(bytes / 1024)} KB`
+      : `${bytes} bytes`;
 
 export const limitOf = (config: Deps['config'], kind: MediaKind): number =>
   ({
@@ -37,7 +48,10 @@ export const limitOf = (config: Deps['config'], kind: MediaKind): number =>
   })[kind];
 
 const tooLarge = (kind: MediaKind, limit: number) =>
-  new AppError(413, `The ${kind} is larger than the ${human(limit)} limit for ${kind === 'audio' ? 'audio' : `${kind}s`}`);
+  new AppError(
+    413,
+    `The ${kind} is larger than the ${human(limit)} limit for ${kind === 'audio' ? 'audio' : `${kind}s`}`,
+  );
 
 /** The fetcher's failure → the client's error (the URL is the client's: 4xx). */
 function fetchRefusal(kind: MediaKind, limit: number, r: Extract<FetchResult, { ok: false }>): AppError {
@@ -50,7 +64,10 @@ function fetchRefusal(kind: MediaKind, limit: number, r: Extract<FetchResult, { 
       return tooLarge(kind, limit);
     case 'CONTENT_TYPE':
       return new AppError(415, `url answered with content type ${r.contentType ?? '(none)'}, not ${article[kind]}`);
-    default:
+    case 'HTTP_STATUS':
+    case 'TIMEOUT':
+    case 'TOO_MANY_REDIRECTS':
+    case 'UNREACHABLE':
       return new AppError(422, `Could not fetch url: ${r.message}`);
   }
 }
@@ -81,7 +98,13 @@ export async function prepareMedia(deps: Deps, content: MediaContent, messageId:
     head = fetched.body.subarray(0, SNIFF_BYTES);
     size = fetched.body.length;
     // Type checks before staging: a refused send leaves nothing behind.
-    const type = resolveMediaType({ kind, declared: content.mimetype, transport, transportIsUrl: true, sniffed: (await sniff(head))?.mime });
+    const type = resolveMediaType({
+      kind,
+      declared: content.mimetype,
+      transport,
+      transportIsUrl: true,
+      sniffed: (await sniff(head))?.mime,
+    });
     key = await deps.media.put(messageId, fetched.body);
     stagedHere = true;
     return { stagedHere, ref: { key, size, mimetype: type, ...fileNameOf(content, source.url, undefined) } };
@@ -93,7 +116,13 @@ export async function prepareMedia(deps: Deps, content: MediaContent, messageId:
   if (size > limit) throw tooLarge(kind, limit);
   head = await deps.media.head(key, SNIFF_BYTES);
   const sniffed = await sniff(head);
-  const type = resolveMediaType({ kind, declared: content.mimetype, transport: source.mimetype, transportIsUrl: false, sniffed: sniffed?.mime });
+  const type = resolveMediaType({
+    kind,
+    declared: content.mimetype,
+    transport: source.mimetype,
+    transportIsUrl: false,
+    sniffed: sniffed?.mime,
+  });
   return { stagedHere, ref: { key, size, mimetype: type, ...fileNameOf(content, undefined, sniffed?.ext) } };
 }
 
@@ -115,7 +144,11 @@ export function simpleContent(content: Simple): OutboundContent {
         ...(content.address ? { address: content.address } : {}),
       };
     case 'contact':
-      return { type: 'contact', displayName: content.contactName, vcard: buildVcard(content.contactName, content.contactPhone) };
+      return {
+        type: 'contact',
+        displayName: content.contactName,
+        vcard: buildVcard(content.contactName, content.contactPhone),
+      };
   }
 }
 

@@ -126,7 +126,9 @@ function outbound(content: SendContent, p: Plan, media: PreparedMedia | undefine
       return { type: 'edit', target: p.target!, text: content.text };
     case 'revoke':
       return { type: 'revoke', target: p.target! };
-    default:
+    case 'text':
+    case 'location':
+    case 'contact':
       return simpleContent(content);
   }
 }
@@ -169,7 +171,10 @@ export const handleSendMessage =
             break;
           }
           if (Date.now() + TWIN_POLL_MS > deadline - MARGIN_MS)
-            throw new AppError(409, 'A request with this Idempotency-Key is still in progress; retry when it has finished');
+            throw new AppError(
+              409,
+              'A request with this Idempotency-Key is still in progress; retry when it has finished',
+            );
           await outside(() => sleep(TWIN_POLL_MS));
         }
       }
@@ -196,16 +201,17 @@ export const handleSendMessage =
 
         if (!req.skipPresence) {
           // As the original API: errors of these steps are ignored, except that nobody holds the session (then nothing is sent).
-          await deps.owner.markRead(req.connectionId, p.chat).catch((err: unknown) => {
+          await outside(() => deps.owner.markRead(req.connectionId, p.chat)).catch((err: unknown) => {
             if (err instanceof NoSessionOwner) throw err;
           });
-          await deps.owner.presence(req.connectionId, p.chat, 'composing').catch(() => undefined);
+          await outside(() => deps.owner.presence(req.connectionId, p.chat, 'composing')).catch(() => undefined);
           const len = content.type === 'text' ? content.text.length : undefined;
           await outside(() => sleep(presenceDelayMs(len, deps.config.MESSAGING_PRESENCE_SCALE)));
         }
         const sendWindow = Math.min(deps.config.MESSAGING_SEND_TIMEOUT_MS, MIN_SEND_WINDOW_MS);
         await outside(() => deps.turns.wait(req.connectionId, p.chat, seq, deadline - MARGIN_MS - sendWindow));
-        if (!req.skipPresence) await deps.owner.presence(req.connectionId, p.chat, 'paused').catch(() => undefined);
+        if (!req.skipPresence)
+          await outside(() => deps.owner.presence(req.connectionId, p.chat, 'paused')).catch(() => undefined);
 
         const timeoutMs = Math.min(deps.config.MESSAGING_SEND_TIMEOUT_MS, deadline - MARGIN_MS - Date.now());
         const sent = await outside(() =>
@@ -233,7 +239,8 @@ export const handleSendMessage =
         }
         // Nothing was sent: the message failed, the key is free, the bytes go.
         uploadHandedOn = false;
-        if (accepted) await deps.messages.advance(req.connectionId, messageId, 'failed', new Date(), { error: messageOf(err) });
+        if (accepted)
+          await deps.messages.advance(req.connectionId, messageId, 'failed', new Date(), { error: messageOf(err) });
         if (key) await deps.idempotency.release(req.userId, key, messageId);
         if (media?.stagedHere) await deps.media.drop(media.ref.key);
         throw err;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import { connectBroker, on, type Broker } from '@wahooks/broker';
 import { parseConfig } from '@wahooks/config';
 import {
@@ -27,6 +27,18 @@ import { startMessagingService, type MessagingService } from '../../src/service.
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+// The emulator runs libsignal in this process, which logs whole session records (private keys) to the console.
+const info = console.info.bind(console);
+console.info = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && /session/i.test(args[0])) return;
+  info(...args);
+};
+const warn = console.warn.bind(console);
+console.warn = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && args[0].startsWith('Closing open session')) return;
+  warn(...args);
+};
 
 export async function waitFor<T>(
   probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
@@ -68,12 +80,18 @@ export interface Stack {
   /** A broker client of the test's own (requests, and every WhatsApp event in `events`). */
   broker: Broker;
   events: WhatsAppEventPayload[];
-  redis: ReturnType<typeof createClient>;
+  redis: RedisClientType;
   base: string;
   messaging: MessagingService[];
   connection: ChildProcess;
   startMessaging(extra?: Record<string, string>): Promise<MessagingService>;
-  http(method: string, url: string, user: User | null, body?: unknown, headers?: Record<string, string>): Promise<HttpResult>;
+  http(
+    method: string,
+    url: string,
+    user: User | null,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<HttpResult>;
   user(): Promise<User>;
   /** A connection of `user`, linked by an emulated phone; `phone` is its number. */
   link(user: User): Promise<{ id: string; phone: string }>;
@@ -97,7 +115,7 @@ export async function startStack(label: string, options: StackOptions = {}): Pro
   const broker = await connectBroker({ url: env.rabbitmqUrl, service: 'billing', namespace: env.namespace, logger });
   const events: WhatsAppEventPayload[] = [];
   await broker.subscribe(`${label}-events`, [on(WhatsAppEvent, async (p) => void events.push(p))], { exclusive: true });
-  const redis = createClient({ url: env.redisUrl });
+  const redis = createClient({ url: env.redisUrl }) as RedisClientType;
   await redis.connect();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -172,7 +190,12 @@ export async function startStack(label: string, options: StackOptions = {}): Pro
 
   await waitFor(async () => (await fetch(`${base}/api`).catch(() => undefined))?.ok, 'gateway up', 60_000, 250);
   const probe = await user();
-  await waitFor(async () => (await http('GET', '/api/connections', probe)).status === 200, 'connection service', 60_000, 250);
+  await waitFor(
+    async () => (await http('GET', '/api/connections', probe)).status === 200,
+    'connection service',
+    60_000,
+    250,
+  );
 
   const link = async (owner: User) => {
     const created = await http('POST', '/api/connections', owner, { name: 'messaging test' });
@@ -215,11 +238,16 @@ export async function startStack(label: string, options: StackOptions = {}): Pro
     link,
     async close() {
       await Promise.allSettled(messaging.map((m) => m.stop()));
-      for (const p of procs) {
-        if (p.signalCode === 'SIGSTOP') p.kill('SIGCONT');
+      const running = procs.filter((p) => p.exitCode === null && p.signalCode === null);
+      for (const p of running) {
+        p.kill('SIGCONT'); // a test may have paused it
         p.kill('SIGTERM');
       }
-      await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+      await Promise.all(
+        running.map(
+          (p) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r))),
+        ),
+      );
       await broker.close().catch(() => undefined);
       redis.destroy();
       await emulator.close();

@@ -2,9 +2,10 @@
  * Coalesces concurrent single-item calls into one multi-row statement: the hot path does one INSERT or UPDATE
  * per batch of messages instead of one per message. Items wait at most one event-loop turn, or for a free
  * slot when `maxInFlight` batches are already running (the batch grows meanwhile). When a batch fails, its items
- * are re-run one by one, so only the item at fault fails.
+ * are re-run one by one, so only the item at fault fails (unless Postgres is unreachable: then they all fail).
  */
 import { oncePerTurn } from '@wahooks/batching';
+import { isDatabaseUnavailable } from '@wahooks/db';
 
 export function createBatcher<I, O>(
   run: (items: I[]) => Promise<O[]>,
@@ -22,9 +23,10 @@ export function createBatcher<I, O>(
         .then(
           (out) => batch.forEach((b, i) => b.resolve(out[i] as O)),
           // One bad item (e.g. a value Postgres refuses) must not fail its 499 neighbours: retry each alone.
+          // Not when Postgres is unreachable: every item would fail again, each holding a pool slot.
           (err: unknown) =>
-            batch.length === 1
-              ? batch[0]!.reject(err)
+            batch.length === 1 || isDatabaseUnavailable(err)
+              ? batch.forEach((b) => b.reject(err))
               : batch.forEach((b) =>
                   run([b.item]).then(
                     (out) => b.resolve(out[0] as O),

@@ -51,11 +51,24 @@ export function createWebhooksRepo(sql: Sql) {
 
     get: (id: string) => (isUuid(id) ? one('SELECT * FROM webhooks WHERE id = $1', [id]) : Promise.resolve(null)),
 
-    create: (w: { userId: string; connectionId: string; url: string; events: string[]; secret: string }) =>
-      one(
-        `INSERT INTO webhooks (user_id, connection_id, url, events, signing_secret) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-        [w.userId, w.connectionId, w.url, w.events, w.secret],
-      ) as Promise<WebhookRow>,
+    /**
+     * Inserts unless the connection already has `max` webhooks (then null). The count and the insert run under a
+     * per-connection lock, so concurrent creates cannot both take the last place.
+     */
+    create: (w: { userId: string; connectionId: string; url: string; events: string[]; secret: string }, max: number) =>
+      sql.transaction(async (tx) => {
+        await tx.query(`SELECT pg_advisory_xact_lock(hashtext('wahooks:webhooks:' || $1))`, [w.connectionId]);
+        const [count] = await tx.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM webhooks WHERE connection_id = $1',
+          [w.connectionId],
+        );
+        if ((count?.n ?? 0) >= max) return null;
+        const [row] = await tx.query<WebhookRow>(
+          `INSERT INTO webhooks (user_id, connection_id, url, events, signing_secret) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+          [w.userId, w.connectionId, w.url, w.events, w.secret],
+        );
+        return row!;
+      }),
 
     /**
      * Re-activating clears the failure counters (the auto-disable clock starts over) and drops a disable event

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { handle, type CommandBinding } from '@wahooks/broker';
 import {
+  AppError,
   CreateWebhook,
   newEventId,
   DeleteWebhook,
@@ -32,7 +33,12 @@ export function webhookCommands(deps: Deps): CommandBinding[] {
     handle(CreateWebhook, async ({ userId, connectionId, url, events }) => {
       await own.connection(userId, connectionId);
       const checkedUrl = await checkWebhookUrl(url, deps.guard);
-      const row = await deps.webhooks.create({ userId, connectionId, url: checkedUrl, events, secret: newSecret() });
+      const max = deps.config.maxWebhooksPerConnection;
+      const row = await deps.webhooks.create(
+        { userId, connectionId, url: checkedUrl, events, secret: newSecret() },
+        max,
+      );
+      if (!row) throw new AppError(409, `A connection can have at most ${max} webhooks; delete one first`);
       return toWebhookConfig(row);
     }),
 

@@ -1,10 +1,10 @@
 /**
- * Finding the messages a send refers to in the session's message store: the message a reply quotes, the
- * target of a reaction/edit/revoke, and an earlier send with the same id (idempotency). Everything goes
- * through the `MessageTarget` fields (chat, id, fromMe, participant), so a re-keying of the store (by
- * chat + sender + id) only changes this file.
+ * The session's message store (`connection.messages`, see session-store.ts) as the sends use it: the message
+ * a reply quotes, the target of a reaction/edit/revoke, an earlier send with the same id (idempotency), and
+ * the record of a send. Everything goes through the `MessageTarget` fields (chat, id, fromMe, participant), so
+ * a re-keying of the store (by chat + sender + id) only changes this file.
  */
-import { jidNormalizedUser, type WAMessage, type WAMessageKey } from '@whiskeysockets/baileys';
+import { proto, toNumber, jidNormalizedUser, type WAMessage, type WAMessageKey } from '@whiskeysockets/baileys';
 import type { MessageTarget } from '@wahooks/contracts';
 import type { Sql } from '@wahooks/db';
 import { loadMessage } from '../session-store.js';
@@ -49,4 +49,23 @@ export async function findEarlierSend(
   const msg = await loadMessage(sql, connectionId, messageId);
   if (!msg?.key) return { kind: 'none' };
   return msg.key.fromMe && isInChat(msg.key, chatId) ? { kind: 'sent', message: msg } : { kind: 'taken' };
+}
+
+/**
+ * Records a message we just sent, before the send is answered: one statement (no transaction round trips),
+ * the same row Baileys' own upsert of the message writes again a moment later through the session's writer.
+ */
+export async function recordSent(sql: Sql, connectionId: string, msg: WAMessage): Promise<void> {
+  await sql.query(
+    `INSERT INTO connection.messages (connection_id, key_id, chat_id, from_me, ts, data)
+     VALUES ($1, $2, $3, true, $4, $5)
+     ON CONFLICT (connection_id, key_id) DO UPDATE SET data = EXCLUDED.data, ts = EXCLUDED.ts`,
+    [
+      connectionId,
+      msg.key.id,
+      msg.key.remoteJid,
+      toNumber(msg.messageTimestamp as number | null | undefined),
+      Buffer.from(proto.WebMessageInfo.encode(msg).finish()),
+    ],
+  );
 }

@@ -18,11 +18,10 @@ import type {
 import type { Logger } from '@wahooks/telemetry';
 import type { Sql } from '@wahooks/db';
 import type { Me } from '../../events/index.js';
-import { persistBatch } from '../session-store.js';
 import { mediaOf, targetOf, toBaileysContent } from './baileys-content.js';
 import { ChatQueues } from './chat-queue.js';
 import type { MediaStore } from './media-store.js';
-import { findEarlierSend, findTarget } from './message-lookup.js';
+import { findEarlierSend, findTarget, recordSent } from './message-lookup.js';
 import {
   idTaken,
   mediaExpired,
@@ -57,6 +56,7 @@ type SendRequest = RequestOf<typeof SessionSend>;
 
 export class SessionOutbound {
   private readonly queues = new ChatQueues();
+  private flushTimer?: NodeJS.Timeout;
   private readonly log: Logger;
 
   constructor(
@@ -152,11 +152,28 @@ export class SessionOutbound {
     if (!sent?.key?.id) throw sendFailed('Baileys returned no message');
     // Recorded before the reply, so a retry with this id is recognised. Baileys' own upsert of the message
     // also reaches the store (through the session's batch writer), but later, and not for reactions/edits/revokes.
-    await persistBatch(sql, connectionId, { outbox: [], messages: [sent], chats: [] }).catch((err: Error) =>
+    await recordSent(sql, connectionId, sent).catch((err: Error) =>
       this.log.error({ err: err.message, messageId: req.messageId }, 'sent, but not recorded in the message store'),
     );
     if (mediaRef) await this.dropMedia(mediaRef.key);
+    this.releaseOwnEvents(sock);
     return this.reply(req, sent, false);
+  }
+
+  /**
+   * Baileys 7.0.0-rc14 can leave its event buffer on after our own send: the delayed flush of a buffered
+   * function is skipped for good once its pending-flush timer went stale (event-buffer.js clears
+   * `flushPendingTimeout` only in a flush that had something to flush). Our message's upsert (→ `message.any`)
+   * then waits for the next inbound stanza or the buffer's 30 s timeout. One flush shortly after the send
+   * (Baileys' own delay is 100 ms) releases it and clears the stale timer; one per session at a time.
+   */
+  private releaseOwnEvents(sock: WASocket): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      if (this.session.socket === sock && sock.ev.isBuffering()) sock.ev.flush();
+    }, OWN_EVENTS_FLUSH_MS);
+    this.flushTimer.unref();
   }
 
   private reply(req: SendRequest, message: WAMessage, duplicate: boolean): SessionSendReply {
@@ -234,6 +251,9 @@ export class SessionOutbound {
     });
   }
 }
+
+/** After our own send, when Baileys' event buffer is still on, flush it this much later, ms. */
+const OWN_EVENTS_FLUSH_MS = 200;
 
 /** Time left for the answer to reach a caller before its own deadline, ms. */
 const REPLY_MARGIN_MS = 500;

@@ -1,0 +1,39 @@
+/**
+ * The connection service's side of billing, wired in service.ts with one call: the create gate, the
+ * enforcement consumer (queue `connection:events:billing`, shared by the replicas) and the commands billing asks.
+ * With BILLING_GATE=off only the commands are served: nothing asks billing and nothing is enforced.
+ */
+import type { Broker } from '@wahooks/broker';
+import type { Sql } from '@wahooks/db';
+import type { Logger } from '@wahooks/telemetry';
+import { enforceSlots } from './enforce-slots.js';
+import { createSlotGate, type SlotGate } from './slot-gate.js';
+import { connectionUsageCommands } from './usage-commands.js';
+
+export type { SlotGate } from './slot-gate.js';
+export { billingGateEnv } from './billing-env.js';
+
+export async function startBillingLink(options: {
+  sql: Sql;
+  broker: Broker;
+  logger: Logger;
+  gate: 'on' | 'off';
+  /** The bound of creates when the gate is off (MAX_CONNECTIONS_PER_USER). */
+  maxConnectionsPerUser?: number;
+  kickRelay?: () => void;
+}): Promise<SlotGate> {
+  const { sql, broker, logger, kickRelay } = options;
+  await broker.serve(connectionUsageCommands(sql));
+  const gate = createSlotGate({
+    broker,
+    enabled: options.gate === 'on',
+    maxPerUser: options.maxConnectionsPerUser,
+  });
+  if (gate.enabled) await broker.subscribe('billing', [enforceSlots({ sql, broker, logger, kickRelay })]);
+  else
+    logger.info(
+      { maxConnectionsPerUser: options.maxConnectionsPerUser },
+      'BILLING_GATE=off: connection creates are limited by MAX_CONNECTIONS_PER_USER, not by billing slots',
+    );
+  return gate;
+}
