@@ -8,7 +8,8 @@
 // (bench/send-bare-worker.mjs), no service in between. Both halves: CLIENTS concurrent callers over SESSIONS
 // linked sessions, caller i on session i % SESSIONS and its own chat (a chat's sends are serial on the owner by
 // design; distinct chats keep that out of the comparison), closed loop for BENCH_SECONDS (throughput), then an
-// open loop at half the bare ceiling's rate for BENCH_LATENCY_SECONDS (latency). The emulator's decrypted
+// open loop at half the bare ceiling's rate for BENCH_LATENCY_SECONDS (latency; the target's rate), and for the
+// service also at half of its own ceiling (its latency when not overloaded). The emulator's decrypted
 // outbound records are counted against the sends that succeeded (nothing lost). CPU µs per send for every
 // process from /proc/<pid>/stat. Prints one JSON object.
 //
@@ -50,26 +51,45 @@ function cpuMs(pid) {
     return 0;
   }
 }
+/** read + write system calls a process has made so far (/proc/<pid>/io); 0 when it is gone. */
+function syscalls(pid) {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
+  } catch {
+    return 0;
+  }
+}
 const pgrep = (pattern) => execSync(`pgrep -f '${pattern}' || true`).toString().split('\n').filter(Boolean).map(Number);
 const selfCpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
 
-/** `run()` plus the CPU µs per successful send each process group used meanwhile. */
+/**
+ * `run()` plus, per successful send, the CPU µs and the read/write system calls each process group made
+ * meanwhile (each call that crosses processes is a wakeup, dear on this virtual machine).
+ */
 async function measure(groups, run) {
   const before = new Map();
-  for (const pids of Object.values(groups)) for (const p of pids()) before.set(p, cpuMs(p));
+  for (const pids of Object.values(groups)) for (const p of pids()) before.set(p, [cpuMs(p), syscalls(p)]);
   const selfBefore = selfCpuMs();
   const result = await run();
   const cpuUsPerSend = {};
+  const syscallsPerSend = {};
   for (const [name, pids] of Object.entries(groups)) {
     let ms = 0;
-    for (const p of pids()) ms += cpuMs(p) - (before.get(p) ?? 0);
+    let calls = 0;
+    for (const p of pids()) {
+      const [ms0, calls0] = before.get(p) ?? [0, 0];
+      ms += cpuMs(p) - ms0;
+      calls += syscalls(p) - calls0;
+    }
     cpuUsPerSend[name] = result.sent ? Math.round((ms * 1000) / result.sent) : null;
+    syscallsPerSend[name] = result.sent ? Number((calls / result.sent).toFixed(1)) : null;
   }
   cpuUsPerSend.loadGenerator = result.sent ? Math.round(((selfCpuMs() - selfBefore) * 1000) / result.sent) : null;
-  return { ...result, cpuUsPerSend };
+  return { ...result, cpuUsPerSend, syscallsPerSend };
 }
 
 async function waitFor(probe, what, timeoutMs = 120_000, everyMs = 200) {
@@ -103,7 +123,9 @@ function startService(name, env) {
   // BENCH_PROFILE=connection (or messaging, gateway) writes a V8 CPU profile of that service to /tmp/wahooks-prof.
   const prof = process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/wahooks-prof'] : [];
   // BENCH_LOG_DIR=<dir>: each service's log (stdout) goes to <dir>/<name>.log instead of nowhere.
-  const logTo = process.env.BENCH_LOG_DIR ? openSync(path.join(process.env.BENCH_LOG_DIR, `${name}.log`), 'w') : 'ignore';
+  const logTo = process.env.BENCH_LOG_DIR
+    ? openSync(path.join(process.env.BENCH_LOG_DIR, `${name}.log`), 'w')
+    : 'ignore';
   const child = spawn(process.execPath, [...prof, path.join(root, `services/${name}/dist/main.js`)], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', logTo, 'inherit'],
@@ -203,11 +225,18 @@ async function received(emu, phones, label) {
 const contactsFrom = (base) => Array.from({ length: CLIENTS }, (_, i) => String(base + i));
 
 async function bareHalf(emu) {
-  const worker = fork(path.join(root, 'bench/send-bare-worker.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const worker = fork(path.join(root, 'bench/send-bare-worker.mjs'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   children.push(worker);
   const call = rpc(worker);
   log(`bare: linking ${SESSIONS} Baileys sockets`);
-  const { phones } = await call('init', { url: emu.url, control: emu.control, rootKey: emu.rootKey, sessions: SESSIONS });
+  const { phones } = await call('init', {
+    url: emu.url,
+    control: emu.control,
+    rootKey: emu.rootKey,
+    sessions: SESSIONS,
+  });
   const contacts = contactsFrom(4930000000000);
   const groups = { bareBaileys: () => [worker.pid], emulator: () => [emu.child.pid] };
   await call('load', { mode: 'closed', clients: CLIENTS, seconds: WARMUP, label: 'warm', contacts });
@@ -218,9 +247,14 @@ async function bareHalf(emu) {
   const rate = Math.max(1, Math.round(ceiling.perSecond / 2));
   log(`bare: ${ceiling.perSecond}/s; open loop at ${rate}/s, ${LATENCY_SECONDS} s`);
   const latency = await measure(groups, () =>
-    call('load', { mode: 'open', clients: CLIENTS, seconds: LATENCY_SECONDS, rate, label: 'bare-latency', contacts }).then(
-      strip,
-    ),
+    call('load', {
+      mode: 'open',
+      clients: CLIENTS,
+      seconds: LATENCY_SECONDS,
+      rate,
+      label: 'bare-latency',
+      contacts,
+    }).then(strip),
   );
   await sleep(1000);
   ceiling.receivedAtEmulator = await received(emu, phones, 'bare-ceiling');
@@ -327,17 +361,33 @@ async function serviceHalf(emu, env, halfRate) {
   );
   // Per send, every service's statements together (each autocommit statement counts as a transaction).
   throughput.postgresPerSend = pgPerSend(pgBefore, await pgCounters(db), throughput.sent);
-  log(`service: ${throughput.perSecond}/s; open loop at ${halfRate}/s, ${LATENCY_SECONDS} s`);
-  const latency = await measure(groups, () =>
-    runOpenLoop(makeSend('svc-latency'), { clients: CLIENTS, seconds: LATENCY_SECONDS, rate: halfRate }),
+  // At a rate above what it sustains the service only queues: latency then grows with the run's length.
+  let latency;
+  if (throughput.perSecond >= halfRate) {
+    log(`service: ${throughput.perSecond}/s; open loop at ${halfRate}/s, ${LATENCY_SECONDS} s`);
+    latency = await measure(groups, () =>
+      runOpenLoop(makeSend('svc-latency'), { clients: CLIENTS, seconds: LATENCY_SECONDS, rate: halfRate }),
+    );
+  } else {
+    latency = {
+      skipped: `the service sustains ${throughput.perSecond}/s, less than ${halfRate}/s: it would only queue`,
+    };
+    log(`service: ${throughput.perSecond}/s; ${latency.skipped}`);
+  }
+  // The service's own latency, at half of ITS ceiling (the rate above may exceed what it can sustain).
+  const ownHalf = Math.max(1, Math.round(throughput.perSecond / 2));
+  log(`service: open loop at ${ownHalf}/s (half its own ceiling), ${LATENCY_SECONDS} s`);
+  const latencyAtOwnHalf = await measure(groups, () =>
+    runOpenLoop(makeSend('svc-own-half'), { clients: CLIENTS, seconds: LATENCY_SECONDS, rate: ownHalf }),
   );
   await sleep(1000);
   const phones = connections.map((c) => c.phone);
   throughput.receivedAtEmulator = await received(emu, phones, 'svc-throughput');
-  latency.receivedAtEmulator = await received(emu, phones, 'svc-latency');
+  if (!latency.skipped) latency.receivedAtEmulator = await received(emu, phones, 'svc-latency');
+  latencyAtOwnHalf.receivedAtEmulator = await received(emu, phones, 'svc-own-half');
   await broker.close();
   await db.end();
-  return { throughput, latency };
+  return { throughput, latency, latencyAtOwnHalf };
 }
 
 async function main() {
@@ -357,16 +407,21 @@ async function main() {
     if (PHASE !== 'bare') {
       out.service = await serviceHalf(emu, env, out.bare.halfRate);
       const ofCeiling = out.service.throughput.perSecond / out.bare.ceiling.perSecond;
-      const p99Ratio = out.service.latency.latencyMs.p99 / out.bare.latency.latencyMs.p99;
+      const p99Ratio = out.service.latency.skipped
+        ? Infinity
+        : out.service.latency.latencyMs.p99 / out.bare.latency.latencyMs.p99;
       out.ofCeiling = Number(ofCeiling.toFixed(2));
-      out.p99RatioAtHalfCeiling = Number(p99Ratio.toFixed(2));
-      const lost = (r) => r.sent - Math.min(r.sent, r.receivedAtEmulator);
-      out.lostAtEmulator = lost(out.service.throughput) + lost(out.service.latency);
+      out.p99RatioAtHalfCeiling = Number.isFinite(p99Ratio) ? Number(p99Ratio.toFixed(2)) : null;
+      const lost = (r) => (r.skipped ? 0 : r.sent - Math.min(r.sent, r.receivedAtEmulator));
+      out.lostAtEmulator =
+        lost(out.service.throughput) + lost(out.service.latency) + lost(out.service.latencyAtOwnHalf);
       out.targets = {
         halfOfCeiling: ofCeiling >= 0.5,
         p99Within3xBare: p99Ratio <= 3,
         nothingLost: out.lostAtEmulator === 0,
-        noFailures: out.service.throughput.failed === 0 && out.service.latency.failed === 0,
+        noFailures: [out.service.throughput, out.service.latency, out.service.latencyAtOwnHalf].every(
+          (r) => r.skipped || r.failed === 0,
+        ),
       };
     }
     out.loadavg = { before: loadBefore, after: os.loadavg().map((x) => Number(x.toFixed(2))) };

@@ -8,7 +8,8 @@
 // Prints JSON: latency from publish to arrival (p50/p90/p99/max, ms) per target, RSS per idle socket (KB) and CPU
 // µs per event of each process.
 //
-// Env: BENCH_SECONDS (30), BENCH_RATE (200 events/s), BENCH_USERS (50), BENCH_SOCKETS (1000 per target).
+// Env: BENCH_SECONDS (30), BENCH_RATE (200 events/s), BENCH_USERS (50), BENCH_SOCKETS (1000 per target),
+// BENCH_RSS_SOCKETS (3000: extra idle sockets per target for the RSS measurement).
 import { execSync, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -26,6 +27,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 200);
 const USERS = Number(process.env.BENCH_USERS ?? 50);
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 1000);
 const PER_USER = Math.round(SOCKETS / USERS);
+const RSS_SOCKETS = Number(process.env.BENCH_RSS_SOCKETS ?? 3000); // extra idle sockets per target, for RSS
 const SECRET = `bench-secret-${randomUUID()}`;
 const log = (...a) => process.stderr.write(`[bench] ${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -154,16 +156,15 @@ async function main() {
     const barePort = await new Promise((resolve) => bare.once('message', (m) => resolve(m.port)));
     const clients = forkHelper('stream-clients.mjs');
 
-    const users = await Promise.all(
-      Array.from({ length: USERS }, async () => {
-        const userId = randomUUID();
-        const token = await new SignJWT({ sub: userId })
-          .setProtectedHeader({ alg: 'HS256' })
-          .setExpirationTime('2h')
-          .sign(new TextEncoder().encode(SECRET));
-        return { userId, token, connectionId: randomUUID() };
-      }),
-    );
+    const newUser = async () => {
+      const userId = randomUUID();
+      const token = await new SignJWT({ sub: userId })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime('2h')
+        .sign(new TextEncoder().encode(SECRET));
+      return { userId, token, connectionId: randomUUID() };
+    };
+    const users = await Promise.all(Array.from({ length: USERS }, newUser));
     const broker = await connectBroker({ url: env.rabbitmqUrl, service: 'connection', namespace: env.namespace });
     const publish = (user, extra) => {
       const e = event(user, now(), extra);
@@ -171,32 +172,35 @@ async function main() {
       return broker.publish(WhatsAppEvent, e.envelope, { id: e.envelope.id });
     };
 
-    // RSS per idle socket: each server's growth from the first half of its sockets to all of them, both sets
-    // connected and idle. (From zero, the first sockets reuse heap left over from start-up and look nearly free.)
+    // RSS per idle socket: each server's growth while RSS_SOCKETS more idle sockets (of other users) connect on top
+    // of the 1,000, measured after both sets have sat idle; they are closed again before the load. (Measured from
+    // zero, the first sockets reuse heap left over from start-up and look nearly free; GC noise needs a big set.)
     const targets = { gateway: `ws://127.0.0.1:${port}`, bare: `ws://127.0.0.1:${barePort}` };
-    const half = Math.floor(USERS / 2);
-    log(`opening ${PER_USER * USERS} sockets on each target (${USERS} users x ${PER_USER}), in two halves`);
+    log(`opening ${PER_USER * USERS} sockets on each target (${USERS} users x ${PER_USER})`);
     await sleep(2000);
     const rss0 = { gateway: rssKb(gatewayProc.pid), bare: rssKb(bare.pid) };
-    const first = await ask(
-      clients,
-      { cmd: 'open', targets, users: users.slice(0, half), perUser: PER_USER },
-      'opened',
-    );
+    const opened = await ask(clients, { cmd: 'open', targets, users, perUser: PER_USER }, 'opened');
+    const perTarget = opened / 2;
     await sleep(3000);
     const rss1 = { gateway: rssKb(gatewayProc.pid), bare: rssKb(bare.pid) };
-    const second = await ask(clients, { cmd: 'open', targets, users: users.slice(half), perUser: PER_USER }, 'opened');
-    await sleep(3000);
+    const idleUsers = await Promise.all(Array.from({ length: Math.ceil(RSS_SOCKETS / PER_USER) }, newUser));
+    log(`RSS: ${idleUsers.length * PER_USER} more idle sockets on each target`);
+    const extra = await ask(
+      clients,
+      { cmd: 'open', targets, users: idleUsers, perUser: PER_USER, group: 'rss' },
+      'opened',
+    );
+    await sleep(5000);
     const rss2 = { gateway: rssKb(gatewayProc.pid), bare: rssKb(bare.pid) };
-    const perTarget = (first + second) / 2;
+    await ask(clients, { cmd: 'close', group: 'rss' }, 'closed');
     const kb = (a, b, n) => Number(((b - a) / n).toFixed(1));
     const rssPerIdleSocketKb = {
-      gateway: kb(rss1.gateway, rss2.gateway, second / 2),
-      bare: kb(rss1.bare, rss2.bare, second / 2),
+      gateway: kb(rss1.gateway, rss2.gateway, extra / 2),
+      bare: kb(rss1.bare, rss2.bare, extra / 2),
     };
     const rssFromZeroKb = {
-      gateway: kb(rss0.gateway, rss2.gateway, perTarget),
-      bare: kb(rss0.bare, rss2.bare, perTarget),
+      gateway: kb(rss0.gateway, rss1.gateway, perTarget),
+      bare: kb(rss0.bare, rss1.bare, perTarget),
     };
     log(`RSS per idle socket (KB): ${JSON.stringify({ rssPerIdleSocketKb, rssFromZeroKb })}`);
 
@@ -254,7 +258,7 @@ async function main() {
       closedSockets: s[t].closed,
       rssPerIdleSocketKb: rssPerIdleSocketKb[t],
       rssPerIdleSocketFromZeroKb: rssFromZeroKb[t],
-      rssIdleMb: Number((rss2[t] / 1024).toFixed(1)),
+      rssIdleMb: Number((rss1[t] / 1024).toFixed(1)), // with the 1,000 sockets, before the load
       rssAfterLoadMb: Number((rss3[t] / 1024).toFixed(1)),
     });
     const gateway = result('gateway');

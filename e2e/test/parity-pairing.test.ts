@@ -56,7 +56,8 @@ describe('pairing by code', () => {
     const id = await stack.newConnection('pair-code');
     const answer = await stack.until('a pairing code', async () => {
       const r = await stack.api('POST', `/api/connections/${id}/pair-code`, { phoneNumber: `+${PHONE}` });
-      if (r.status === 503) expect(r.headers.get('retry-after')).toBeTruthy(); // the session is starting
+      if (r.status === 503)
+        expect(r.headers.get('retry-after')).toBeTruthy(); // the session is starting
       else expect(r.status).toBe(201);
       return r.status === 201 && r.body;
     });
@@ -95,7 +96,11 @@ describe('pairing by code', () => {
     // linked now: no second code
     const again = await stack.api('POST', `/api/connections/${id}/pair-code`, { phoneNumber: PHONE });
     expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ statusCode: 409, error: 'Conflict', message: expect.stringMatching(/already linked/) });
+    expect(again.body).toMatchObject({
+      statusCode: 409,
+      error: 'Conflict',
+      message: expect.stringMatching(/already linked/),
+    });
 
     // the phone unlinks the device: FAILED reaches the webhook without anybody polling
     stack.emulator.fault({ phone: PHONE, kind: 'logout' });

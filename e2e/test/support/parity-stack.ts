@@ -22,7 +22,7 @@ import { startGateway, type Gateway } from '../../../services/gateway/src/servic
 import { MessagingConfigSchema } from '../../../services/messaging/src/config.js';
 import { startMessagingService, type MessagingService } from '../../../services/messaging/src/service.js';
 import { TokenConfigSchema } from '../../../services/token/src/config.js';
-import { startTokenService, type TokenService } from '../../../services/token/src/service.js';
+import { startTokenService } from '../../../services/token/src/service.js';
 import { configFromEnv } from '../../../services/webhook-delivery/src/config.js';
 import { startWebhookDelivery, type WebhookDelivery } from '../../../services/webhook-delivery/src/service.js';
 
@@ -76,10 +76,9 @@ export async function startParityStack(env: TestEnv, options: { messaging?: bool
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
   const token = await startTokenService(parseConfig(TokenConfigSchema, { ...env.serviceEnv }), { logger });
-  const gateway = await startGateway(
-    gatewayConfig({ ...env.serviceEnv, PORT: '0', RATE_LIMIT_PER_MINUTE: '100000' }),
-    { logger },
-  );
+  const gateway = await startGateway(gatewayConfig({ ...env.serviceEnv, PORT: '0', RATE_LIMIT_PER_MINUTE: '100000' }), {
+    logger,
+  });
   const webhookDelivery: WebhookDelivery = await startWebhookDelivery(
     configFromEnv({
       ...env.serviceEnv,
@@ -158,7 +157,8 @@ export async function startParityStack(env: TestEnv, options: { messaging?: bool
     until,
     async newConnection(name) {
       const created = await api('POST', '/api/connections', { name });
-      if (created.status !== 201) throw new Error(`create connection: ${created.status} ${JSON.stringify(created.body)}`);
+      if (created.status !== 201)
+        throw new Error(`create connection: ${created.status} ${JSON.stringify(created.body)}`);
       const id: string = created.body.id;
       await until('the webhook (after the ownership event reached webhook-delivery)', async () => {
         const r = await api('POST', `/api/connections/${id}/webhooks`, { url: receiverUrl, events: ['*'] });

@@ -12,10 +12,12 @@ export type DependencyCheck = z.infer<typeof DependencyCheck>;
 
 /**
  * What a replica reports about its own dependencies in its ping reply. A service that owns a database reports
- * it (`checkDatabase` in @wahooks/db); one that owns nothing durable leaves it out.
+ * it (`checkDatabase` in @wahooks/db); one that owns nothing durable leaves it out. A service that depends on
+ * Redis (the connection service's session leases) reports its own connection to it.
  */
 export const ServiceHealth = z.object({
   database: DependencyCheck.optional(),
+  redis: DependencyCheck.optional(),
 });
 export type ServiceHealth = z.infer<typeof ServiceHealth>;
 

@@ -19,6 +19,7 @@ export * from './commands/pairing.js';
 export * from './commands/groups.js';
 export * from './tasks/webhook-delivery.js';
 export * from './commands/messaging.js';
+export * from './commands/polls.js';
 export * from './stream.js';
 export * from './commands/billing.js';
 export * from './events/billing.js';

@@ -18,14 +18,19 @@ export function publicMediaUrl(publicApiUrl: string, connectionId: string, file:
   return `${publicApiUrl.replace(/\/+$/, '')}${mediaPath(connectionId, file)}`;
 }
 
-/** `media` of a WAHA message as the connection service emits it. */
-export interface EventMedia {
-  url: string; // mediaPath(connectionId, file)
-  file: string;
-  mimetype: string | null;
-  filename: string | null; // the sender's name of the file, if any
-  error: null;
-}
+/**
+ * `media` of a WAHA message as the connection service emits it: a downloadable file, or (when its location or
+ * declared size is refused, e.g. not one of WhatsApp's media hosts) no URL and the reason in `error`.
+ */
+export type EventMedia =
+  | {
+      url: string; // mediaPath(connectionId, file)
+      file: string;
+      mimetype: string | null;
+      filename: string | null; // the sender's name of the file, if any
+      error: null;
+    }
+  | { url: null; mimetype: string | null; filename: string | null; error: string };
 
 /**
  * A WAHA message as a customer sees it: `media.url` absolute, `media.file` dropped (not a WAHA field).

@@ -24,8 +24,8 @@ export function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-async function databaseExists(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url });
+async function databaseExists(url: string, connectTimeoutMs: number): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
   try {
     await client.connect();
     return true;
@@ -37,11 +37,14 @@ async function databaseExists(url: string): Promise<boolean> {
   }
 }
 
-/** Returns true when this call created the database. */
-export async function ensureDatabase(url: string): Promise<boolean> {
+/** Returns true when this call created the database. A server that does not answer fails after `connectTimeoutMs`. */
+export async function ensureDatabase(url: string, connectTimeoutMs = 10_000): Promise<boolean> {
   const name = databaseName(url);
-  if (!name || (await databaseExists(url))) return false;
-  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
+  if (!name || (await databaseExists(url, connectTimeoutMs))) return false;
+  const admin = new pg.Client({
+    connectionString: withDatabase(url, 'postgres'),
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
   await admin.connect();
   try {
     for (let attempt = 1; ; attempt++) {

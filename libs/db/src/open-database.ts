@@ -43,7 +43,8 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSource> {
   const { url, schema } = options;
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name "${schema}": use [a-z_][a-z0-9_]*`);
-  await ensureDatabase(url);
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  await ensureDatabase(url, connectTimeoutMs);
 
   const dataSource = new DataSource({
     type: 'postgres',
@@ -59,7 +60,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
     applicationName: `wahooks-${schema}`,
     maxQueryExecutionTime: options.slowQueryMs ?? 1000,
     // Unqualified names in raw SQL resolve to the service's schema first.
-    extra: { options: `-c search_path=${schema},public`, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 },
+    extra: { options: `-c search_path=${schema},public`, connectionTimeoutMillis: connectTimeoutMs },
     logger: options.logger ? typeormLogger(options.logger, schema) : undefined,
     logging: options.logger ? ['error', 'warn', 'migration', 'schema'] : false,
   });
@@ -75,7 +76,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
 
 async function migrateUnderLock(dataSource: DataSource, options: OpenDatabaseOptions): Promise<void> {
   // A session-level advisory lock on a connection of its own; TypeORM runs the migrations on pool connections.
-  const lock = new pg.Client({ connectionString: options.url, application_name: `wahooks-${options.schema}-migrate` });
+  const lock = new pg.Client({
+    connectionString: options.url,
+    application_name: `wahooks-${options.schema}-migrate`,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+  });
   await lock.connect();
   try {
     await lock.query(`SET lock_timeout = ${Math.max(1, Math.round(options.migrationLockTimeoutMs ?? 120_000))}`);

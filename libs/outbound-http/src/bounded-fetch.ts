@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import got from 'got';
-import { isBlockedAddress, type SsrfGuard } from './ssrf-guard.js';
+import { blockedCategory, blockedUrlMessage, type SsrfGuard } from './ssrf-guard.js';
 
 export type FetchFailureReason =
   | 'INVALID_URL' // not an absolute http(s) URL
@@ -70,8 +70,9 @@ export function createBoundedFetcher(opts: BoundedFetcherOptions) {
           // Names are checked by the DNS hook on the next connect; IP literals never reach it.
           const next = options.url instanceof URL ? options.url : new URL(String(options.url));
           if (next.protocol !== 'http:' && next.protocol !== 'https:')
-            throw blockedError(`redirect to ${next.protocol}`);
-          if (guard.literalBlocked(next)) throw blockedError(`redirect to ${next.hostname}`);
+            throw blockedError(`refused: redirect to ${next.protocol}`);
+          const category = guard.literalCategory(next);
+          if (category) throw blockedError(`refused: ${category}`);
         },
       ],
     },
@@ -86,8 +87,8 @@ export function createBoundedFetcher(opts: BoundedFetcherOptions) {
     }
     if (target.protocol !== 'http:' && target.protocol !== 'https:')
       return Promise.resolve({ ok: false, reason: 'INVALID_URL', message: 'url must be an absolute http(s) URL' });
-    if (guard.literalBlocked(target))
-      return Promise.resolve({ ok: false, reason: 'BLOCKED_ADDRESS', message: blockedMessage(target.hostname) });
+    const literal = guard.literalCategory(target);
+    if (literal) return Promise.resolve({ ok: false, reason: 'BLOCKED_ADDRESS', message: blockedUrlMessage(literal) });
 
     return new Promise<FetchResult>((resolve) => {
       const chunks: Buffer[] = [];
@@ -107,8 +108,9 @@ export function createBoundedFetcher(opts: BoundedFetcherOptions) {
         finalUrl = res.url ?? finalUrl;
         const host = new URL(finalUrl).hostname;
         const remote = res.socket?.remoteAddress;
-        if (remote && !guard.isAllowedHost(host) && isBlockedAddress(remote)) {
-          return finish({ ok: false, reason: 'BLOCKED_ADDRESS', message: blockedMessage(`${host} -> ${remote}`) });
+        const category = remote && !guard.isAllowedHost(host) ? blockedCategory(remote) : null;
+        if (category) {
+          return finish({ ok: false, reason: 'BLOCKED_ADDRESS', message: blockedUrlMessage(category) });
         }
         const status = res.statusCode ?? 0;
         contentType = mediaTypeOf(res.headers['content-type']);
@@ -149,6 +151,7 @@ export function createBoundedFetcher(opts: BoundedFetcherOptions) {
 }
 export type BoundedFetcher = ReturnType<typeof createBoundedFetcher>;
 
+// The refusal names the category (`refused: loopback`), never the address a name resolved to.
 const blockedMessage = (what: string) =>
   `url must not point to a loopback, private, link-local or metadata address (${what})`;
 
@@ -158,7 +161,7 @@ function failureOf(err: Error & { code?: string }): FetchResult {
     return {
       ok: false,
       reason: 'BLOCKED_ADDRESS',
-      message: blockedMessage(err.message.replace(/^.*BLOCKED_ADDRESS: /, '')),
+      message: blockedMessage(/\((refused: [^()]*)\)\s*$/.exec(err.message)?.[1] ?? 'refused'),
     };
   if (err.name === 'TimeoutError' || code === 'ETIMEDOUT')
     return { ok: false, reason: 'TIMEOUT', message: 'url did not answer in time' };

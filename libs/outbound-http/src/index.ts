@@ -1,4 +1,13 @@
-export { createSsrfGuard, isBlockedAddress, type SsrfGuard } from './ssrf-guard.js';
+export {
+  blockedCategory,
+  blockedUrlMessage,
+  createSsrfGuard,
+  isBlockedAddress,
+  type BlockedCategory,
+  type SsrfGuard,
+  type SsrfGuardOptions,
+} from './ssrf-guard.js';
+export { createHostResolver, type HostResolver, type HostResolverOptions } from './host-resolver.js';
 export { parseHostList } from './allowed-hosts.js';
 export {
   createBoundedFetcher,

@@ -106,8 +106,14 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   const recording = exporting || spanProcessors.some((p) => !(p instanceof NoopSpanProcessor));
   const sampler: Sampler | undefined =
     recording || process.env.OTEL_TRACES_SAMPLER ? undefined : new ParentBasedSampler({ root: new AlwaysOffSampler() });
+  // Outgoing HTTP is never instrumented: every outbound request of ours goes to someone else (customers' webhooks
+  // and media URLs, WhatsApp's media hosts, Stripe, the JWKS) and must not carry traceparent/tracestate/baggage
+  // (our trace ids, and whatever baggage says). Services talk to each other over RabbitMQ, traced there.
   const instrumentations =
-    options.instrumentations ?? (recording ? [new HttpInstrumentation(), new ExpressInstrumentation()] : []);
+    options.instrumentations ??
+    (recording
+      ? [new HttpInstrumentation({ disableOutgoingRequestInstrumentation: true }), new ExpressInstrumentation()]
+      : []);
   const version = options.version ?? process.env.SERVICE_VERSION ?? process.env.npm_package_version;
   const sdk = new NodeSDK({
     serviceName: options.service,

@@ -3,3 +3,4 @@ export * from './postgres.js';
 export * from './rabbitmq.js';
 export * from './env.js';
 export * from './tcp-proxy.js';
+export * from './fake-dns.js';

@@ -79,6 +79,7 @@ const routes: Record<string, Route> = {
     return { phone, jid };
   },
   'POST /control/group': async (emulator, req) => emulator.createGroup((await readJson(req)) as never),
+  'POST /control/poll-vote': async (emulator, req) => emulator.pollVote((await readJson(req)) as never),
   'POST /control/group-action': async (emulator, req) => emulator.groupAction((await readJson(req)) as never),
   'GET /control/group': async (emulator, _req, url) => {
     const jid = url.searchParams.get('jid');

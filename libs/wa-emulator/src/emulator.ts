@@ -21,6 +21,7 @@ import { scanQr, startPairing, type ScanResult } from './pairing.js';
 import { enterPairingCode } from './pairing-code.js';
 import { groupAction, groupInfo, setOnWhatsApp, type GroupActionCommand, type GroupInfo } from './group-control.js';
 import { numberChecks } from './stanzas/number-check.js';
+import { buildPollVote, type PollVoteCommand } from './polls.js';
 import { SerialQueue } from './serial-queue.js';
 import { SocketCensus, type SocketCount } from './socket-census.js';
 import { deliverFromContact, newMessageId } from './stanzas/inbound.js';
@@ -101,7 +102,7 @@ export class Emulator implements ServerContext {
       this.http.once('error', reject);
       this.http.listen(this.options.port, this.options.host, () => resolve());
     });
-    await this.media.start(this.options.host, this.baseUrl);
+    await this.media.start(this.options.host, this.options.inboundMedia === 'http' ? this.baseUrl : undefined);
   }
 
   get port(): number {
@@ -127,6 +128,11 @@ export class Emulator implements ServerContext {
   /** base64 root public key: the client's WA_SERVER_ROOT_KEY */
   get rootPublicKey(): string {
     return Buffer.from(this.identity.root.public).toString('base64');
+  }
+
+  /** `https://host:port` of the media host: inbound media, uploads, and the hostile `/media/test/*` paths */
+  get mediaBaseUrl(): string {
+    return this.media.httpsBase;
   }
 
   /** PEM of the media upload host's certificate: `fetchAgent: new https.Agent({ ca: emulator.mediaCaPem })` */
@@ -192,6 +198,29 @@ export class Emulator implements ServerContext {
       throw new EmulatorInputError('id must look like 15550000001-1700000000');
     const group = this.directory.ensureGroup(`${id.replace(/@g\.us$/, '')}@g.us`, creator, members, command.subject);
     return { jid: group.jid, subject: group.subject, participants: [...group.participants] };
+  }
+
+  /** Contact `from` votes on a poll linked account `to` sent (option names; [] takes the vote back). */
+  async pollVote(command: PollVoteCommand): Promise<{ id: string }> {
+    const account = this.requireAccount(command?.to);
+    const from = assertDigits(command.from, 'from');
+    if (this.directory.account(from))
+      throw new EmulatorInputError('from is a linked account; votes come from contacts');
+    const poll = account.outbound.find((r) => r.id === command.pollId);
+    if (!poll) throw new EmulatorInputError(`account ${command.to} sent no message with id ${command.pollId}`);
+    if (poll.group && !this.directory.group(poll.group)?.participants.includes(from))
+      throw new EmulatorInputError(`${from} is not a member of ${poll.group}`);
+    const contact = this.directory.contact(from);
+    const message = buildPollVote(account, contact, poll, command.options);
+    const id = newMessageId();
+    deliverFromContact(this, account, contact, message, {
+      id,
+      pushName: contact.profile.pushName,
+      addressing: 'pn',
+      stanzaType: 'poll',
+      groupJid: poll.group,
+    });
+    return { id };
   }
 
   /** A member (contact or linked account's phone) changes a group; linked members get w:gp2 notifications. */

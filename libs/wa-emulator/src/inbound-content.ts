@@ -1,6 +1,6 @@
 import { proto, type MediaType } from '@whiskeysockets/baileys';
 import type { Account } from './accounts.js';
-import type { InboundRequest } from './inbound-request.js';
+import type { InboundRequest, MediaOverrides } from './inbound-request.js';
 import { encryptMedia } from './media-crypto.js';
 import type { MediaHost } from './media-host.js';
 
@@ -18,17 +18,20 @@ const DEFAULT_MIME: Record<'image' | 'video' | 'audio' | 'voice' | 'document', s
   document: 'application/octet-stream',
 };
 
-/** Encrypts the bytes like a phone, parks them on the media host and returns the media message fields. */
-async function uploadMedia(host: MediaHost, data: Buffer, type: MediaType) {
+/**
+ * Encrypts the bytes like a phone, parks them on the media host and returns the media message fields; a test's
+ * `url`/`fileLength` (MediaOverrides) replace what the message claims.
+ */
+async function uploadMedia(host: MediaHost, data: Buffer, type: MediaType, overrides: MediaOverrides) {
   const encrypted = await encryptMedia(data, type);
   const { url } = host.put(encrypted.file);
-  // no directPath on purpose: Baileys then downloads `url` as is (plain http to the emulator)
+  // no directPath on purpose: Baileys then downloads `url` as is (https on the media host by default)
   return {
-    url,
+    url: overrides.url?.replaceAll('{blob}', encodeURIComponent(url)) ?? url,
     mediaKey: encrypted.mediaKey,
     fileSha256: encrypted.fileSha256,
     fileEncSha256: encrypted.fileEncSha256,
-    fileLength: encrypted.fileLength,
+    fileLength: overrides.fileLength ?? encrypted.fileLength,
     mediaKeyTimestamp: Math.floor(Date.now() / 1000),
   };
 }
@@ -69,7 +72,7 @@ export async function buildInboundMessage(
     case 'image':
       return {
         imageMessage: {
-          ...(await uploadMedia(host, request.data as Buffer, 'image')),
+          ...(await uploadMedia(host, request.data as Buffer, 'image', request)),
           mimetype: request.mimetype ?? DEFAULT_MIME.image,
           caption: request.caption,
           contextInfo: contextInfo(),
@@ -78,7 +81,7 @@ export async function buildInboundMessage(
     case 'video':
       return {
         videoMessage: {
-          ...(await uploadMedia(host, request.data as Buffer, 'video')),
+          ...(await uploadMedia(host, request.data as Buffer, 'video', request)),
           mimetype: request.mimetype ?? DEFAULT_MIME.video,
           caption: request.caption,
           contextInfo: contextInfo(),
@@ -89,7 +92,7 @@ export async function buildInboundMessage(
       const ptt = request.type === 'voice' || !!request.ptt;
       return {
         audioMessage: {
-          ...(await uploadMedia(host, request.data as Buffer, 'audio')),
+          ...(await uploadMedia(host, request.data as Buffer, 'audio', request)),
           mimetype: request.mimetype ?? (ptt ? DEFAULT_MIME.voice : DEFAULT_MIME.audio),
           ptt,
           seconds: request.seconds,
@@ -100,7 +103,7 @@ export async function buildInboundMessage(
     case 'document':
       return {
         documentMessage: {
-          ...(await uploadMedia(host, request.data as Buffer, 'document')),
+          ...(await uploadMedia(host, request.data as Buffer, 'document', request)),
           mimetype: request.mimetype ?? DEFAULT_MIME.document,
           fileName: request.fileName,
           title: request.fileName,

@@ -19,15 +19,26 @@ interface InboundBase {
 /** Media bytes: a Buffer, or base64 in JSON. */
 export type MediaData = Buffer | string;
 
+/**
+ * Security tests of the receiving client: what the message claims about its media, chosen by the test (a real
+ * sender controls both). `url` replaces the download URL (`{blob}` in it becomes the parked blob's own URL,
+ * URL-encoded, e.g. for a redirect to it; see the media host's `/media/test/*` paths); `fileLength` replaces the
+ * declared size. The bytes are encrypted and parked as usual either way.
+ */
+export interface MediaOverrides {
+  url?: string;
+  fileLength?: number;
+}
+
 export type InboundRequest = InboundBase &
   (
     | { type: 'text'; text: string }
     | { type: 'reply'; text: string; replyTo: string }
-    | { type: 'image'; data: MediaData; caption?: string; mimetype?: string }
-    | { type: 'video'; data: MediaData; caption?: string; mimetype?: string }
-    | { type: 'audio'; data: MediaData; mimetype?: string; ptt?: boolean; seconds?: number }
-    | { type: 'voice'; data: MediaData; mimetype?: string; seconds?: number }
-    | { type: 'document'; data: MediaData; fileName: string; mimetype?: string; caption?: string }
+    | ({ type: 'image'; data: MediaData; caption?: string; mimetype?: string } & MediaOverrides)
+    | ({ type: 'video'; data: MediaData; caption?: string; mimetype?: string } & MediaOverrides)
+    | ({ type: 'audio'; data: MediaData; mimetype?: string; ptt?: boolean; seconds?: number } & MediaOverrides)
+    | ({ type: 'voice'; data: MediaData; mimetype?: string; seconds?: number } & MediaOverrides)
+    | ({ type: 'document'; data: MediaData; fileName: string; mimetype?: string; caption?: string } & MediaOverrides)
     | { type: 'location'; latitude: number; longitude: number; name?: string; address?: string }
     | { type: 'contact'; displayName: string; vcard: string }
     | { type: 'reaction'; targetId: string; emoji: string }
@@ -87,6 +98,13 @@ function media(body: Record<string, unknown>): Buffer {
   return Buffer.from(value, 'base64');
 }
 
+function mediaOverrides(body: Record<string, unknown>): MediaOverrides {
+  const url = str(body, 'url', false);
+  if (url !== undefined && (!url || url.length > 4096)) fail('url must be 1 to 4096 characters');
+  const fileLength = body.fileLength === undefined ? undefined : num(body, 'fileLength', 0, Number.MAX_SAFE_INTEGER);
+  return { ...(url !== undefined ? { url } : {}), ...(fileLength !== undefined ? { fileLength } : {}) };
+}
+
 function groupJid(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const id = value.replace(/@g\.us$/, '');
@@ -123,6 +141,7 @@ export function parseInboundRequest(input: unknown): InboundRequest & { data?: B
         ...base,
         type,
         data: media(input),
+        ...mediaOverrides(input),
         caption: str(input, 'caption', false),
         mimetype: str(input, 'mimetype', false),
       };
@@ -132,6 +151,7 @@ export function parseInboundRequest(input: unknown): InboundRequest & { data?: B
         ...base,
         type,
         data: media(input),
+        ...mediaOverrides(input),
         mimetype: str(input, 'mimetype', false),
         ptt: input.ptt as boolean | undefined,
         seconds: input.seconds === undefined ? undefined : num(input, 'seconds', 0, 86400),
@@ -141,6 +161,7 @@ export function parseInboundRequest(input: unknown): InboundRequest & { data?: B
         ...base,
         type,
         data: media(input),
+        ...mediaOverrides(input),
         mimetype: str(input, 'mimetype', false),
         seconds: input.seconds === undefined ? undefined : num(input, 'seconds', 0, 86400),
       };
@@ -149,6 +170,7 @@ export function parseInboundRequest(input: unknown): InboundRequest & { data?: B
         ...base,
         type,
         data: media(input),
+        ...mediaOverrides(input),
         fileName: str(input, 'fileName', true)!,
         mimetype: str(input, 'mimetype', false),
         caption: str(input, 'caption', false),

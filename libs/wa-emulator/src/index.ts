@@ -11,6 +11,7 @@ export type { ClientSignal } from './stanzas/client-signals.js';
 export type { ContactPresence } from './stanzas/presence.js';
 export type { ContactProfile } from './accounts.js';
 export type { GroupActionCommand, GroupActionKind, GroupInfo } from './group-control.js';
+export type { PollInfo, PollVoteCommand } from './polls.js';
 export { FAULT_KINDS, type FaultKind } from './faults.js';
 export { EmulatorInputError } from './errors.js';
 export { createMemKeyStore, type MemKeyStore } from './mem-key-store.js';

@@ -8,18 +8,23 @@ const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 
 /**
  * The emulated media CDN. Encrypted blobs live in memory under `/media/<id>`.
- * - Downloads: plain HTTP on the emulator's main port (`http://host:port/media/<id>`). Inbound messages carry that
- *   URL and no directPath, so Baileys fetches it as is and needs no TLS trust at all.
- * - Uploads: Baileys always uploads to `https://<media_conn host>/mms/<type>/<hash>`, so this HTTPS server (own
- *   port, fixed self-signed certificate, see media-tls.ts) accepts them; the client trusts it through `fetchAgent`.
+ * - Downloads: on this HTTPS server (own port, fixed self-signed certificate, see media-tls.ts), as WhatsApp's
+ *   media hosts are https; inbound messages carry `https://host:port/media/<id>` and no directPath, so a client
+ *   fetches that URL as is and trusts the certificate (MEDIA_TLS_CERT_PEM). With `inboundMedia: 'http'` they
+ *   carry the plain-HTTP URL of the emulator's main port instead (clients that cannot trust a certificate).
+ * - Uploads: Baileys always uploads to `https://<media_conn host>/mms/<type>/<hash>`, on this same server.
+ * - Hostile media for security tests of a client, on both servers (`url` of an inbound request points at them):
+ *   `/media/test/endless` (a body that never ends), `/media/test/slow` (headers, then silence),
+ *   `/media/test/huge?bytes=N` (N bytes with their Content-Length), `/media/test/redirect?to=<url>` (302).
  */
 export class MediaHost {
   private readonly blobs = new Map<string, Buffer>();
   private server?: Server;
   private downloadBase = '';
+  private readonly open = new Set<ServerResponse>();
 
-  async start(host: string, downloadBase: string): Promise<void> {
-    this.downloadBase = downloadBase;
+  /** `downloadBase`: the plain-HTTP base for inbound media, or undefined for this host's https base. */
+  async start(host: string, downloadBase?: string): Promise<void> {
     this.server = createServer({ cert: MEDIA_TLS_CERT_PEM, key: MEDIA_TLS_KEY_PEM }, (req, res) => {
       this.handleHttps(req, res);
     });
@@ -27,6 +32,12 @@ export class MediaHost {
       this.server!.once('error', reject);
       this.server!.listen(0, host, () => resolve());
     });
+    this.downloadBase = downloadBase ?? this.httpsBase;
+  }
+
+  /** `https://host:port` of this server (downloads, uploads, the hostile test paths). */
+  get httpsBase(): string {
+    return `https://${this.uploadHost}`;
   }
 
   /** host:port for `<media_conn><host hostname>` */
@@ -51,10 +62,11 @@ export class MediaHost {
     return this.blobs.get(path);
   }
 
-  /** GET /media/<id> on the main (plain HTTP) server; returns false when the path is not ours. */
+  /** GET /media/<id> (on either server); returns false when the path is not ours. */
   serveDownload(req: IncomingMessage, res: ServerResponse): boolean {
     const path = (req.url ?? '').split('?')[0]!;
     if (req.method !== 'GET' || !path.startsWith('/media/')) return false;
+    if (path.startsWith('/media/test/')) return this.serveHostile(req, res, path);
     const blob = this.blobs.get(path);
     if (!blob) {
       res.writeHead(404).end();
@@ -64,7 +76,42 @@ export class MediaHost {
     return true;
   }
 
+  private serveHostile(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    const query = new URL(req.url ?? '/', 'https://x').searchParams;
+    this.open.add(res);
+    res.on('close', () => this.open.delete(res));
+    const chunk = Buffer.alloc(64 * 1024, 0x5a);
+    if (path === '/media/test/endless') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    } else if (path === '/media/test/slow') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.flushHeaders(); // and then nothing, ever
+    } else if (path === '/media/test/huge') {
+      const total = Number(query.get('bytes') ?? 0);
+      let left = Number.isSafeInteger(total) && total > 0 ? total : 0;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': left });
+      const pump = () => {
+        while (left > 0 && !res.destroyed) {
+          const part = chunk.subarray(0, Math.min(chunk.length, left));
+          left -= part.length;
+          if (!res.write(part)) return void res.once('drain', pump);
+        }
+        if (!res.destroyed) res.end();
+      };
+      pump();
+    } else if (path === '/media/test/redirect' && query.get('to')) {
+      res.writeHead(302, { location: query.get('to')! }).end();
+    } else res.writeHead(404).end();
+    return true;
+  }
+
   async close(): Promise<void> {
+    for (const res of this.open) res.destroy();
     const server = this.server;
     if (!server) return;
     server.closeAllConnections();

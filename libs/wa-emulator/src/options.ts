@@ -9,6 +9,9 @@ export interface EmulatorOptions {
   badChain?: boolean;
   /** present a correctly signed chain whose leaf names another key than the server's (`wrong-key`) or has expired */
   leafFault?: LeafFault;
+  /** where inbound messages' media URLs point: the https media host (default, as WhatsApp's), or plain http on the
+   *  main port for clients that cannot trust the media host's certificate */
+  inboundMedia?: 'https' | 'http';
   /** base64 32-byte root private key: a stable root public key across restarts (default: a fresh one per start) */
   rootPrivateKey?: string;
   /** QR ref timing: the first ref lives firstRefMs, each later one nextRefMs; maxRefs refs per pairing */
@@ -27,6 +30,7 @@ export interface ResolvedOptions {
   host: string;
   badChain: boolean;
   leafFault?: LeafFault;
+  inboundMedia: 'https' | 'http';
   rootPrivateKey?: Uint8Array;
   qr: { firstRefMs: number; nextRefMs: number; maxRefs: number };
   autoReceipt: 'none' | 'delivered' | 'read';
@@ -41,6 +45,7 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     host: options.host ?? '127.0.0.1',
     badChain: options.badChain ?? false,
     leafFault: options.leafFault,
+    inboundMedia: options.inboundMedia ?? 'https',
     rootPrivateKey: options.rootPrivateKey === undefined ? undefined : decodeRootPrivateKey(options.rootPrivateKey),
     qr: {
       firstRefMs: options.qr?.firstRefMs ?? 60_000,

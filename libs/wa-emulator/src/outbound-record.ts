@@ -1,4 +1,5 @@
 import { normalizeMessageContent, proto, type MediaType } from '@whiskeysockets/baileys';
+import { pollOf, type PollInfo } from './polls.js';
 
 export type OutboundType =
   | 'text'
@@ -12,6 +13,7 @@ export type OutboundType =
   | 'reaction'
   | 'edit'
   | 'revoke'
+  | 'poll'
   | 'other'
   | 'undecryptable';
 
@@ -39,6 +41,8 @@ export interface OutboundRecord {
   displayName?: string;
   /** `targetFromMe`: the reacted-to message was sent by the linked account (as the client's key says) */
   reaction?: { text: string; targetId: string; targetFromMe: boolean };
+  /** a poll: its name, options, selectable count and secret (see polls.ts) */
+  poll?: PollInfo;
   /** id of the message this one quotes (replies), edits or revokes */
   quotedId?: string;
   targetId?: string;
@@ -171,6 +175,8 @@ function describeContent(m: proto.IMessage): { fields: Partial<OutboundRecord>; 
     const text = edited?.conversation ?? edited?.extendedTextMessage?.text ?? undefined;
     return { fields: { type: 'edit', targetId: protocol.key?.id ?? undefined, text, message } };
   }
+  const poll = pollOf(m);
+  if (poll) return { fields: { type: 'poll', poll, message } };
   return { fields: { type: 'other', message } };
 }
 

@@ -19,7 +19,7 @@ describe('HTTP control API', () => {
   };
 
   beforeAll(async () => {
-    emulator = await startEmulator({ autoReceipt: 'none' });
+    emulator = await startEmulator({ autoReceipt: 'none', inboundMedia: 'http' }); // plain downloadMediaMessage
   });
   afterAll(async () => {
     await emulator.close();

@@ -13,7 +13,7 @@ describe('inbound messages (Signal pkmsg then msg)', () => {
   let phone: string;
 
   beforeAll(async () => {
-    emulator = await startEmulator();
+    emulator = await startEmulator({ inboundMedia: 'http' }); // downloadMediaMessage below trusts no test certificate
     trustServerRootKey(emulator.rootPublicKey);
     ({ client, phone } = await pairClient(emulator));
   });

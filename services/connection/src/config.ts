@@ -37,6 +37,14 @@ const ConnectionVars = z.object({
   SESSION_LEASE_MS: envInt(15_000, 1000),
   /** Deadline of one outbound send on the owner, ms: past it the send fails with 504 (outcome unknown). */
   SEND_TIMEOUT_MS: envInt(45_000, 1000),
+  /** Inbound media is downloaded only from these hosts (comma-separated names or `*.suffix`), over https. Default:
+   *  WhatsApp's (mmg.whatsapp.net, *.whatsapp.net); with WA_SERVER_ROOT_KEY, the host of WA_WEBSOCKET_URL. */
+  WA_MEDIA_HOSTS: z.string().optional(),
+  /** ms to connect (DNS, TCP, TLS) to a media host, and for a whole inbound media download. */
+  MEDIA_CONNECT_TIMEOUT_MS: envInt(10_000, 100),
+  MEDIA_DOWNLOAD_TIMEOUT_MS: envInt(60_000, 1000),
+  /** Slow commands (get-or-create, media, delete, restart) one user may have running on a replica; more → 429. */
+  SLOW_COMMANDS_PER_USER: envInt(4, 1),
 });
 
 /** WA_SERVER_ROOT_KEY must never reach production: it replaces WhatsApp's root of trust. */

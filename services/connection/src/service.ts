@@ -3,10 +3,13 @@ import { Agent } from 'node:https';
 import { createClient, type RedisClientType } from 'redis';
 import { connectBroker, mapCommandErrors } from '@wahooks/broker';
 import { checkDatabase, closeDatabase, openDatabase, sqlOf } from '@wahooks/db';
-import { databaseOutageAs503 } from './commands/database-outage.js';
 import type { Logger } from '@wahooks/telemetry';
 import { MEDIA_TLS_CERT_PEM } from '@wahooks/wa-trust';
+import { DeleteConnection, GetConnectionMedia, GetOrCreateConnection, RestartConnection } from '@wahooks/contracts';
 import { connectionCommands } from './commands/connection-commands.js';
+import { databaseOutageAs503 } from './commands/database-outage.js';
+import { checkRedis } from './health/redis-check.js';
+import { boundPerUser } from './commands/per-user-bound.js';
 import { contactsApi } from './commands/contacts-api.js';
 import { groupsApi } from './commands/groups-api.js';
 import { pairingApi } from './commands/pairing-api.js';
@@ -15,6 +18,8 @@ import type { ConnectionEnv } from './config.js';
 import { connectionMigrations } from './migrations/index.js';
 import { parseWaVersion, setupBaileysRuntime } from './sessions/baileys-runtime.js';
 import { redisMediaStore } from './sessions/outbound/media-store.js';
+import { mediaRefusal } from './sessions/media-download.js';
+import { mediaPolicyOf } from './sessions/media-policy.js';
 import { createSessionManager, type SessionManager } from './sessions/session-manager.js';
 
 export interface ConnectionService {
@@ -52,10 +57,17 @@ export async function startConnectionService(
     service: 'connection',
     namespace: config.BROKER_NAMESPACE,
     logger: logger.child({ component: 'broker' }),
-    health: async () => ({ database: await checkDatabase(db) }), // in the ping reply, for GET /api/health
+    // in the ping reply, for GET /api/health
+    health: async () => {
+      const [database, redisCheck] = await Promise.all([checkDatabase(db), checkRedis(redis)]);
+      return { database, redis: redisCheck };
+    },
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
   });
 
+  // With the emulator (WA_SERVER_ROOT_KEY set), trust its media host's fixed certificate (uploads and downloads).
+  const testMediaAgent = config.WA_SERVER_ROOT_KEY ? new Agent({ ca: MEDIA_TLS_CERT_PEM }) : undefined;
+  const mediaDownload = mediaPolicyOf(config, testMediaAgent);
   const sessions = await createSessionManager({
     sql,
     redis,
@@ -70,8 +82,8 @@ export async function startConnectionService(
       waVersion,
       baileysLogLevel: config.WA_LOG_LEVEL,
       engineVersion: '7.0.0-rc14',
-      // With the emulator (WA_SERVER_ROOT_KEY set), trust its media upload host's fixed certificate.
-      ...(config.WA_SERVER_ROOT_KEY ? { fetchAgent: new Agent({ ca: MEDIA_TLS_CERT_PEM }) } : {}),
+      ...(testMediaAgent ? { fetchAgent: testMediaAgent } : {}),
+      mediaDownload,
     },
   });
   // The create gate, slot enforcement and the counts billing asks for (src/billing; BILLING_GATE).
@@ -83,19 +95,21 @@ export async function startConnectionService(
     maxConnectionsPerUser: config.MAX_CONNECTIONS_PER_USER,
     kickRelay: () => sessions.relay.kick(),
   });
-  await broker.serve(
-    mapCommandErrors(
-      connectionCommands({
-        sql,
-        broker,
-        qrWait: options.qrWait,
-        kickRelay: () => sessions.relay.kick(),
-        publicApiUrl: config.PUBLIC_API_URL,
-        slots,
-      }),
-      databaseOutageAs503,
-    ),
+  // One user's slow commands (they wait for a QR or the session owner) cannot take every handler slot.
+  const commands = boundPerUser(
+    connectionCommands({
+      sql,
+      broker,
+      qrWait: options.qrWait,
+      kickRelay: () => sessions.relay.kick(),
+      publicApiUrl: config.PUBLIC_API_URL,
+      slots,
+      mediaRefusal: (media) => mediaRefusal(media, mediaDownload),
+    }),
+    [GetOrCreateConnection, GetConnectionMedia, DeleteConnection, RestartConnection],
+    config.SLOW_COMMANDS_PER_USER,
   );
+  await broker.serve(mapCommandErrors(commands, databaseOutageAs503));
   // Pairing by code, number checks and groups: checked here, run by the replica holding the session.
   await broker.serve(
     mapCommandErrors(

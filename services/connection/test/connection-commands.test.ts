@@ -161,7 +161,9 @@ describe('connection commands (one replica, emulator, real broker/Postgres/Redis
     const media = messages.find((m) => m.media)!.media!;
     expect(media).toEqual({
       // absolute, under PUBLIC_API_URL; `file` is internal to events
-      url: `https://api.example.test/api/connections/${id}/media/${doc.id}.pdf`,
+      url: expect.stringMatching(
+        new RegExp(`^https://api\\.example\\.test/api/connections/${id}/media/${doc.id}-[0-9a-f]{24}\\.pdf$`),
+      ),
       mimetype: 'application/pdf',
       filename: 'a.pdf',
       error: null,

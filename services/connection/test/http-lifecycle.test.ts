@@ -194,12 +194,13 @@ describe('connections over HTTP', () => {
     );
     expect(media).toMatchObject({ session: created.body.sessionName, me: { id: `${phone}@c.us` } });
     const url: string = (media.payload as any).media.url;
-    expect(url).toBe(`/api/connections/${id}/media/${img.id}.jpeg`);
-    expect((media.payload as any).media.file).toBe(`${img.id}.jpeg`);
-    const file = await http('GET', url);
-    expect(file.status).toBe(200);
-    expect(file.headers.get('content-type')).toMatch(/^image\/jpeg/);
-    expect(Buffer.compare(file.body, bytes)).toBe(0);
+    const file = (media.payload as any).media.file as string; // `<id>-<chat and sender ref>.<ext>`
+    expect(file).toMatch(new RegExp(`^${img.id}-[0-9a-f]{24}\\.jpeg$`));
+    expect(url).toBe(`/api/connections/${id}/media/${file}`);
+    const served = await http('GET', url);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toMatch(/^image\/jpeg/);
+    expect(Buffer.compare(served.body, bytes)).toBe(0);
     expect((await http('GET', url, 'bob')).status).toBe(403);
     expect((await http('GET', url, null)).status).toBe(401);
     const text = events.find(
@@ -211,7 +212,7 @@ describe('connections over HTTP', () => {
     expect(chats.body[0]).toMatchObject({ id: '15557654321@c.us' });
 
     // The chats API and the webhook show the same absolute media URL, and it serves the bytes.
-    const publicUrl = `${base}/api/connections/${id}/media/${img.id}.jpeg`;
+    const publicUrl = `${base}${url}`;
     const delivered = await waitFor(
       () => hookBodies.find((b) => b.connectionId === id && b.payload?.hasMedia),
       'media webhook',

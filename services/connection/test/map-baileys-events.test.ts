@@ -137,8 +137,9 @@ describe('messages.upsert', () => {
       body: 'look',
       hasMedia: true,
       media: {
-        url: '/api/connections/c1/media/ABCDEF0123.jpeg',
-        file: 'ABCDEF0123.jpeg',
+        // the id, then the chat and sender (opaque 24 hex): another sender's message with this id is another file
+        url: expect.stringMatching(/^\/api\/connections\/c1\/media\/ABCDEF0123-[0-9a-f]{24}\.jpeg$/),
+        file: expect.stringMatching(/^ABCDEF0123-[0-9a-f]{24}\.jpeg$/),
         mimetype: 'image/jpeg',
         filename: null,
         error: null,
@@ -186,7 +187,11 @@ describe('messages.upsert', () => {
     expect(out[1]!.payload).toMatchObject({
       body: 'cv',
       hasMedia: true,
-      media: { url: '/api/connections/c1/media/DOC1.pdf', mimetype: 'application/pdf', filename: 'a.pdf' },
+      media: {
+        url: expect.stringMatching(/^\/api\/connections\/c1\/media\/DOC1-[0-9a-f]{24}\.pdf$/),
+        mimetype: 'application/pdf',
+        filename: 'a.pdf',
+      },
     });
   });
 

@@ -40,7 +40,7 @@ describe('connection migrations', () => {
 
     const first = await openConnectionDatabase(env.databaseUrl);
     try {
-      expect(await historyOf(admin)).toEqual(['ConnectionInit1764200000000']);
+      expect(await historyOf(admin)).toEqual(['ConnectionInit1764200000000', 'MessagesByChatSender1764300000000']);
       // Existing rows are kept; the column added later has its default on them.
       expect(await first.sql.query('SELECT event_id, body, event_type FROM connection.outbox')).toEqual([
         { event_id: 'evt_old', body: '{"old":true}', event_type: 'connection.whatsapp.event' },
@@ -66,7 +66,7 @@ describe('connection migrations', () => {
 
     const again = await openConnectionDatabase(env.databaseUrl);
     await again.close();
-    expect(await historyOf(admin)).toEqual(['ConnectionInit1764200000000']);
+    expect(await historyOf(admin)).toEqual(['ConnectionInit1764200000000', 'MessagesByChatSender1764300000000']);
   });
 
   it('creates the database when it is missing', async () => {
@@ -75,8 +75,9 @@ describe('connection migrations', () => {
     try {
       const created = await openConnectionDatabase(url);
       try {
-        expect(await created.sql.query('SELECT name FROM connection.migrations')).toEqual([
+        expect(await created.sql.query('SELECT name FROM connection.migrations ORDER BY id')).toEqual([
           { name: 'ConnectionInit1764200000000' },
+          { name: 'MessagesByChatSender1764300000000' },
         ]);
       } finally {
         await created.close();

@@ -234,7 +234,12 @@ describe('events of our own sends', () => {
       'message.any of our send',
       10_000, // Baileys' own buffer timeout is 30 s
     );
-    expect(event.payload).toMatchObject({ fromMe: true, body: 'is anyone listening?', to: `${CONTACT}@c.us` });
+    expect(event.payload).toMatchObject({
+      fromMe: true,
+      source: 'api', // WAHA: sent through the API, not from the phone
+      body: 'is anyone listening?',
+      to: `${CONTACT}@c.us`,
+    });
   });
 });
 
@@ -260,7 +265,7 @@ describe('idempotency, media expiry and order', () => {
     expect(h.emulator.outbound(phone).filter((r) => r.id === messageId)).toHaveLength(1);
   });
 
-  it('409 when the id belongs to another message (another chat, or one we received)', async () => {
+  it('409 when the id is already one of ours in another chat', async () => {
     const sent = await sendOk({ type: 'text', text: 'to the contact' });
     const err = await failure(
       send(h, {

@@ -97,7 +97,10 @@ describe('WhatsAppSession against the emulator', () => {
     expect(m2!.payload).toMatchObject({
       body: 'pic',
       hasMedia: true,
-      media: { mimetype: 'image/jpeg', url: `/api/connections/${conn.id}/media/${image.id}.jpeg` },
+      media: {
+        mimetype: 'image/jpeg',
+        url: expect.stringMatching(new RegExp(`^/api/connections/${conn.id}/media/${image.id}-[0-9a-f]{24}\\.jpeg$`)),
+      },
     });
     expect(events.filter((e) => e.event === 'message.any')).toHaveLength(2);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
@@ -245,8 +248,8 @@ describe('message window', () => {
     );
     await persistBatch(sql, conn.id, { outbox: [], messages: messages as never, chats: [] });
     await trimMessages(sql, conn.id, 2);
-    expect(await loadMessage(sql, conn.id, 'W2')).toBeUndefined();
-    expect((await loadMessage(sql, conn.id, 'W4'))?.message?.conversation).toBe('m4');
-    expect((await loadMessage(sql, conn.id, 'W3'))?.message?.conversation).toBe('m3');
+    expect(await loadMessage(sql, conn.id, messages[2]!.key as never)).toBeUndefined();
+    expect((await loadMessage(sql, conn.id, messages[4]!.key as never))?.message?.conversation).toBe('m4');
+    expect((await loadMessage(sql, conn.id, messages[3]!.key as never))?.message?.conversation).toBe('m3');
   });
 });

@@ -1,8 +1,10 @@
 /**
  * Records token use without slowing verify: `mark()` only touches a Map; a timer writes the batch in one
  * UPDATE every `intervalMs`, and `stop()` writes whatever is left. A failed write keeps the batch for the next
- * tick (newest timestamp wins), so a database blip loses nothing but a little freshness.
+ * tick (newest timestamp wins), so a database blip loses nothing but a little freshness. `stop()` keeps
+ * trying for up to `stopRetryMs` while Postgres is unreachable, then logs what it could not write.
  */
+import { isDatabaseUnavailable } from '@wahooks/db';
 import type { Logger } from '@wahooks/telemetry';
 
 export interface LastUsedStore {
@@ -12,12 +14,14 @@ export interface LastUsedStore {
 export class LastUsedWriter {
   private pending = new Map<string, Date>();
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  private flushing: Promise<unknown> | undefined;
+  private failures = 0; // writes failed in a row
 
   constructor(
     private readonly store: LastUsedStore,
     private readonly intervalMs: number,
     private readonly logger?: Logger,
+    private readonly stopRetryMs = 5000,
   ) {}
 
   start(): void {
@@ -32,8 +36,8 @@ export class LastUsedWriter {
     if (!known || known < at) this.pending.set(tokenId, at);
   }
 
-  /** Write the current batch; concurrent calls share one write. */
-  flush(): Promise<void> {
+  /** Write the current batch; concurrent calls share one write. Resolves with the error when it failed (kept). */
+  flush(): Promise<unknown> {
     this.flushing ??= this.writeBatch().finally(() => (this.flushing = undefined));
     return this.flushing;
   }
@@ -42,21 +46,38 @@ export class LastUsedWriter {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.flushing;
-    await this.flush();
+    const deadline = Date.now() + this.stopRetryMs;
+    for (;;) {
+      const error = await this.flush();
+      if (!error || this.pending.size === 0) return;
+      if (!isDatabaseUnavailable(error) || Date.now() >= deadline) {
+        this.logger?.error({ err: error, tokens: this.pending.size }, 'lastUsedAt not written at shutdown');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(200, this.stopRetryMs)));
+    }
   }
 
-  private async writeBatch(): Promise<void> {
-    if (this.pending.size === 0) return;
+  private async writeBatch(): Promise<unknown> {
+    if (this.pending.size === 0) return undefined;
     const batch = this.pending;
     this.pending = new Map();
     try {
       await this.store.touchLastUsed(batch);
+      this.failures = 0;
+      return undefined;
     } catch (err) {
       for (const [id, at] of batch) {
         const newer = this.pending.get(id);
         if (!newer || newer < at) this.pending.set(id, at);
       }
-      this.logger?.warn({ err, tokens: batch.size }, 'lastUsedAt write failed; retrying on the next tick');
+      // The first failure, then one line in 30: an outage must not log every tick.
+      if (this.failures++ % 30 === 0)
+        this.logger?.warn(
+          { err, tokens: batch.size, failures: this.failures },
+          'lastUsedAt write failed; retrying on the next tick',
+        );
+      return err;
     }
   }
 }

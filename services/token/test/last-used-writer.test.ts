@@ -65,4 +65,19 @@ describe('LastUsedWriter', () => {
     await writer.stop();
     expect(store.batches.at(-1)?.has('b')).toBe(true);
   });
+
+  it('stop() waits out a short database outage instead of dropping the last marks', async () => {
+    const store = new RecordingStore();
+    let outage = 3; // the next three writes hit a terminated backend
+    const flaky: LastUsedStore = {
+      async touchLastUsed(usage) {
+        if (outage-- > 0) throw Object.assign(new Error('terminating connection'), { code: '57P01' });
+        await store.touchLastUsed(usage);
+      },
+    };
+    const writer = new LastUsedWriter(flaky, 60_000, undefined, 5000);
+    writer.mark('a', new Date(1000));
+    await writer.stop();
+    expect(store.batches).toEqual([new Map([['a', new Date(1000)]])]);
+  });
 });

@@ -51,6 +51,10 @@ export const WebhookDeliveryEnv = z.object({
    *  and the two lists are joined. */
   OUTBOUND_ALLOWED_HOSTS: z.string().default(''),
   WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
+  /** DNS servers for webhook hosts (`ip` or `ip:port`, comma-separated); default: the system's. */
+  OUTBOUND_DNS_SERVERS: z.string().default(''),
+  /** ms a webhook host's DNS lookup may take before the attempt fails (resolved off Node's thread pool). */
+  OUTBOUND_DNS_TIMEOUT_MS: envInt(3000, 100),
   /** Webhooks one connection may have; one more is a 409 (each one multiplies every event's deliveries). */
   MAX_WEBHOOKS_PER_CONNECTION: envInt(20, 1),
   /** In-flight requests per webhook: one slow receiver cannot take every slot. */
@@ -98,6 +102,8 @@ export interface Config {
   retryJitter: number;
   timeoutMs: number;
   allowedHosts: string[];
+  dnsServers: string[];
+  dnsTimeoutMs: number;
   maxWebhooksPerConnection: number;
   endpointConcurrency: number;
   endpointBacklog: number;
@@ -127,6 +133,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     retryJitter: e.WEBHOOK_RETRY_JITTER,
     timeoutMs: e.WEBHOOK_TIMEOUT,
     allowedHosts: parseHostList(e.OUTBOUND_ALLOWED_HOSTS, e.WEBHOOK_ALLOWED_HOSTS),
+    dnsServers: parseHostList(e.OUTBOUND_DNS_SERVERS),
+    dnsTimeoutMs: e.OUTBOUND_DNS_TIMEOUT_MS,
     maxWebhooksPerConnection: e.MAX_WEBHOOKS_PER_CONNECTION,
     endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
     endpointBacklog: e.WEBHOOK_ENDPOINT_BACKLOG,

@@ -7,8 +7,9 @@ async function main(): Promise<void> {
   const logger = createLogger('webhook-delivery');
   const config = configFromEnv(process.env);
   for (const warning of configWarnings(process.env)) logger.warn(warning);
-  // No HTTP auto-instrumentation: it would add traceparent headers to customers' webhooks. The attempt
-  // handler makes its own span per POST.
+  // No HTTP auto-instrumentation here; and when the preload (`--import @wahooks/telemetry/register`, npm start and
+  // the Docker image) started the SDK first, its HTTP instrumentation leaves outgoing requests alone: customers'
+  // webhooks never carry traceparent or other tracing headers. The attempt handler makes its own span per POST.
   startTelemetry({ service: 'webhook-delivery', instrumentations: [] });
   const service = await startWebhookDelivery(config, { logger });
   stopOnSignals(service, logger);

@@ -10,7 +10,7 @@ import { createDeliveriesRepo } from './adapters/deliveries-repo.js';
 import { createHttpSender } from './adapters/http-sender.js';
 import { createWebhooksRepo } from './adapters/webhooks-repo.js';
 import { delayBuckets } from './domain/retry-schedule.js';
-import { createSsrfGuard } from '@wahooks/outbound-http';
+import { createHostResolver, createSsrfGuard } from '@wahooks/outbound-http';
 import { handleAttemptDelivery } from './handlers/attempt-delivery.js';
 import type { Deps } from './handlers/deps.js';
 import { logCommands } from './handlers/log-commands.js';
@@ -53,7 +53,10 @@ export async function startWebhookDelivery(
 
   const sql = sqlOf(db); // hand-written SQL on the DataSource's pool, for every repo
   const policy = { schedule: config.retrySchedule, jitter: config.retryJitter };
-  const guard = createSsrfGuard(config.allowedHosts);
+  // Names resolve off the thread pool with a deadline (a customer's stuck nameserver delays only its own webhook).
+  const guard = createSsrfGuard(config.allowedHosts, {
+    resolver: createHostResolver({ servers: config.dnsServers, timeoutMs: config.dnsTimeoutMs }),
+  });
   // webhook.disabled is written to the outbox with the outcome that disabled the webhook; every replica relays
   // (each row under its lock). Sent rows are kept as long as the delivery logs.
   const outbox = startOutboxRelay({

@@ -166,4 +166,12 @@ describe('config', () => {
     expect(configWarnings({ NODE_ENV: 'production', PUBLIC_API_URL: 'https://api.wahooks.com' })).toEqual([]);
     expect(configWarnings({})).toEqual([]);
   });
+  it('takes the allow-list from OUTBOUND_ALLOWED_HOSTS and the older WEBHOOK_ALLOWED_HOSTS, joined', () => {
+    expect(configFromEnv({}).allowedHosts).toEqual([]);
+    expect(configFromEnv({ WEBHOOK_ALLOWED_HOSTS: 'hooks.test' }).allowedHosts).toEqual(['hooks.test']);
+    expect(
+      configFromEnv({ OUTBOUND_ALLOWED_HOSTS: '127.0.0.1, media.test', WEBHOOK_ALLOWED_HOSTS: 'hooks.test,127.0.0.1' })
+        .allowedHosts,
+    ).toEqual(['127.0.0.1', 'media.test', 'hooks.test']);
+  });
 });

@@ -29,6 +29,9 @@ export const SETUP_BILLING_MESSAGE = 'Set up billing before creating connections
 export const slotsFullMessage = (n: number) => `All ${n} connection slots in use. Buy more slots at /billing.`;
 /** Self-hosted (billing off) with BILLING_FREE_SLOTS: there is nothing to buy. */
 export const freeSlotsFullMessage = (n: number) => `All ${n} connection slots in use (this server's limit per user).`;
+/** Billing off: the connection service's own bound (MAX_CONNECTIONS_PER_USER; each connection is a live socket). */
+export const serverCapMessage = (n: number) =>
+  `Connection limit reached: at most ${n} connections per user; delete one first`;
 
 export type SlotDecision =
   | { allowed: true; limit: number | null } // null: no slot limit
@@ -48,14 +51,21 @@ export function slotLimit(allowance: SlotAllowance): number | null {
 /**
  * May a user with `used` non-stopped connections create one more? The one rule of the create gate
  * (connection service) and of `GET /api/billing/can-create` and status (billing service).
+ *
+ * `serverCap` is the connection service's MAX_CONNECTIONS_PER_USER. It bounds every user (admins too) when
+ * billing is off, composed with the free slots as the smaller of the two; with billing on the paid slots rule.
  */
-export function slotDecision(allowance: SlotAllowance, used: number): SlotDecision {
+export function slotDecision(allowance: SlotAllowance, used: number, serverCap: number | null = null): SlotDecision {
   if (allowance.enabled && !allowance.isAdmin && !allowance.hasCustomer)
     return { allowed: false, reason: 'no-billing', message: SETUP_BILLING_MESSAGE };
-  const limit = slotLimit(allowance);
-  if (limit === null || used < limit) return { allowed: true, limit };
-  const message = allowance.enabled ? slotsFullMessage(limit) : freeSlotsFullMessage(limit);
-  return { allowed: false, reason: 'full', limit, message };
+  const slots = slotLimit(allowance);
+  if (!allowance.enabled && serverCap !== null && (slots === null || serverCap < slots)) {
+    if (used < serverCap) return { allowed: true, limit: serverCap };
+    return { allowed: false, reason: 'full', limit: serverCap, message: serverCapMessage(serverCap) };
+  }
+  if (slots === null || used < slots) return { allowed: true, limit: slots };
+  const message = allowance.enabled ? slotsFullMessage(slots) : freeSlotsFullMessage(slots);
+  return { allowed: false, reason: 'full', limit: slots, message };
 }
 
 export const GetSlotAllowance = defineCommand({
@@ -137,7 +147,12 @@ export const CreatePortal = defineCommand({
 });
 
 export const CanCreateReply = z.union([
-  z.object({ allowed: z.literal(true), paidSlots: z.number().int(), usedSlots: z.number().int(), availableSlots: z.number().int().nullable() }),
+  z.object({
+    allowed: z.literal(true),
+    paidSlots: z.number().int(),
+    usedSlots: z.number().int(),
+    availableSlots: z.number().int().nullable(),
+  }),
   z.object({ allowed: z.literal(false), reason: z.literal('No billing set up') }),
   z.object({ allowed: z.literal(false), reason: z.string(), paidSlots: z.number().int(), usedSlots: z.number().int() }),
 ]);

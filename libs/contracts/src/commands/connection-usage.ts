@@ -13,8 +13,9 @@ export const CountConnections = defineCommand({
   reply: z.object({
     active: z.number().int().nonnegative(), // not stopped: what uses a slot
     working: z.number().int().nonnegative(), // linked to WhatsApp now
+    maxPerUser: z.number().int().positive(), // MAX_CONNECTIONS_PER_USER: the bound when billing is off
   }),
-  summary: "A user's connections that use a slot (not stopped) and those linked now",
+  summary: "A user's connections that use a slot (not stopped), those linked now, and the server's per-user bound",
 });
 
 /** Most connections in one ListWorkingConnections reply; page on with `after`. */

@@ -290,7 +290,7 @@ export const EditedMessage = z.object({
 export const MessageStatusView = z.object({
   id: z.string().describe('`true_<chatId>_<messageId>`'),
   chatId: z.string().describe('The chat, persons as `<digits>@c.us`.'),
-  type: z.string().describe('text, image, video, audio, document, location, contact, reaction, edit or revoke'),
+  type: z.string().describe('text, image, video, audio, document, location, contact, reaction, edit, revoke or poll'),
   status: MessageStatus,
   statusHistory: z
     .array(z.object({ status: MessageStatus, at: z.string().describe('ISO-8601') }))
@@ -339,6 +339,13 @@ export const SendContent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reaction'), messageId: z.string().min(1), reaction: z.string() }),
   z.object({ type: z.literal('edit'), messageId: z.string().min(1), text: z.string().min(1) }),
   z.object({ type: z.literal('revoke'), messageId: z.string().min(1) }),
+  // polls.ts: SendPollBody
+  z.object({
+    type: z.literal('poll'),
+    name: z.string().min(1),
+    options: z.array(z.string().min(1)).min(2),
+    multipleAnswers: z.boolean(),
+  }),
 ]);
 export type SendContent = z.infer<typeof SendContent>;
 

@@ -52,6 +52,13 @@ export const OutboundContent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reaction'), target: MessageTarget, emoji: z.string() }),
   z.object({ type: z.literal('edit'), target: MessageTarget, text: z.string().min(1) }),
   z.object({ type: z.literal('revoke'), target: MessageTarget }),
+  /** A poll; `selectableCount` 1 = one answer, 0 = any number (WhatsApp's "allow multiple answers"). */
+  z.object({
+    type: z.literal('poll'),
+    name: z.string().min(1).max(255),
+    options: z.array(z.string().min(1).max(100)).min(2).max(12),
+    selectableCount: z.union([z.literal(0), z.literal(1)]),
+  }),
 ]);
 export type OutboundContent = z.infer<typeof OutboundContent>;
 

@@ -115,15 +115,9 @@ function answer(ctx: ServerContext, me: string, node: BinaryNode, child: BinaryN
     if (!child.attrs.key) throw badRequest('create has no key');
     const subject = subjectOf(child.attrs.subject);
     const members = getBinaryNodeChildren(child, 'participant').map((p) => phoneOfJid(ctx, p.attrs.jid));
-    const { group, refused } = createGroupAs(ctx, me, subject, members);
-    const node = groupNode(ctx, group);
-    // members WhatsApp could not add are listed with their error code, as the real answer does
-    for (const phone of refused)
-      (node.content as BinaryNode[]).push({
-        tag: 'participant',
-        attrs: { jid: ctx.directory.memberJids(phone).pn, error: '404' },
-      });
-    return [node];
+    // numbers not on WhatsApp are left out (the answer lists the members the group has)
+    const { group } = createGroupAs(ctx, me, subject, members);
+    return [groupNode(ctx, group)];
   }
   if (type === 'set' && child.tag === 'leave') {
     if (!onServer) throw badRequest('leave is sent to @g.us');

@@ -10,6 +10,7 @@ import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
 import { decryptMedia } from '../media-crypto.js';
 import { describeMessage, type OutboundRecord } from '../outbound-record.js';
+import { checkPollRecord } from '../polls.js';
 import type { SignalPeer } from '../signal-peers.js';
 import { sendContactReceipt } from './receipts.js';
 import { nowSeconds } from './reply.js';
@@ -56,6 +57,7 @@ export async function captureOutbound(ctx: ServerContext, connection: Connection
       const message = await peer.decryptFrom(account.companionLid, type, enc.content as Uint8Array);
       if (ownPhone) continue;
       await fillRecord(ctx, record, message);
+      checkPollRecord(node, record);
     } catch (error) {
       if (!ownPhone) record.error = error instanceof Error ? error.message : String(error);
     }
@@ -129,8 +131,10 @@ async function captureGroupOutbound(ctx: ServerContext, account: Account, node: 
       }
     }
   }
-  if (decrypted) await fillRecord(ctx, record, decrypted);
-  else record.error = lastError instanceof Error ? lastError.message : 'no skmsg a member could decrypt';
+  if (decrypted) {
+    await fillRecord(ctx, record, decrypted);
+    checkPollRecord(node, record);
+  } else record.error = lastError instanceof Error ? lastError.message : 'no skmsg a member could decrypt';
   account.outbound.push(record);
   ctx.stats.outbound++;
 }

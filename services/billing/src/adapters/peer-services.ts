@@ -48,9 +48,10 @@ export class PeerServices {
     return (await ask(this.broker, GetMe, { userId }, 'Token service')).isAdmin;
   }
 
-  /** Non-stopped connections (slots used). */
-  async usedSlots(userId: string): Promise<number> {
-    return (await ask(this.broker, CountConnections, { userId }, 'Connection service')).active;
+  /** Non-stopped connections (slots used), and the connection service's per-user bound when billing is off. */
+  async usedSlots(userId: string): Promise<{ used: number; serverCap: number }> {
+    const count = await ask(this.broker, CountConnections, { userId }, 'Connection service');
+    return { used: count.active, serverCap: count.maxPerUser };
   }
 
   /** Every connection linked now, a page at a time. */

@@ -7,8 +7,11 @@ import { slotAllowance } from './get-slots.js';
 export const handleCanCreate =
   (deps: HandlerDeps): CommandHandler<typeof CanCreateConnection> =>
   async ({ userId }) => {
-    const [allowance, used] = await Promise.all([slotAllowance(deps, userId), deps.peers.usedSlots(userId)]);
-    const decision = slotDecision(allowance, used);
+    const [allowance, { used, serverCap }] = await Promise.all([
+      slotAllowance(deps, userId),
+      deps.peers.usedSlots(userId),
+    ]);
+    const decision = slotDecision(allowance, used, serverCap);
     const paidSlots = allowance.enabled ? (allowance.slots ?? 0) : 0;
     if (decision.allowed) {
       const availableSlots = decision.limit === null ? null : decision.limit - used;

@@ -1,9 +1,10 @@
 import type { CommandHandler } from '@wahooks/broker';
-import type { BillingStatus, GetBillingStatus } from '@wahooks/contracts';
+import { slotDecision, type BillingStatus, type GetBillingStatus } from '@wahooks/contracts';
 import type { z } from 'zod';
 import { activeSubscription } from '../domain/subscription-state.js';
 import { readLiveSubscriptions } from '../stripe/live-subscriptions.js';
 import type { HandlerDeps } from './deps.js';
+import { slotAllowance } from './get-slots.js';
 
 type Status = z.input<typeof BillingStatus>;
 
@@ -12,18 +13,21 @@ const available = (limit: number | null, used: number) => (limit === null ? null
 /**
  * GET /api/billing/status. Hosted: the customer is created if missing (404 User not found without a users
  * row), the subscriptions are read live from Stripe (and the projection refreshed with them), and the slots
- * follow the one rule: the active subscription's quantity. Self-hosted: no Stripe, the free slots.
+ * follow the one rule: the active subscription's quantity. Self-hosted: no Stripe; the free slots
+ * (BILLING_FREE_SLOTS) and the connection service's MAX_CONNECTIONS_PER_USER, the smaller one.
  */
 export const handleGetStatus =
   (deps: HandlerDeps): CommandHandler<typeof GetBillingStatus> =>
   async ({ userId }): Promise<Status> => {
     const stripe = deps.stripe;
     if (!stripe) {
-      const [used, isAdmin] = await Promise.all([
+      // The gate's rule: the free slots and the connection service's per-user bound, whichever is smaller.
+      const [allowance, { used, serverCap }] = await Promise.all([
+        slotAllowance(deps, userId),
         deps.peers.usedSlots(userId),
-        deps.freeSlots === null ? false : deps.peers.isAdmin(userId),
       ]);
-      const limit = isAdmin ? null : deps.freeSlots;
+      const decision = slotDecision(allowance, used, serverCap);
+      const limit = decision.allowed ? decision.limit : decision.reason === 'full' ? decision.limit : 0;
       return {
         enabled: false,
         subscription: null,
@@ -33,7 +37,7 @@ export const handleGetStatus =
 
     const user = await deps.peers.user(userId);
     const customer = await stripe.customers.ensure(userId, user.email);
-    const [subscriptions, used] = await Promise.all([
+    const [subscriptions, { used }] = await Promise.all([
       readLiveSubscriptions(deps, stripe, userId, customer.customerId),
       deps.peers.usedSlots(userId),
     ]);

@@ -113,6 +113,7 @@ export interface Stack {
 export async function startStack(
   label: string,
   billingEnv: (stripeUrl: string) => Record<string, string>,
+  connectionEnv: Record<string, string> = {},
 ): Promise<Stack> {
   execFileSync('npx', ['tsc', '-b', 'services/token', 'services/gateway', 'services/connection'], {
     cwd: repo,
@@ -243,6 +244,7 @@ export async function startStack(
     WA_SERVER_ROOT_KEY: emulator.rootPublicKey,
     WA_LOG_LEVEL: 'silent',
     SESSION_LEASE_MS: '10000',
+    ...connectionEnv,
   });
   start('gateway', { PORT: String(port), RATE_LIMIT_PER_MINUTE: '100000' });
   await stack.startBilling();

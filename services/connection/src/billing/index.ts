@@ -1,13 +1,14 @@
 /**
  * The connection service's side of billing, wired in service.ts with one call: the create gate, the
  * enforcement consumer (queue `connection:events:billing`, shared by the replicas) and the commands billing asks.
- * With BILLING_GATE=off only the commands are served: nothing asks billing and nothing is enforced.
+ * With BILLING_GATE=off only the commands are served: nothing asks billing and nothing is enforced; creates are
+ * then bounded by MAX_CONNECTIONS_PER_USER alone.
  */
 import type { Broker } from '@wahooks/broker';
 import type { Sql } from '@wahooks/db';
 import type { Logger } from '@wahooks/telemetry';
 import { enforceSlots } from './enforce-slots.js';
-import { createSlotGate, type SlotGate } from './slot-gate.js';
+import { createSlotGate, DEFAULT_MAX_CONNECTIONS_PER_USER, type SlotGate } from './slot-gate.js';
 import { connectionUsageCommands } from './usage-commands.js';
 
 export type { SlotGate } from './slot-gate.js';
@@ -23,12 +24,9 @@ export async function startBillingLink(options: {
   kickRelay?: () => void;
 }): Promise<SlotGate> {
   const { sql, broker, logger, kickRelay } = options;
-  await broker.serve(connectionUsageCommands(sql));
-  const gate = createSlotGate({
-    broker,
-    enabled: options.gate === 'on',
-    maxPerUser: options.maxConnectionsPerUser,
-  });
+  const maxPerUser = options.maxConnectionsPerUser ?? DEFAULT_MAX_CONNECTIONS_PER_USER;
+  await broker.serve(connectionUsageCommands(sql, maxPerUser));
+  const gate = createSlotGate({ broker, enabled: options.gate === 'on', maxPerUser });
   if (gate.enabled) await broker.subscribe('billing', [enforceSlots({ sql, broker, logger, kickRelay })]);
   else
     logger.info(

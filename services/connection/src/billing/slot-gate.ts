@@ -9,11 +9,15 @@ import {
   AppError,
   forbidden,
   GetSlotAllowance,
+  serverCapMessage,
   slotDecision,
   unavailable,
   type SlotAllowance,
 } from '@wahooks/contracts';
 import type { Sql } from '@wahooks/db';
+
+/** MAX_CONNECTIONS_PER_USER's default (billing-env.ts). */
+export const DEFAULT_MAX_CONNECTIONS_PER_USER = 50;
 
 /** ms billing has to answer: inside the gateway's deadline for the create (RPC_TIMEOUT_MS, 5 s by default). */
 export const BILLING_TIMEOUT_MS = 3000;
@@ -52,9 +56,13 @@ export async function fetchAllowance(broker: Broker, userId: string): Promise<Sl
   }
 }
 
-/** With the gate off, creates are still bounded: `maxPerUser` connections (MAX_CONNECTIONS_PER_USER). */
+/**
+ * With the gate off, creates are still bounded: `maxPerUser` connections (MAX_CONNECTIONS_PER_USER). With the
+ * gate on and billing off (self-hosted), that bound and BILLING_FREE_SLOTS compose (the smaller wins); with
+ * billing on, the paid slots decide.
+ */
 export function createSlotGate(options: { broker: Broker; enabled: boolean; maxPerUser?: number }): SlotGate {
-  const { broker, enabled, maxPerUser = 50 } = options;
+  const { broker, enabled, maxPerUser = DEFAULT_MAX_CONNECTIONS_PER_USER } = options;
   return {
     enabled,
     allowance: async (userId) => (enabled ? fetchAllowance(broker, userId) : undefined),
@@ -62,11 +70,11 @@ export function createSlotGate(options: { broker: Broker; enabled: boolean; maxP
       await lockUserConnections(tx, userId);
       const active = await countActiveConnections(tx, userId);
       if (!allowance) {
-        if (active >= maxPerUser)
-          throw forbidden(`Connection limit reached: at most ${maxPerUser} connections per user; delete one first`);
+        if (active >= maxPerUser) throw forbidden(serverCapMessage(maxPerUser));
         return;
       }
-      const decision = slotDecision(allowance, active);
+      // Billing off (self-hosted): the free slots and MAX_CONNECTIONS_PER_USER, whichever is smaller.
+      const decision = slotDecision(allowance, active, maxPerUser);
       if (!decision.allowed) throw forbidden(decision.message);
     },
   };

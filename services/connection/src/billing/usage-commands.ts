@@ -3,7 +3,8 @@ import { handle, type CommandBinding } from '@wahooks/broker';
 import { CountConnections, ListWorkingConnections, WORKING_PAGE_SIZE } from '@wahooks/contracts';
 import type { Sql } from '@wahooks/db';
 
-export function connectionUsageCommands(sql: Sql): CommandBinding[] {
+/** `maxPerUser`: MAX_CONNECTIONS_PER_USER, reported with the counts so billing's status applies the same bound. */
+export function connectionUsageCommands(sql: Sql, maxPerUser: number): CommandBinding[] {
   return [
     handle(CountConnections, async ({ userId }) => {
       const [row] = await sql.query<{ active: number; working: number }>(
@@ -12,7 +13,7 @@ export function connectionUsageCommands(sql: Sql): CommandBinding[] {
          FROM connection.connections WHERE user_id = $1`,
         [userId],
       );
-      return { active: row?.active ?? 0, working: row?.working ?? 0 };
+      return { active: row?.active ?? 0, working: row?.working ?? 0, maxPerUser };
     }),
     handle(ListWorkingConnections, async ({ after }) => {
       const rows = await sql.query<{ id: string; userId: string }>(

@@ -38,7 +38,7 @@ import {
 } from '../connections/connections-repo.js';
 import type { Sql } from '@wahooks/db';
 import { appendLifecycleEvent } from '../outbox/outbox-repo.js';
-import { parseMediaFileName, toChatId, toJid, toWahaMessage } from '../events/index.js';
+import { parseMediaFileName, toChatId, toJid, toWahaMessage, type MapContext } from '../events/index.js';
 import { forgetSessionData, recentChats, recentMessages } from '../sessions/session-store.js';
 import { askOwner, workerBooting } from './session-client.js';
 import { stopConnection } from './stop-connection.js';
@@ -55,6 +55,8 @@ export interface CommandDeps {
   publicApiUrl?: string;
   /** The billing gate of create (src/billing); absent: creates are not gated. */
   slots?: SlotGate;
+  /** Media the sessions will not download (sessions/media-download.ts): the chats API shows it as webhooks do. */
+  mediaRefusal?: MapContext['mediaRefusal'];
 }
 
 export function connectionCommands(deps: CommandDeps): CommandBinding[] {
@@ -168,7 +170,11 @@ export function connectionCommands(deps: CommandDeps): CommandBinding[] {
       const me = creds?.me?.id ? { id: toChatId(creds.me.id)! } : null;
       const publicApiUrl = deps.publicApiUrl ?? DEFAULT_PUBLIC_API_URL;
       return messages.map((m) =>
-        withPublicMediaUrl(toWahaMessage(m, { me, connectionId: row.id, nowMs: Date.now }), publicApiUrl, row.id),
+        withPublicMediaUrl(
+          toWahaMessage(m, { me, connectionId: row.id, nowMs: Date.now, mediaRefusal: deps.mediaRefusal }),
+          publicApiUrl,
+          row.id,
+        ),
       );
     }),
 

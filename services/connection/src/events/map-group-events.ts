@@ -73,27 +73,21 @@ const PARTICIPANT_STUBS = new Map<number, { type: 'join' | 'leave' | 'promote' |
   [Stub.GROUP_PARTICIPANT_DEMOTE, { type: 'demote', role: 'participant' }],
 ]);
 
-/** The changed group fields of an update stub (WAHA GroupInfo names), or undefined for other stubs. */
+const isOn = (value: string | undefined) => value === 'on' || value === 'true';
+
+/** The changed group fields of each update stub (WAHA GroupInfo names), from its first parameter. */
+const UPDATE_STUBS = new Map<number, (value: string | undefined) => Record<string, unknown>>([
+  [Stub.GROUP_CHANGE_SUBJECT, (v) => ({ subject: v ?? '' })],
+  [Stub.GROUP_CHANGE_DESCRIPTION, (v) => ({ description: v ?? null })],
+  [Stub.GROUP_CHANGE_ANNOUNCE, (v) => ({ membersCanSendMessages: !isOn(v) })],
+  [Stub.GROUP_CHANGE_RESTRICT, (v) => ({ infoAdminsOnly: isOn(v) })],
+  [Stub.GROUP_CHANGE_INVITE_LINK, (v) => ({ invite: v ? inviteUrl(v) : null })],
+  [Stub.GROUP_MEMBER_ADD_MODE, (v) => ({ membersCanAddNewMember: v === 'all_member_add' })],
+  [Stub.GROUP_MEMBERSHIP_JOIN_APPROVAL_MODE, (v) => ({ newMembersApprovalRequired: v === 'on' })],
+]);
+
 function groupChange(msg: WAMessage): Record<string, unknown> | undefined {
-  const [value] = msg.messageStubParameters ?? [];
-  switch (msg.messageStubType) {
-    case Stub.GROUP_CHANGE_SUBJECT:
-      return { subject: value ?? '' };
-    case Stub.GROUP_CHANGE_DESCRIPTION:
-      return { description: value ?? null };
-    case Stub.GROUP_CHANGE_ANNOUNCE:
-      return { membersCanSendMessages: !(value === 'on' || value === 'true') };
-    case Stub.GROUP_CHANGE_RESTRICT:
-      return { infoAdminsOnly: value === 'on' || value === 'true' };
-    case Stub.GROUP_CHANGE_INVITE_LINK:
-      return { invite: value ? inviteUrl(value) : null };
-    case Stub.GROUP_MEMBER_ADD_MODE:
-      return { membersCanAddNewMember: value === 'all_member_add' };
-    case Stub.GROUP_MEMBERSHIP_JOIN_APPROVAL_MODE:
-      return { newMembersApprovalRequired: value === 'on' };
-    default:
-      return undefined;
-  }
+  return UPDATE_STUBS.get(msg.messageStubType ?? -1)?.(msg.messageStubParameters?.[0]);
 }
 
 function parseParticipants(msg: WAMessage): BaileysParticipant[] {

@@ -12,7 +12,7 @@ import { mediaPath, type EventMedia } from '@wahooks/contracts';
 import { ackFromStatus, ackName, type Ack } from './ack.js';
 import { preferPn, toChatId } from './jids.js';
 import { toJsonSafe } from './json-safe.js';
-import { mediaFileName, mediaOf } from './media-file.js';
+import { mediaFileName, mediaOf, type MediaContent } from './media-file.js';
 
 export type Me = {
   id: string; // `<digits>@c.us`
@@ -27,6 +27,9 @@ export interface MapContext {
   sentByApi?(keyId: string): boolean;
   /** A message this session kept (for `before` on revokes and `replyTo` bodies). */
   findMessage?(key: WAMessageKey): WAMessage | undefined;
+  /** Why a message's media will not be downloaded (its location or declared size; sessions/media-download.ts),
+   *  or null: the event then shows it unavailable with that reason, and no URL. */
+  mediaRefusal?(media: MediaContent): string | null;
   nowMs(): number;
 }
 
@@ -85,6 +88,7 @@ export function toWahaMessage(msg: WAMessage, ctx: MapContext): WahaMessage {
   const content = contentOf(msg);
   const media = mediaOf(content);
   const file = media ? mediaFileName(key, media) : undefined;
+  const refusal = media ? (ctx.mediaRefusal?.(media) ?? null) : null;
   // Received messages carry no status: they have reached this device.
   const ack = ackFromStatus(msg.status) ?? (parts.fromMe ? 0 : 2);
   const wahaId = wahaMessageId(key);
@@ -109,15 +113,22 @@ export function toWahaMessage(msg: WAMessage, ctx: MapContext): WahaMessage {
     body: textOf(content),
     hasMedia: Boolean(media),
     media:
-      media && file
+      media && refusal
         ? {
-            url: mediaPath(ctx.connectionId, file),
-            file,
+            url: null,
             mimetype: media.message.mimetype ?? null,
             filename: media.message.fileName ?? null,
-            error: null,
+            error: `media unavailable: ${refusal}`,
           }
-        : null,
+        : media && file
+          ? {
+              url: mediaPath(ctx.connectionId, file),
+              file,
+              mimetype: media.message.mimetype ?? null,
+              filename: media.message.fileName ?? null,
+              error: null,
+            }
+          : null,
     ack,
     ackName: ackName(ack),
     replyTo,

@@ -93,6 +93,9 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
         try {
           const ok = await renewLease(redis, leaseKeys(prefix, id), h.value, leaseMs);
           logger.debug({ connectionId: id, ok, ms: now() - startedAt }, 'lease renewed');
+          // An answer that arrives late (it waited out a Redis outage in the client's queue) is about a lease
+          // this replica may have dropped and taken again meanwhile: it must not re-arm or drop the new one.
+          if (held.get(id)?.value !== h.value) return;
           if (ok) arm(id, h, startedAt);
           else drop(id, 'taken');
         } catch (err) {

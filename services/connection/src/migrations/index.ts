@@ -1,4 +1,5 @@
 import { ConnectionInit1764200000000 } from './1764200000000-init.js';
+import { MessagesByChatSender1764300000000 } from './1764300000000-messages-by-chat-sender.js';
 
 /** In order; never edit a migration that has shipped, add the next one. */
-export const connectionMigrations = [ConnectionInit1764200000000];
+export const connectionMigrations = [ConnectionInit1764200000000, MessagesByChatSender1764300000000];

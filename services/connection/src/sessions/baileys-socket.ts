@@ -15,6 +15,7 @@ import type { Logger } from '@wahooks/telemetry';
 import type { DatabaseAuthState } from '../auth/database-auth-state.js';
 import type { BackoffOptions } from './reconnect-policy.js';
 import { createTtlCache } from './ttl-cache.js';
+import type { MediaDownloadPolicy } from './media-download.js';
 
 export interface SessionConfig {
   waWebSocketUrl?: string;
@@ -22,6 +23,8 @@ export interface SessionConfig {
   browser?: [string, string, string];
   baileysLogLevel?: string; // default 'warn'
   fetchAgent?: Agent; // TLS agent for media uploads (the emulator's self-signed host in tests)
+  /** Inbound media: allowed hosts, deadlines, TLS agent (sessions/media-download.ts); default WhatsApp's hosts. */
+  mediaDownload?: MediaDownloadPolicy;
   engineVersion: string;
   connectTimeoutMs?: number;
   qrTimeoutMs?: number;

@@ -37,7 +37,7 @@ export function contactsCommands(lookup: SessionLookup, options: { ttlMs?: numbe
         });
         for (const check of found) {
           answers.set(check.phone, check);
-          cache.set(key(check.phone), check);
+          void cache.set(key(check.phone), check); // synchronous
         }
       }
       return phones.map((phone) => answers.get(phone)!);

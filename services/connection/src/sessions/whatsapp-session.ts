@@ -22,10 +22,13 @@ import { createSessionCaches, openSocket, trackGroups, type SessionConfig } from
 import { mapSessionBatch } from './batch-intake.js';
 import { createGroupWriter, type GroupWriter } from './group-writer.js';
 import { downloadInboundMedia } from './inbound-media.js';
+import { DEFAULT_MEDIA_POLICY, mediaRefusal } from './media-download.js';
 import { linkedAccount, linkedPhone } from './linked-account.js';
 import { decideOnClose } from './reconnect-policy.js';
 import { forgetSessionData, loadMessage, persistBatch, type SessionBatch } from './session-store.js';
 import { persistStatus } from './session-status.js';
+import { pollVoteEvents } from './poll-votes.js';
+import { createTtlCache } from './ttl-cache.js';
 
 export type { SessionConfig } from './baileys-socket.js';
 
@@ -63,6 +66,7 @@ export class WhatsAppSession {
   private statuses: StatusChange[] = [];
   private currentQr?: string;
   private readonly caches = createSessionCaches();
+  private readonly apiSends = createTtlCache(10 * 60_000, 5000); // ids sent through the API, recently
   private readonly log: Logger;
   private readonly baileysLog: Logger;
   private readonly writer: GroupWriter;
@@ -106,6 +110,11 @@ export class WhatsAppSession {
     return this.sock;
   }
 
+  /** A message id about to be sent through the API: its events say `source: "api"` (WAHA). */
+  markSentByApi(keyId: string): void {
+    this.apiSends.set(keyId, true);
+  }
+
   /** The linked account from the current credentials (not the stale `sock.user`). */
   me(): Me | null {
     return linkedAccount(this.auth);
@@ -140,8 +149,8 @@ export class WhatsAppSession {
       config: this.opts.config,
       caches: this.caches,
       logger: this.baileysLog,
-      getMessage: async (key) =>
-        key.id ? ((await loadMessage(this.opts.sql, this.id, key.id))?.message ?? undefined) : undefined,
+      // by chat, sender and id: never a message someone else sent with the same id (session-store.ts)
+      getMessage: async (key) => (await loadMessage(this.opts.sql, this.id, key))?.message ?? undefined,
     });
     this.sock = sock;
     sock.ev.process((events) => {
@@ -189,8 +198,26 @@ export class WhatsAppSession {
     }
 
     await written.catch(() => undefined); // logged where it was queued
+    if (events['messages.upsert']) await this.writePollVotes(events['messages.upsert']);
 
     if (conn?.connection === 'close') await this.onClose(sock, conn.lastDisconnect?.error);
+  }
+
+  /** poll.vote events of a batch, decrypted against the polls in the message store (written by then). */
+  private async writePollVotes(upsert: BaileysEventMap['messages.upsert']): Promise<void> {
+    const me = this.auth?.state.creds.me;
+    const ctx: MapContext = { me: this.me(), connectionId: this.id, nowMs: Date.now };
+    const mapped = await pollVoteEvents(upsert, {
+      loadMessage: (key) => loadMessage(this.opts.sql, this.id, key),
+      me: { pn: me?.id, lid: me?.lid },
+      ctx,
+    }).catch((err: Error) => (this.log.error({ err: err.message }, 'failed to read poll votes'), []));
+    if (!mapped.length) return;
+    const envelope = this.envelopeContext(ctx.me ?? null);
+    const outbox = mapped.map((m) => ({ envelope: buildEnvelope(m, envelope, Date.now()), dedupeKey: m.dedupeKey }));
+    await this.writer
+      .enqueue({ outbox, messages: [], chats: [] })
+      .catch((err: Error) => this.log.error({ err: err.message }, 'failed to persist poll votes'));
   }
 
   /** What every event envelope of this session says about it, as of now. */
@@ -205,7 +232,13 @@ export class WhatsAppSession {
   }
 
   private mapBatch(events: Partial<BaileysEventMap>): SessionBatch {
-    const ctx: MapContext = { me: this.me(), connectionId: this.id, nowMs: Date.now };
+    const ctx: MapContext = {
+      me: this.me(),
+      connectionId: this.id,
+      sentByApi: (keyId) => this.apiSends.get(keyId) !== undefined,
+      mediaRefusal: (media) => mediaRefusal(media, this.opts.config.mediaDownload ?? DEFAULT_MEDIA_POLICY),
+      nowMs: Date.now,
+    };
     return mapSessionBatch(events, ctx, this.envelopeContext(ctx.me ?? null));
   }
 
@@ -326,7 +359,7 @@ export class WhatsAppSession {
   /** Inbound media by file name (see events/media-file.ts), downloaded and decrypted on demand. */
   async downloadMedia(fileName: string): Promise<{ data: Buffer; mimetype: string } | undefined> {
     return downloadInboundMedia(this.opts.sql, this.id, fileName, {
-      logger: this.baileysLog,
+      policy: this.opts.config.mediaDownload,
       reuploadRequest: (m) =>
         this.sock ? this.sock.updateMediaMessage(m) : Promise.reject(new Error('session not connected')),
     });

@@ -13,6 +13,13 @@ export function sessionConfig(emulator: Emulator, extra: Partial<SessionConfig> 
     waWebSocketUrl: emulator.url,
     engineVersion: 'test',
     fetchAgent: new Agent({ ca: MEDIA_TLS_CERT_PEM }),
+    // inbound media from the emulator's https media host, trusted like the service does with WA_SERVER_ROOT_KEY
+    mediaDownload: {
+      hosts: [new URL(emulator.url).hostname],
+      connectTimeoutMs: 5000,
+      timeoutMs: 15_000,
+      agent: new Agent({ ca: MEDIA_TLS_CERT_PEM }),
+    },
     connectTimeoutMs: 10_000,
     backoff: { baseMs: 100, maxMs: 500 },
     baileysLogLevel: process.env.BAILEYS_LOG ?? 'silent',

@@ -1,6 +1,7 @@
 /**
  * GET /api/health: the broker, Redis (both used by the gateway itself), and every deployed service answering
- * its ping command; Postgres as those services report it (database-check.ts: the gateway has no pool).
+ * its ping command; Postgres as those services report it (database-check.ts: the gateway has no pool), and
+ * Redis as the gateway and the services that use it (the connection service) see it.
  * A service whose command queue does not exist (the ping is unroutable) is not deployed and is skipped; one
  * whose queue exists but that does not answer within HEALTH_TIMEOUT_MS is down. Any down check → 503.
  * Anonymous callers get publicCheck(): cached for HEALTH_CACHE_MS and without error texts or instance names.
@@ -8,7 +9,7 @@
 import type { RedisClientType } from 'redis';
 import type { Broker } from '@wahooks/broker';
 import { AppError, pingCommand, ServiceNames, type ServiceName } from '@wahooks/contracts';
-import { databaseFromServices, type PingAnswer } from './database-check.js';
+import { databaseFromServices, redisFromGatewayAndServices, type PingAnswer } from './database-check.js';
 
 export type CheckStatus = 'ok' | 'error';
 
@@ -84,7 +85,7 @@ export function createHealthChecker(options: {
       const reply = await broker.request(pingCommand(service), {}, { timeoutMs, mandatory: true });
       return {
         check: { status: 'ok', latency: Math.round(performance.now() - started), instance: reply.instance },
-        answer: { service, database: reply.database },
+        answer: { service, database: reply.database, redis: reply.redis },
       };
     } catch (err) {
       const latency = Math.round(performance.now() - started);
@@ -99,7 +100,7 @@ export function createHealthChecker(options: {
 
   async function check(): Promise<HealthReport> {
     const others = ServiceNames.filter((s) => s !== 'gateway');
-    const [brokerCheck, redisCheck, pings] = await Promise.all([
+    const [brokerCheck, ownRedis, pings] = await Promise.all([
       timed(async () => {
         if (!broker.isConnected()) throw new Error('not connected to RabbitMQ');
       }, timeoutMs),
@@ -110,7 +111,9 @@ export function createHealthChecker(options: {
       Promise.all(others.map(pingService)),
     ]);
     const services = pings.map((p) => p.check);
-    const database: Check = databaseFromServices(pings.flatMap((p) => (p.answer ? [p.answer] : [])));
+    const answers = pings.flatMap((p) => (p.answer ? [p.answer] : []));
+    const database: Check = databaseFromServices(answers);
+    const redisCheck: Check = redisFromGatewayAndServices(ownRedis, answers);
     const serviceChecks: HealthReport['checks']['services'] = {};
     others.forEach((s, i) => (serviceChecks[s] = services[i]));
     const down = [brokerCheck, database, redisCheck, ...services].some((c) => c.status === 'error');

@@ -23,7 +23,7 @@ import {
   ReceiveStripeWebhook,
   STRIPE_WEBHOOK_MAX_BYTES,
 } from '@wahooks/contracts';
-import { defineRoute, httpReply } from '../http/define-route.js';
+import { defineRoute } from '../http/define-route.js';
 
 const tag = 'billing';
 /** ms for calls that reach Stripe (customer, subscriptions, session: up to a few round trips). */
@@ -60,7 +60,8 @@ export const billingRoutes = [
     path: '/api/billing/checkout',
     auth: true,
     tag,
-    summary: 'A Stripe Checkout URL for `quantity` slots, or the portal to change the quantity of an active subscription',
+    summary:
+      'A Stripe Checkout URL for `quantity` slots, or the portal to change the quantity of an active subscription',
     body: CheckoutBody,
     response: BillingUrl,
     errors: [400, 409, 503],
@@ -108,11 +109,10 @@ export const billingRoutes = [
     handler: async ({ broker, req, res }) => {
       const raw = await readRawBody(req, res);
       const signature = req.get('stripe-signature');
-      const reply = await broker.request(ReceiveStripeWebhook, {
+      return broker.request(ReceiveStripeWebhook, {
         payload: raw.toString('base64'),
         ...(signature ? { signature } : {}),
       });
-      return httpReply(200, reply);
     },
   }),
 ];

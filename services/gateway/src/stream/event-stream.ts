@@ -129,7 +129,12 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return refuseUpgrade(socket, 400, 'Malformed URL');
+    }
     if (url.pathname !== STREAM_PATH) return refuseUpgrade(socket, 404, `Cannot GET ${url.pathname}`);
     if (closing) return refuseUpgrade(socket, 503, 'Gateway is stopping: reconnect');
     wss.handleUpgrade(req, socket, head, (ws) => {

@@ -38,11 +38,13 @@ export interface ReplayDeps {
 }
 
 /** Messages a replay reader may have unacknowledged: it reads as fast as the broker sends. */
-const REPLAY_PREFETCH = 1000;
+const REPLAY_PREFETCH = 200;
 
 /** Adds `sub` (not yet in the hub) and replays from after `after`; returns once the replay has started. */
 export async function resume(deps: ReplayDeps, sub: Subscriber, after: { id: string; timeMs: number }): Promise<void> {
   const { connection, hub, logger } = deps;
+  // Without the stream connection the stream may not even be declared yet: the marker would be lost.
+  if (!connection.isConnected()) return sub.close(StreamClose.unavailable);
   sub.replaying = true;
   hub.add(sub);
   const release = await deps.slots.acquire();

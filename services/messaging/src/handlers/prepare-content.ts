@@ -130,7 +130,7 @@ function fileNameOf(content: MediaContent, url: string | undefined, ext: string 
   return content.type === 'document' ? { fileName: documentFileName(content.filename, url, ext) } : {};
 }
 
-/** Text, location and contact: nothing to fetch. */
+/** Text, location, contact and poll: nothing to fetch. */
 export function simpleContent(content: Simple): OutboundContent {
   switch (content.type) {
     case 'text':
@@ -148,6 +148,13 @@ export function simpleContent(content: Simple): OutboundContent {
         type: 'contact',
         displayName: content.contactName,
         vcard: buildVcard(content.contactName, content.contactPhone),
+      };
+    case 'poll':
+      return {
+        type: 'poll',
+        name: content.name,
+        options: content.options,
+        selectableCount: content.multipleAnswers ? 0 : 1, // 0 = any number of answers
       };
   }
 }

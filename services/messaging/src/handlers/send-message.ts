@@ -129,6 +129,7 @@ function outbound(content: SendContent, p: Plan, media: PreparedMedia | undefine
     case 'text':
     case 'location':
     case 'contact':
+    case 'poll':
       return simpleContent(content);
   }
 }
@@ -213,19 +214,29 @@ export const handleSendMessage =
         if (!req.skipPresence)
           await outside(() => deps.owner.presence(req.connectionId, p.chat, 'paused')).catch(() => undefined);
 
-        const timeoutMs = Math.min(deps.config.MESSAGING_SEND_TIMEOUT_MS, deadline - MARGIN_MS - Date.now());
+        const timeoutMs = Math.max(
+          1000,
+          Math.min(deps.config.MESSAGING_SEND_TIMEOUT_MS, deadline - MARGIN_MS - Date.now()),
+        );
         const sent = await outside(() =>
           deps.owner.send(
             { connectionId: req.connectionId, chatId: p.chat, messageId, content: message, replyTo: p.replyTo },
             timeoutMs,
           ),
         );
-        const status = await deps.messages.advance(req.connectionId, messageId, 'sent', new Date(), {
-          sentAt: sent.timestamp,
-          error: null,
-        });
-        const reply: SentMessage = { id, timestamp: sent.timestamp, status: status ?? 'sent' };
-        if (key) await deps.idempotency.done(req.userId, key, messageId, reply);
+        // It went out: from here on nothing may turn the answer into a failure. A write that fails is logged; the
+        // key (if any) then stays "running" until its lease ends, and a retry finds the owner's "already sent".
+        const reply: SentMessage = { id, timestamp: sent.timestamp, status: 'sent' };
+        try {
+          const status = await deps.messages.advance(req.connectionId, messageId, 'sent', new Date(), {
+            sentAt: sent.timestamp,
+            error: null,
+          });
+          reply.status = status ?? 'sent';
+          if (key) await deps.idempotency.done(req.userId, key, messageId, reply);
+        } catch (err) {
+          deps.logger.error({ err: messageOf(err), messageId }, 'sent, but its record was not updated');
+        }
         return reply;
       } catch (err) {
         if (err instanceof SendOutcomeUnknown || retry) {

@@ -16,7 +16,7 @@ export type SendResult =
       ok: false;
       statusCode: number | null; // null: no HTTP answer
       durationMs: number;
-      error: string; // "HTTP 500", "TIMEOUT", "BLOCKED_ADDRESS: …", "ECONNREFUSED", …
+      error: string; // "HTTP 500", "TIMEOUT", "BLOCKED_ADDRESS: … (refused: loopback)", "ECONNREFUSED", …
       body: string | null;
       retryAfter?: string;
     };
@@ -56,12 +56,13 @@ export function createHttpSender(opts: HttpSenderOptions) {
     } catch {
       return Promise.resolve({ ok: false, statusCode: null, durationMs: 0, error: 'INVALID_URL', body: null });
     }
-    if (opts.guard.literalBlocked(target)) {
+    const literal = opts.guard.literalCategory(target);
+    if (literal) {
       return Promise.resolve({
         ok: false,
         statusCode: null,
         durationMs: 0,
-        error: `BLOCKED_ADDRESS: ${target.hostname}`,
+        error: `BLOCKED_ADDRESS: a blocked address (refused: ${literal})`,
         body: null,
       });
     }

@@ -56,6 +56,9 @@ export function toBaileysContent(content: OutboundContent, parts: ResolvedParts)
       return { text: content.text, edit: target(), linkPreview: null };
     case 'revoke':
       return { delete: target() };
+    case 'poll':
+      // Baileys adds the poll's secret (messageContextInfo.messageSecret) that votes are encrypted with.
+      return { poll: { name: content.name, values: content.options, selectableCount: content.selectableCount } };
   }
 }
 

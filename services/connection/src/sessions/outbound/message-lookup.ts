@@ -4,10 +4,11 @@
  * the record of a send. Everything goes through the `MessageTarget` fields (chat, id, fromMe, participant), so
  * a re-keying of the store (by chat + sender + id) only changes this file.
  */
-import { proto, toNumber, jidNormalizedUser, type WAMessage, type WAMessageKey } from '@whiskeysockets/baileys';
+import { jidNormalizedUser, toNumber, type WAMessage, type WAMessageKey } from '@whiskeysockets/baileys';
 import type { MessageTarget } from '@wahooks/contracts';
 import type { Sql } from '@wahooks/db';
-import { loadMessage } from '../session-store.js';
+import { storeKeyOf } from '../../events/store-key.js';
+import { messagesWithId, upsertMessage } from '../session-store.js';
 
 const norm = (jid: string | null | undefined): string | undefined => (jid ? jidNormalizedUser(jid) : undefined);
 
@@ -22,23 +23,33 @@ function isSender(key: WAMessageKey, participant: string): boolean {
   return norm(key.participant) === who || norm(key.participantAlt) === who;
 }
 
-/** The stored message `target` names, or undefined when the store does not have it. */
+/**
+ * The stored message `target` names, or undefined when the store does not have it. The store keeps every sender's
+ * message under its own key (an id is the sender's choice): when several match and the target does not say
+ * whose it is, none is taken rather than someone else's.
+ */
 export async function findTarget(
   sql: Sql,
   connectionId: string,
   target: MessageTarget,
 ): Promise<WAMessage | undefined> {
-  const msg = await loadMessage(sql, connectionId, target.id);
-  if (!msg?.key || !isInChat(msg.key, target.chatId) || Boolean(msg.key.fromMe) !== target.fromMe) return undefined;
-  if (target.participant && !target.fromMe && !isSender(msg.key, target.participant)) return undefined;
-  return msg;
+  const matches = (await messagesWithId(sql, connectionId, target.id)).filter(
+    (msg) =>
+      msg.key &&
+      isInChat(msg.key, target.chatId) &&
+      Boolean(msg.key.fromMe) === target.fromMe &&
+      !(target.participant && !target.fromMe && !isSender(msg.key, target.participant)),
+  );
+  return matches.length === 1 ? matches[0] : undefined;
 }
 
-export type EarlierSend = { kind: 'none' } | { kind: 'sent'; message: WAMessage } | { kind: 'taken' };
+export type EarlierSend = { kind: 'none' } | { kind: 'sent'; timestamp: number } | { kind: 'taken' };
 
 /**
- * Whether `messageId` was already used by this session: `sent` = our own earlier send to this chat (a retry),
- * `taken` = a different message holds the id (another chat, or one we received).
+ * Whether we already used `messageId` (our own messages are stored with sender `me`): `sent` = our earlier send
+ * to this chat (a retry; its timestamp in Unix seconds), `taken` = one of ours in another chat has that id.
+ * Another sender's message with the same id is no conflict: an id is its sender's choice. Asked before every
+ * send, so the usual answer (no row) costs one prepared lookup and no decoding.
  */
 export async function findEarlierSend(
   sql: Sql,
@@ -46,9 +57,22 @@ export async function findEarlierSend(
   chatId: string,
   messageId: string,
 ): Promise<EarlierSend> {
-  const msg = await loadMessage(sql, connectionId, messageId);
-  if (!msg?.key) return { kind: 'none' };
-  return msg.key.fromMe && isInChat(msg.key, chatId) ? { kind: 'sent', message: msg } : { kind: 'taken' };
+  const rows = await sql.prepared<{ chat_id: string; ts: string }>(
+    'outbound_earlier_send',
+    'SELECT chat_id, ts FROM connection.messages WHERE connection_id = $1 AND key_id = $2 AND from_me',
+    [connectionId, messageId],
+  );
+  if (!rows.length) return { kind: 'none' };
+  const chat = storeKeyOf({ remoteJid: chatId, fromMe: true, id: messageId })?.chat;
+  const same = rows.find((r) => r.chat_id === chat);
+  if (same) return { kind: 'sent', timestamp: Number(same.ts) };
+  // Rare: stored under the chat's other JID form (PN ↔ LID), which only the stored key knows.
+  const ours = (await messagesWithId(sql, connectionId, messageId)).find(
+    (m) => m.key?.fromMe && isInChat(m.key, chatId),
+  );
+  return ours
+    ? { kind: 'sent', timestamp: toNumber(ours.messageTimestamp as number | null | undefined) }
+    : { kind: 'taken' };
 }
 
 /**
@@ -56,16 +80,5 @@ export async function findEarlierSend(
  * the same row Baileys' own upsert of the message writes again a moment later through the session's writer.
  */
 export async function recordSent(sql: Sql, connectionId: string, msg: WAMessage): Promise<void> {
-  await sql.query(
-    `INSERT INTO connection.messages (connection_id, key_id, chat_id, from_me, ts, data)
-     VALUES ($1, $2, $3, true, $4, $5)
-     ON CONFLICT (connection_id, key_id) DO UPDATE SET data = EXCLUDED.data, ts = EXCLUDED.ts`,
-    [
-      connectionId,
-      msg.key.id,
-      msg.key.remoteJid,
-      toNumber(msg.messageTimestamp as number | null | undefined),
-      Buffer.from(proto.WebMessageInfo.encode(msg).finish()),
-    ],
-  );
+  await upsertMessage(sql, connectionId, msg);
 }

@@ -42,6 +42,8 @@ export interface LiveSession {
   me(): Me | null;
   /** The current Baileys socket (undefined once the session is closed). */
   readonly socket: WASocket | undefined;
+  /** Tells the session's event mapping that this id is sent through the API (`source: "api"`). */
+  markSentByApi?(keyId: string): void;
 }
 
 export interface OutboundOptions {
@@ -117,7 +119,7 @@ export class SessionOutbound {
     if (earlier.kind === 'taken') throw idTaken();
     if (earlier.kind === 'sent') {
       if (mediaRef) await this.dropMedia(mediaRef.key);
-      return this.reply(req, earlier.message, true);
+      return this.reply(req, earlier.timestamp, true);
     }
 
     const sock = this.liveSocket();
@@ -136,6 +138,7 @@ export class SessionOutbound {
     if (mediaRef && (!bytes || bytes.length !== mediaRef.size)) throw mediaExpired();
 
     let sent: WAMessage | undefined;
+    this.session.markSentByApi?.(req.messageId); // before: Baileys emits the upsert during sendMessage
     try {
       sent = await sock.sendMessage(
         req.chatId,
@@ -157,7 +160,7 @@ export class SessionOutbound {
     );
     if (mediaRef) await this.dropMedia(mediaRef.key);
     this.releaseOwnEvents(sock);
-    return this.reply(req, sent, false);
+    return this.reply(req, toNumber(sent.messageTimestamp as number | null | undefined), false);
   }
 
   /**
@@ -176,8 +179,8 @@ export class SessionOutbound {
     this.flushTimer.unref();
   }
 
-  private reply(req: SendRequest, message: WAMessage, duplicate: boolean): SessionSendReply {
-    const ts = toNumber(message.messageTimestamp as number | null | undefined);
+  /** `ts`: the message's timestamp, Unix seconds. */
+  private reply(req: SendRequest, ts: number, duplicate: boolean): SessionSendReply {
     return {
       messageId: req.messageId,
       chatId: req.chatId,
