@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { connectBroker } from '@wahooks/broker';
-import { CreateConnection, Exchanges, SessionQr } from '@wahooks/contracts';
+import { CreateConnection, Exchanges, SessionQr, SessionSend } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
 import { runClosedLoop, runOpenLoop } from './send-load.mjs';
 
@@ -354,6 +354,30 @@ async function serviceHalf(emu, env, halfRate) {
     redis: () => pgrep('redis-server'),
   };
   await runClosedLoop(makeSend('warm'), { clients: CLIENTS, seconds: WARMUP });
+
+  // One send at a time, idle system: the whole path over HTTP, and the owner's part alone (SessionSend straight
+  // over the broker, as the messaging service asks it): where an unloaded send's time goes.
+  const idle = {};
+  idle.http = await runClosedLoop(makeSend('svc-idle'), { clients: 1, seconds: 5 });
+  let seq = 0;
+  idle.ownerOnly = await runClosedLoop(
+    async (c, n) => {
+      const conn = connections[c % connections.length];
+      await broker.request(
+        SessionSend,
+        {
+          connectionId: conn.id,
+          chatId: `${contacts[c]}@s.whatsapp.net`,
+          messageId: `3EB0${Date.now().toString(16).toUpperCase()}${(seq++).toString(16).toUpperCase().padStart(6, '0')}`,
+          content: { type: 'text', text: `svc-owner-idle ${c}:${n}` },
+        },
+        { exchange: Exchanges.sessions, routingKey: conn.id, timeoutMs: 60_000 },
+      );
+    },
+    { clients: 1, seconds: 5 },
+  );
+  log(`service: idle p50 ${idle.http.latencyMs.p50} ms over HTTP, ${idle.ownerOnly.latencyMs.p50} ms at the owner`);
+
   log(`service: closed loop, ${CLIENTS} callers, ${SECONDS} s`);
   const pgBefore = await pgCounters(db);
   const throughput = await measure(groups, () =>
@@ -387,7 +411,7 @@ async function serviceHalf(emu, env, halfRate) {
   latencyAtOwnHalf.receivedAtEmulator = await received(emu, phones, 'svc-own-half');
   await broker.close();
   await db.end();
-  return { throughput, latency, latencyAtOwnHalf };
+  return { idle, throughput, latency, latencyAtOwnHalf };
 }
 
 async function main() {

@@ -142,7 +142,8 @@ describe('inbound media the sender points elsewhere', () => {
     expect(await download(honest.file)).toEqual({ bytes });
     const { id } = await emulator.inbound({ to: phone, from: CONTACT, type: 'text', text: 'still here' });
     await waitFor(
-      async () => (await outboxEvents(sql, connectionId)).some((e) => e.event === 'message' && e.payload.id.endsWith(id)),
+      async () =>
+        (await outboxEvents(sql, connectionId)).some((e) => e.event === 'message' && e.payload.id.endsWith(id)),
       'the text after the hostile media',
     );
     expect((await statusOf(sql, connectionId)).status).toBe('working');

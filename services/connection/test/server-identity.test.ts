@@ -128,7 +128,7 @@ describe("the server's certificate chain (real Baileys client, the service's run
         if (u.qr) resolve('qr');
         else if (u.connection === 'close') resolve(u.lastDisconnect?.error?.message ?? 'closed');
         else return;
-        sock.end(undefined);
+        void sock.end(undefined);
       });
     });
   }

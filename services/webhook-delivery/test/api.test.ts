@@ -93,7 +93,9 @@ describe('webhook API', () => {
       'first attempt',
     );
     // the category, not the address it resolved to
-    expect(log.attemptLog[0]!.error).toBe('BLOCKED_ADDRESS: localhost resolves to a blocked address (refused: loopback)');
+    expect(log.attemptLog[0]!.error).toBe(
+      'BLOCKED_ADDRESS: localhost resolves to a blocked address (refused: loopback)',
+    );
     expect(log.attemptLog[0]!.statusCode).toBeNull();
     expect(rx.received.filter((r) => r.path === '/rebind')).toHaveLength(0);
   });

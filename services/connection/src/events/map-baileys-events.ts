@@ -39,6 +39,9 @@ export function mapMessagesUpsert(upsert: BaileysEventMap['messages.upsert'], ct
   for (const msg of upsert.messages) {
     if (!msg.key?.id || !msg.key.remoteJid) continue;
     const id = wahaMessageId(msg.key);
+    // The WAHA id names chat and id only; in a group the sender too, or one member's message with another's id
+    // would be dropped as a repeat of it (ids are the sender's choice: store-key.ts).
+    const once = msg.key.participant ? `${id}_${toChatId(preferPn(msg.key.participant, msg.key.participantAlt))}` : id;
     const content = contentOf(msg);
     const parts = keyParts(msg.key, ctx.me);
 
@@ -46,7 +49,7 @@ export function mapMessagesUpsert(upsert: BaileysEventMap['messages.upsert'], ct
       const r = content.reactionMessage;
       out.push({
         event: 'message.reaction',
-        dedupeKey: `message.reaction:${id}`,
+        dedupeKey: `message.reaction:${once}`,
         payload: {
           id,
           from: parts.from,
@@ -66,7 +69,7 @@ export function mapMessagesUpsert(upsert: BaileysEventMap['messages.upsert'], ct
       const before = ctx.findMessage?.(revokedKey);
       out.push({
         event: 'message.revoked',
-        dedupeKey: `message.revoked:${id}`,
+        dedupeKey: `message.revoked:${once}`,
         payload: {
           after: toWahaMessage(msg, ctx),
           before: before ? toWahaMessage(before, ctx) : null,
@@ -81,7 +84,7 @@ export function mapMessagesUpsert(upsert: BaileysEventMap['messages.upsert'], ct
       const newBody = edited ? toWahaMessage({ ...msg, message: edited }, ctx).body : null;
       out.push({
         event: 'message.edited',
-        dedupeKey: `message.edited:${id}`,
+        dedupeKey: `message.edited:${once}`,
         payload: { ...base, body: newBody, editedMessageId: protocol.key.id },
       });
       continue;
@@ -90,14 +93,14 @@ export function mapMessagesUpsert(upsert: BaileysEventMap['messages.upsert'], ct
       // Not decrypted (yet): the phone shows "Waiting for this message". Baileys asks the sender to resend, and
       // the decrypted message then comes under the same key id as `message`.
       if (!parts.fromMe)
-        out.push({ event: 'message.waiting', dedupeKey: `message.waiting:${id}`, payload: toWahaMessage(msg, ctx) });
+        out.push({ event: 'message.waiting', dedupeKey: `message.waiting:${once}`, payload: toWahaMessage(msg, ctx) });
       continue;
     }
     if (!isUserMessage(msg)) continue;
 
     const payload = toWahaMessage(msg, ctx);
-    out.push({ event: 'message.any', dedupeKey: `message.any:${id}`, payload });
-    if (!parts.fromMe) out.push({ event: 'message', dedupeKey: `message:${id}`, payload });
+    out.push({ event: 'message.any', dedupeKey: `message.any:${once}`, payload });
+    if (!parts.fromMe) out.push({ event: 'message', dedupeKey: `message:${once}`, payload });
     // A receipt that reached Baileys before it flushed its event buffer comes folded into our own message's
     // upsert (its `status`), with no messages.update: publish the ack anyway (same dedupe key as from an update).
     const folded = parts.fromMe ? ackFromStatus(msg.status) : null;

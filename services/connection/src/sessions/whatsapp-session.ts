@@ -112,7 +112,7 @@ export class WhatsAppSession {
 
   /** A message id about to be sent through the API: its events say `source: "api"` (WAHA). */
   markSentByApi(keyId: string): void {
-    this.apiSends.set(keyId, true);
+    void this.apiSends.set(keyId, true); // synchronous (ttl-cache.ts); typed as maybe-async by Baileys
   }
 
   /** The linked account from the current credentials (not the stale `sock.user`). */

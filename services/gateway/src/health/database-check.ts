@@ -18,7 +18,10 @@ export interface PingAnswer {
  * error under `services`. Latency: the slowest database round trip reported (ms).
  */
 export function databaseFromServices(answers: PingAnswer[]): DependencyCheck {
-  return fromReports(answers.flatMap((a) => (a.database ? [{ who: a.service, check: a.database }] : [])), 'database');
+  return fromReports(
+    answers.flatMap((a) => (a.database ? [{ who: a.service, check: a.database }] : [])),
+    'database',
+  );
 }
 
 /** The gateway's own Redis check joined with the services' reports, the same way: any error → error. */
