@@ -41,6 +41,11 @@ const noTestTool = {
   message:
     'Production code never loads test tools (@wahooks/testing, @wahooks/wa-emulator); tests may. The Baileys trust fixes are in @wahooks/wa-trust.',
 };
+const noAmqplib = {
+  group: ['amqplib', 'amqplib/*'],
+  message:
+    'Services reach RabbitMQ through @wahooks/broker only (its RawMessage, SetupChannel, PublishOptions and QueueOptions types too); libs/broker is the one user of amqplib.',
+};
 // import('…') with a literal source: no-restricted-imports only sees static imports and re-exports.
 // (A selector's regex may not contain '/', hence \u002F.)
 const noDynamicImportOf = (names, message) => ({
@@ -89,6 +94,8 @@ const relativeImportsStayInPackage = {
 
 const packageSources = ['libs/*/src/**', 'services/*/src/**'];
 const packageTests = ['libs/*/test/**', 'services/*/test/**', '**/*.test.ts'];
+const serviceTests = ['services/*/test/**', 'services/**/*.test.ts'];
+const noAmqplibDynamic = noDynamicImportOf(['amqplib'], noAmqplib.message);
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.nx/**'] },
@@ -150,6 +157,28 @@ export default tseslint.config(
         'error',
         noDynamicImportOf(servicePackages, noService.message),
         noDynamicImportOf(testTools, noTestTool.message),
+      ],
+    },
+  },
+  {
+    // Services' tests: as tests above, and no amqplib (flat config replaces a rule's options: the list is repeated).
+    files: serviceTests,
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [deepImport, noService, noAmqplib] }],
+      'no-restricted-syntax': ['error', noDynamicImportOf(servicePackages, noService.message), noAmqplibDynamic],
+    },
+  },
+  {
+    // Services' production code: as production code above, and no amqplib.
+    files: ['services/*/src/**'],
+    ignores: packageTests,
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [deepImport, noService, noTestTool, noAmqplib] }],
+      'no-restricted-syntax': [
+        'error',
+        noDynamicImportOf(servicePackages, noService.message),
+        noDynamicImportOf(testTools, noTestTool.message),
+        noAmqplibDynamic,
       ],
     },
   },

@@ -8,8 +8,7 @@
 //
 // Env: BENCH_SECONDS (20), BENCH_CONNECTIONS (50), BENCH_WARMUP_SECONDS (3), BENCH_SLICES (4: the 20 s of each target
 // run as alternating 5 s slices, so a burst of background load on a shared machine hits both alike).
-import { execSync, fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { SignJWT } from 'jose';
 import { connectBroker } from '@wahooks/broker';
 import { ListTokens } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
+import { cpuMs, pgrep, syscalls } from './proc-stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -31,32 +31,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const children = [];
 
-/** CPU ms a process has used so far (utime + stime from /proc, 10 ms ticks); undefined when it is gone. */
-function cpuMs(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-const pgrep = (pattern) => execSync(`pgrep -f '${pattern}' || true`).toString().split('\n').filter(Boolean).map(Number);
-
-/** read + write system calls a process has made so far (/proc/<pid>/io); 0 when it is gone. */
-function syscalls(pid) {
-  try {
-    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-    return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
-  } catch {
-    return 0;
-  }
-}
-
 /** Runs `run` and returns its result with the CPU ms and read/write calls each process group made meanwhile. */
 async function measure(groups, run) {
   // Groups are functions: a pool may open connections (Postgres backends) during the run.
   const before = new Map();
-  for (const pids of Object.values(groups)) for (const p of pids()) before.set(p, [cpuMs(p) ?? 0, syscalls(p)]);
+  for (const pids of Object.values(groups)) for (const p of pids()) before.set(p, [cpuMs(p), syscalls(p)]);
   const result = await run();
   const usedMs = {};
   const calls = {};
@@ -65,7 +44,7 @@ async function measure(groups, run) {
     calls[k] = 0;
     for (const p of pids()) {
       const [ms, n] = before.get(p) ?? [0, 0];
-      usedMs[k] += (cpuMs(p) ?? 0) - ms;
+      usedMs[k] += cpuMs(p) - ms;
       calls[k] += syscalls(p) - n;
     }
   }

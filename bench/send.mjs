@@ -15,9 +15,9 @@
 //
 // Env: BENCH_SECONDS (30), BENCH_LATENCY_SECONDS (20), BENCH_WARMUP_SECONDS (3), BENCH_CLIENTS (20),
 // BENCH_SESSIONS (10), BENCH_PHASE (both | bare: skip the service half).
-import { fork, spawn, execSync } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,7 @@ import pg from 'pg';
 import { connectBroker } from '@wahooks/broker';
 import { CreateConnection, Exchanges, SessionQr, SessionSend } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
+import { cpuMs, pgrep, syscalls } from './proc-stats.mjs';
 import { runClosedLoop, runOpenLoop } from './send-load.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,25 +43,6 @@ const log = (...a) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const children = [];
 
-/** CPU ms a process has used so far (utime + stime, 10 ms ticks); 0 when it is gone. */
-function cpuMs(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-/** read + write system calls a process has made so far (/proc/<pid>/io); 0 when it is gone. */
-function syscalls(pid) {
-  try {
-    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-    return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
-  } catch {
-    return 0;
-  }
-}
-const pgrep = (pattern) => execSync(`pgrep -f '${pattern}' || true`).toString().split('\n').filter(Boolean).map(Number);
 const selfCpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;

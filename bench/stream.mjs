@@ -10,8 +10,7 @@
 //
 // Env: BENCH_SECONDS (30), BENCH_RATE (200 events/s), BENCH_USERS (50), BENCH_SOCKETS (1000 per target),
 // BENCH_RSS_SOCKETS (3000: extra idle sockets per target for the RSS measurement).
-import { execSync, fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import { SignJWT } from 'jose';
 import { connectBroker } from '@wahooks/broker';
 import { newEventId, WhatsAppEvent } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
+import { cpuMs, pgrep, rssKb } from './proc-stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -33,19 +33,6 @@ const log = (...a) => process.stderr.write(`[bench] ${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 const children = [];
-
-/** CPU ms a process has used so far (utime + stime, 10 ms ticks). */
-function cpuMs(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-/** Resident set size of a process, KB. */
-const rssKb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-const pgrep = (pattern) => execSync(`pgrep -f '${pattern}' || true`).toString().split('\n').filter(Boolean).map(Number);
 
 function startService(name, env) {
   const prof = process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/wahooks-prof'] : [];

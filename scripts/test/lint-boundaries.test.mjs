@@ -78,6 +78,19 @@ describe('production code of a service (services/gateway/src)', () => {
     await refused(file, importOf('@wahooks/broker/src/index.js'), 'no-restricted-imports');
   });
 
+  test('may not use amqplib (RabbitMQ is @wahooks/broker), not even its types', async () => {
+    for (const f of [file, 'services/webhook-delivery/src/handlers/probe.ts']) {
+      await refused(f, "import amqp from 'amqplib';\nexport { amqp };\n", 'no-restricted-imports');
+      await refused(f, "import type { ConsumeMessage } from 'amqplib';\nexport type { ConsumeMessage };\n");
+      await refused(f, "export * from 'amqplib/lib/channel_model.js';\n", 'no-restricted-imports');
+      await refused(f, "export const m = await import('amqplib');\n", 'no-restricted-syntax');
+    }
+    await allowed(
+      file,
+      "import type { RawMessage, SetupChannel } from '@wahooks/broker';\nexport type { RawMessage, SetupChannel };\n",
+    );
+  });
+
   test('may import libs by name, its own files and npm packages', async () => {
     await allowed(
       file,
@@ -109,6 +122,11 @@ describe('tests of a service (services/gateway/test)', () => {
     );
   });
 
+  test('may not use amqplib either', async () => {
+    await refused(file, "import amqp from 'amqplib';\nexport { amqp };\n", 'no-restricted-imports');
+    await refused(file, "export const m = await import('amqplib');\n", 'no-restricted-syntax');
+  });
+
   test('may not import another service, by name or by path', async () => {
     await refused(file, importOf('@wahooks/token'), 'no-restricted-imports');
     await refused(file, importOf('../../token/test/harness.js'), 'wahooks/relative-imports-stay-in-package');
@@ -123,6 +141,7 @@ describe('libs', () => {
     await refused(file, importOf('../../../services/gateway/src/service.js'));
     await refused(file, importOf('../../wa-emulator/src/index.js'), 'wahooks/relative-imports-stay-in-package');
     await allowed(file, importOf('@wahooks/contracts'));
+    await allowed(file, "import amqp from 'amqplib';\nexport { amqp };\n"); // the broker is the one that may
   });
 
   test('the emulator (a test tool) may use the production-safe trust lib', async () => {

@@ -143,6 +143,17 @@ export class BrokerConnection extends EventEmitter {
     return handle;
   }
 
+  /**
+   * A plain channel on the current connection, outside the slots: a one-off its caller closes (e.g. a passive
+   * check after the server refused a slot's declare and closed the slot's channel). Throws while disconnected.
+   */
+  async openChannel(): Promise<Channel> {
+    if (!this.model) throw new Error('broker not connected');
+    const ch = await this.model.createChannel();
+    ch.on('error', () => undefined); // a refused operation closes it with an error: its caller sees the rejection
+    return ch;
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;

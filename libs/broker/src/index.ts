@@ -6,3 +6,12 @@ export { DELIVERY_LIMIT, commandQueueOptions, eventQueueOptions, exclusiveQueueO
 export { issueMessages, validationError } from './validation.js';
 export { rpcFailureOf, type RpcFailureKind } from './rpc-failure.js';
 export { mapCommandErrors } from './map-errors.js';
+export {
+  connectStream,
+  type StreamConsumer,
+  type ConsumeStreamOptions,
+  type StreamConnection,
+  type StreamHandler,
+  type StreamOptions,
+  type StreamStart,
+} from './stream.js';

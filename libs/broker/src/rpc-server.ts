@@ -1,7 +1,8 @@
 /**
- * RPC server: the quorum queue `<service>:commands`, bound on the commands exchange to each served command
- * name (plus the ping), so a command nobody serves is unroutable and fails fast at the caller. Replies go to
- * the caller's direct reply-to address; the request is acked after the reply is sent.
+ * RPC server: the classic queue `<service>:commands` (topology.ts: commandQueueOptions), bound on the commands
+ * exchange to each served command name (plus the ping), so a command nobody serves is unroutable and fails fast at
+ * the caller. Replies go to the caller's direct reply-to address. Requests are consumed with noAck (no ack frame):
+ * one lost with this process is its caller's 503 at the deadline.
  */
 import type { Channel } from 'amqplib';
 import { Exchanges, pingCommand, Queues } from '@wahooks/contracts';

@@ -3,13 +3,13 @@
  * Queue arguments must never change for an existing queue (RabbitMQ refuses a re-declare with other arguments,
  * PRECONDITION_FAILED): a change here needs a migration (new queue name, or delete and re-create).
  */
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, Options } from 'amqplib';
 import { Exchanges, Queues, type ServiceName } from '@wahooks/contracts';
 
 export type Namer = (raw: string) => string;
 
 /** Declared on every (re)connect before anything else. */
-export async function declareExchanges(ch: ConfirmChannel, name: Namer): Promise<void> {
+export async function declareExchanges(ch: Channel, name: Namer): Promise<void> {
   await ch.assertExchange(name(Exchanges.commands), 'topic', { durable: true });
   await ch.assertExchange(name(Exchanges.events), 'topic', { durable: true });
   await ch.assertExchange(name(Exchanges.deadLetters), 'direct', { durable: true });

@@ -15,6 +15,15 @@ import type {
 } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
 
+/**
+ * amqplib's types where the low-level API (`addSetup`, `publishRaw`, `consumeRaw`, streams) hands them out,
+ * re-exported so that services never import amqplib themselves (eslint.config.js: only this lib may).
+ */
+export type RawMessage = ConsumeMessage;
+export type SetupChannel = ConfirmChannel;
+export type PublishOptions = Options.Publish;
+export type QueueOptions = Options.AssertQueue;
+
 export interface BrokerOptions {
   url: string; // amqp://user:pass@host:port/vhost
   service: ServiceName; // names this process's queues and its dead-letter queue

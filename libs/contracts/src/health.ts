@@ -11,6 +11,29 @@ export const DependencyCheck = z.object({
 export type DependencyCheck = z.infer<typeof DependencyCheck>;
 
 /**
+ * Runs `probe` (a `SELECT 1`, a Redis PING, …) with a deadline and reports it as a DependencyCheck (latency in ms).
+ * Never throws: a probe that fails, or does not settle within `timeoutMs`, is `error` with the reason.
+ */
+export async function checkDependency(probe: () => Promise<unknown>, timeoutMs: number): Promise<DependencyCheck> {
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { status: 'ok', latency: latency() };
+  } catch (err) {
+    return { status: 'error', latency: latency(), error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * What a replica reports about its own dependencies in its ping reply. A service that owns a database reports
  * it (`checkDatabase` in @wahooks/db); one that owns nothing durable leaves it out. A service that depends on
  * Redis (the connection service's session leases) reports its own connection to it.

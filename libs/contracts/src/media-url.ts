@@ -4,8 +4,8 @@
  *
  * A WAHA message inside a `connection.whatsapp.event` carries `media.file` (the file name, chosen and parsed
  * only by the connection service) next to `media.url` (the path on the public API). Whatever shows a message
- * to a customer (webhook bodies, the chats API) passes it through `withPublicMediaUrl`, so both give the same
- * absolute URL and neither parses a URL.
+ * to a customer (webhook bodies, the event stream, the chats API) passes it through `withPublicMediaUrl` (a whole
+ * event payload: `payloadWithPublicMediaUrls`), so all give the same absolute URL and none parses a URL.
  */
 
 /** The path of one media file on the public API; both segments are percent-encoded. */
@@ -43,4 +43,19 @@ export function withPublicMediaUrl<T>(message: T, publicApiUrl: string, connecti
   const { file, ...rest } = media as { file?: unknown };
   if (typeof file !== 'string' || !file) return message;
   return { ...message, media: { ...rest, url: publicMediaUrl(publicApiUrl, connectionId, file) } };
+}
+
+/**
+ * Every message of an event payload with its public media URL (`withPublicMediaUrl`): the payload itself (`message`,
+ * `message.any`, …) and the two messages a `message.revoked` carries (`after`, `before`). Webhook bodies and the
+ * gateway's event stream both show payloads through it. Never changes its argument.
+ */
+export function payloadWithPublicMediaUrls(payload: unknown, publicApiUrl: string, connectionId: string): unknown {
+  if (!payload || typeof payload !== 'object') return payload;
+  let out = withPublicMediaUrl(payload as Record<string, unknown>, publicApiUrl, connectionId);
+  for (const slot of ['after', 'before'] as const) {
+    const shown = withPublicMediaUrl(out[slot], publicApiUrl, connectionId);
+    if (shown !== out[slot]) out = { ...out, [slot]: shown };
+  }
+  return out;
 }

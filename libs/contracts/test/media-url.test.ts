@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mediaPath, publicMediaUrl, withPublicMediaUrl } from '../src/media-url.js';
+import { mediaPath, payloadWithPublicMediaUrls, publicMediaUrl, withPublicMediaUrl } from '../src/media-url.js';
 
 const id = '0b7e2a52-4a5e-4c4f-9d0e-2f1c3b4a5d6e';
 
@@ -53,5 +53,32 @@ describe('media URLs', () => {
       { body: 'x' },
     ])
       expect(withPublicMediaUrl(v, 'http://localhost:3000', id)).toBe(v);
+  });
+
+  it('shows a whole payload: the message itself and a revoke’s before and after, the input unchanged', () => {
+    const media = (file: string) => ({ url: mediaPath(id, file), file, mimetype: null, filename: null, error: null });
+    const shown = (file: string) => ({
+      url: publicMediaUrl('https://a.test', id, file),
+      mimetype: null,
+      filename: null,
+      error: null,
+    });
+    expect(payloadWithPublicMediaUrls({ id: 'm0', media: media('A.jpeg') }, 'https://a.test', id)).toEqual({
+      id: 'm0',
+      media: shown('A.jpeg'),
+    });
+    const revoke = {
+      revokedMessageId: 'm1',
+      before: { id: 'm1', media: media('B.jpeg') },
+      after: { id: 'm2', media: null },
+    };
+    expect(payloadWithPublicMediaUrls(revoke, 'https://a.test', id)).toEqual({
+      revokedMessageId: 'm1',
+      before: { id: 'm1', media: shown('B.jpeg') },
+      after: { id: 'm2', media: null },
+    });
+    expect(revoke.before.media.file).toBe('B.jpeg');
+    for (const v of [null, 'text', { body: 'x' }, { before: null, after: null }])
+      expect(payloadWithPublicMediaUrls(v, 'https://a.test', id)).toBe(v);
   });
 });

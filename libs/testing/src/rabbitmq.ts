@@ -42,3 +42,14 @@ export async function deleteNamespace(url: string, namespace: string): Promise<v
     await conn.close();
   }
 }
+
+/** Messages ready in `queue` (its full, namespaced name), over a connection of its own: for assertions. */
+export async function queueMessageCount(url: string, queue: string): Promise<number> {
+  const conn = await amqp.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    return (await ch.checkQueue(queue)).messageCount;
+  } finally {
+    await conn.close();
+  }
+}

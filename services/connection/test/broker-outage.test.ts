@@ -5,13 +5,12 @@ import pg from 'pg';
 import { connectBroker, on, type Broker } from '@wahooks/broker';
 import { parseConfig } from '@wahooks/config';
 import { CreateConnection, WhatsAppEvent, type WhatsAppEventPayload } from '@wahooks/contracts';
-import { createTestEnv, type TestEnv } from '@wahooks/testing';
+import { createTestEnv, startTcpProxy, type TcpProxy, type TestEnv } from '@wahooks/testing';
 import { startEmulator, type Emulator } from '@wahooks/wa-emulator';
 import { askOwner } from '../src/commands/session-client.js';
 import { ConnectionEnv } from '../src/config.js';
 import { startConnectionService, type ConnectionService } from '../src/service.js';
 import { logger, waitFor } from './support/emulated.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 let env: TestEnv;
 let emulator: Emulator;
@@ -25,8 +24,7 @@ const published: WhatsAppEventPayload[] = [];
 beforeAll(async () => {
   env = await createTestEnv('conn_outage');
   emulator = await startEmulator();
-  const amqp = new URL(env.rabbitmqUrl);
-  proxy = await startTcpProxy(amqp.hostname, Number(amqp.port || 5672));
+  proxy = await startTcpProxy(env.rabbitmqUrl);
   const config = parseConfig(ConnectionEnv, {
     ...env.serviceEnv,
     RABBITMQ_URL: proxy.url(env.rabbitmqUrl), // only the service's broker connection goes through the proxy

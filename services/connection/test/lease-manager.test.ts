@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import { createLogger } from '@wahooks/telemetry';
-import { createTestEnv, type TestEnv } from '@wahooks/testing';
+import { createTestEnv, startTcpProxy, type TestEnv } from '@wahooks/testing';
 import { createLeaseManager, type LeaseManager } from '../src/lease/lease-manager.js';
 import { acquireLease, leaseKeys } from '../src/lease/redis-lease.js';
-import { startTcpProxy } from './support/tcp-proxy.js';
 
 const logger = createLogger('test', 'silent');
 let env: TestEnv;
@@ -128,8 +127,7 @@ describe('session leases', () => {
 
   it('drops its sessions locally, before the lease ends, when Redis becomes unreachable', async () => {
     const prefix = `${env.redisPrefix}cut:`;
-    const u = new URL(env.redisUrl);
-    const proxy = await startTcpProxy(u.hostname, Number(u.port || 6379));
+    const proxy = await startTcpProxy(env.redisUrl);
     try {
       const viaProxy = await client(proxy.url(env.redisUrl));
       const sessions = [randomUUID(), randomUUID()];

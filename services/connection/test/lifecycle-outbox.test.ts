@@ -8,11 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { connectBroker, on, type Broker } from '@wahooks/broker';
 import { ConnectionCreated, ConnectionDeleted, CreateConnection, DeleteConnection } from '@wahooks/contracts';
 import { createLogger } from '@wahooks/telemetry';
-import { createTestEnv, type TestEnv } from '@wahooks/testing';
+import { createTestEnv, startTcpProxy, type TcpProxy, type TestEnv } from '@wahooks/testing';
 import { connectionCommands } from '../src/commands/connection-commands.js';
 import type { Sql } from '@wahooks/db';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox/outbox-relay.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { openConnectionDatabase, type ConnectionDatabase } from './support/database.js';
 
 const logger = createLogger('test', 'silent');
@@ -41,8 +40,7 @@ beforeAll(async () => {
   env = await createTestEnv('conn_lifecycle');
   database = await openConnectionDatabase(env.databaseUrl);
   sql = database.sql;
-  const amqpUrl = new URL(env.rabbitmqUrl);
-  proxy = await startTcpProxy(amqpUrl.hostname, Number(amqpUrl.port || 5672));
+  proxy = await startTcpProxy(env.rabbitmqUrl);
   const base = { service: 'connection' as const, namespace: env.namespace, logger };
   rpc = await connectBroker({ ...base, url: env.rabbitmqUrl });
   pub = await connectBroker({ ...base, url: proxy.url(env.rabbitmqUrl), publishWaitMs: 500 });

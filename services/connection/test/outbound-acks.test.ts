@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { AppError } from '@wahooks/contracts';
 import { waitFor } from './support/emulated.js';
 import {
+  failure,
   jidOf,
   linkConnection,
   markRead,
@@ -48,15 +48,6 @@ const acksOf = (messageId: string): AckPayload[] =>
     .filter((e) => e.event === 'message.ack' && e.connectionId === id)
     .map((e) => e.payload as AckPayload)
     .filter((p) => p.id.endsWith(`_${messageId}`));
-
-const failure = async (p: Promise<unknown>): Promise<AppError> => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-};
 
 describe('receipts of our sends become message.ack events', () => {
   it('delivered (the automatic receipt), then read, then played: each published once, in that order', async () => {

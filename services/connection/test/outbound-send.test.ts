@@ -8,6 +8,7 @@ import { AppError, type OutboundContent } from '@wahooks/contracts';
 import type { OutboundRecord } from '@wahooks/wa-emulator';
 import { waitFor } from './support/emulated.js';
 import {
+  failure,
   jidOf,
   linkConnection,
   newMessageId,
@@ -35,15 +36,6 @@ afterAll(async () => {
 
 const recordOf = (messageId: string): Promise<OutboundRecord> =>
   waitFor(() => h.emulator.outbound(phone).find((r) => r.id === messageId), `outbound ${messageId}`);
-
-const failure = async (p: Promise<unknown>): Promise<AppError> => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-};
 
 /** An inbound message from `from`, once the session has stored it (so it can be quoted or reacted to). */
 async function inboundText(from: string, text: string): Promise<string> {

@@ -5,9 +5,9 @@
  * Once the link flows again the started send completes, and a retry with its id is recognised as sent.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { AppError } from '@wahooks/contracts';
 import { waitFor } from './support/emulated.js';
 import {
+  failure,
   jidOf,
   linkConnection,
   newMessageId,
@@ -33,15 +33,6 @@ afterAll(async () => {
   h?.link?.release();
   await h?.close();
 });
-
-const failure = async (p: Promise<unknown>): Promise<AppError> => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-};
 
 it('504 for a started send WhatsApp does not answer, 503 for the one behind it; the retry finds the late send', async () => {
   const chatId = jidOf('4915700003001'); // a new contact: the send must ask the server for its devices first

@@ -3,12 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { connectBroker, on, type Broker } from '@wahooks/broker';
 import { WhatsAppEvent, type WhatsAppEventPayload } from '@wahooks/contracts';
 import { createLogger } from '@wahooks/telemetry';
-import { createTestEnv, type TestEnv } from '@wahooks/testing';
+import { createTestEnv, startTcpProxy, type TcpProxy, type TestEnv } from '@wahooks/testing';
 import type { Sql } from '@wahooks/db';
 import { buildEnvelope } from '../src/events/index.js';
 import { appendToOutbox, unsent } from '../src/outbox/outbox-repo.js';
 import { startOutboxRelay, type OutboxRelay } from '../src/outbox/outbox-relay.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { openConnectionDatabase, type ConnectionDatabase } from './support/database.js';
 
 const logger = createLogger('test', 'silent');
@@ -41,8 +40,7 @@ beforeAll(async () => {
   env = await createTestEnv('conn_outbox');
   database = await openConnectionDatabase(env.databaseUrl);
   sql = database.sql;
-  const amqpUrl = new URL(env.rabbitmqUrl);
-  proxy = await startTcpProxy(amqpUrl.hostname, Number(amqpUrl.port || 5672));
+  proxy = await startTcpProxy(env.rabbitmqUrl);
   // The producer reaches RabbitMQ through the proxy; the consumer directly (it must not notice the outage).
   producer = await connectBroker({
     url: proxy.url(env.rabbitmqUrl),

@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
-import { connectBroker, type Broker } from '@wahooks/broker';
-import { createLogger } from '@wahooks/telemetry';
-import { createTestEnv, type TestEnv } from '@wahooks/testing';
+import type { Broker } from '@wahooks/broker';
+import type { TestEnv } from '@wahooks/testing';
 import type { Gateway } from '../src/service.js';
 import { startJwksServer, signHs256, type JwksServer } from './jwks-server.js';
+import { startStreamStack, type StreamStack } from './stream-stack.js';
 import { admittedStream, closeOf, publishWhatsAppEvent } from './stream-support.js';
-import { call, newToken, startTestGateway, startTokenService, type TokenServiceProcess } from './support.js';
+import { call, newToken, startTestGateway, type TokenServiceProcess } from './support.js';
 
 const SECRET = 'stream-auth-secret-with-at-least-32-characters';
 let env: TestEnv;
@@ -21,26 +21,18 @@ let jwks: JwksServer;
 let gw: Gateway;
 let tokenService: TokenServiceProcess;
 let publisher: Broker;
+let stack: StreamStack;
 
 beforeAll(async () => {
-  env = await createTestEnv('gateway_stream_auth');
   jwks = await startJwksServer();
-  tokenService = await startTokenService(env);
-  gw = await startTestGateway(env, { SUPABASE_JWKS_URL: jwks.url, SUPABASE_JWT_SECRET: SECRET });
-  publisher = await connectBroker({
-    url: env.rabbitmqUrl,
-    service: 'connection',
-    namespace: env.namespace,
-    logger: createLogger('test', 'silent'),
-  });
+  stack = await startStreamStack('gateway_stream_auth', [{ SUPABASE_JWKS_URL: jwks.url, SUPABASE_JWT_SECRET: SECRET }]);
+  ({ env, tokenService, publisher } = stack);
+  [gw] = stack.gateways as [Gateway];
 }, 60_000);
 
 afterAll(async () => {
-  await publisher?.close();
-  await gw?.stop(100);
-  await tokenService?.stop();
+  await stack?.stop();
   await jwks?.close();
-  await env?.cleanup();
 });
 
 /** Admitted: counted by the gateway, and an event of its user published now arrives. */

@@ -8,39 +8,26 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { connectBroker, type Broker } from '@wahooks/broker';
-import { createLogger } from '@wahooks/telemetry';
-import { createTestEnv, type TestEnv } from '@wahooks/testing';
+import type { Broker } from '@wahooks/broker';
 import type { Gateway } from '../src/service.js';
+import { startStreamStack, type StreamStack } from './stream-stack.js';
 import { admittedStream, publishWhatsAppEvent, streamUrl, type StreamClient } from './stream-support.js';
-import { startTestGateway, startTokenService, waitFor, type TokenServiceProcess } from './support.js';
+import { waitFor, type TokenServiceProcess } from './support.js';
 
 const PUBLIC_API_URL = 'https://api.wahooks.example';
-let env: TestEnv;
 let gw: Gateway;
 let replica: Gateway;
 let tokenService: TokenServiceProcess;
 let publisher: Broker;
+let stack: StreamStack;
 
 beforeAll(async () => {
-  env = await createTestEnv('gateway_stream_delivery');
-  tokenService = await startTokenService(env);
-  gw = await startTestGateway(env, { PUBLIC_API_URL });
-  replica = await startTestGateway(env, { PUBLIC_API_URL });
-  publisher = await connectBroker({
-    url: env.rabbitmqUrl,
-    service: 'connection',
-    namespace: env.namespace,
-    logger: createLogger('test', 'silent'),
-  });
+  stack = await startStreamStack('gateway_stream_delivery', [{ PUBLIC_API_URL }, { PUBLIC_API_URL }]);
+  ({ tokenService, publisher } = stack);
+  [gw, replica] = stack.gateways as [Gateway, Gateway];
 }, 60_000);
 
-afterAll(async () => {
-  await publisher?.close();
-  await Promise.all([gw?.stop(100), replica?.stop(100)]);
-  await tokenService?.stop();
-  await env?.cleanup();
-});
+afterAll(() => stack?.stop());
 
 /** A user with a token and a socket on `gateway` that is admitted (it got a first "ready" event, not kept). */
 async function connectedUser(

@@ -5,40 +5,30 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { connectBroker, type Broker } from '@wahooks/broker';
-import { createLogger } from '@wahooks/telemetry';
-import { createTestEnv, type TestEnv } from '@wahooks/testing';
+import type { Broker } from '@wahooks/broker';
 import type { Gateway } from '../src/service.js';
+import { startStreamStack, type StreamStack } from './stream-stack.js';
 import { admittedStream, openStream, publishWhatsAppEvent } from './stream-support.js';
-import { startTestGateway, startTokenService, waitFor, type TokenServiceProcess } from './support.js';
+import { waitFor, type TokenServiceProcess } from './support.js';
 
 const MAX_BUFFERED = 64 * 1024;
 const PING_MS = 200;
-let env: TestEnv;
 let gw: Gateway; // pings rarely: a client that does not read must be cut by its buffer, not by the heartbeat
 let pinging: Gateway;
 let tokenService: TokenServiceProcess;
 let publisher: Broker;
+let stack: StreamStack;
 
 beforeAll(async () => {
-  env = await createTestEnv('gateway_stream_limits');
-  tokenService = await startTokenService(env);
-  gw = await startTestGateway(env, { STREAM_MAX_BUFFERED_BYTES: String(MAX_BUFFERED), STREAM_PING_MS: '600000' });
-  pinging = await startTestGateway(env, { STREAM_PING_MS: String(PING_MS) });
-  publisher = await connectBroker({
-    url: env.rabbitmqUrl,
-    service: 'connection',
-    namespace: env.namespace,
-    logger: createLogger('test', 'silent'),
-  });
+  stack = await startStreamStack('gateway_stream_limits', [
+    { STREAM_MAX_BUFFERED_BYTES: String(MAX_BUFFERED), STREAM_PING_MS: '600000' },
+    { STREAM_PING_MS: String(PING_MS) },
+  ]);
+  ({ tokenService, publisher } = stack);
+  [gw, pinging] = stack.gateways as [Gateway, Gateway];
 }, 60_000);
 
-afterAll(async () => {
-  await publisher?.close();
-  await Promise.all([gw?.stop(100), pinging?.stop(100)]);
-  await tokenService?.stop();
-  await env?.cleanup();
-});
+afterAll(() => stack?.stop());
 
 describe('a client that does not read', () => {
   it('is closed with 4008 at the buffer limit, its buffer never far past it; it resumes with after=', async () => {

@@ -5,39 +5,28 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { connectBroker, type Broker } from '@wahooks/broker';
+import type { Broker } from '@wahooks/broker';
 import { newEventId } from '@wahooks/contracts';
-import { createLogger } from '@wahooks/telemetry';
-import { createTestEnv, type TestEnv } from '@wahooks/testing';
+import type { TestEnv } from '@wahooks/testing';
 import type { Gateway } from '../src/service.js';
+import { startStreamStack, type StreamStack } from './stream-stack.js';
 import { admittedStream, eventIdAt, openStream, publishWhatsAppEvent } from './stream-support.js';
-import { startTestGateway, startTokenService, waitFor, type TokenServiceProcess } from './support.js';
+import { startTestGateway, waitFor, type TokenServiceProcess } from './support.js';
 
 let env: TestEnv;
 let gw: Gateway;
 let replica: Gateway;
 let tokenService: TokenServiceProcess;
 let publisher: Broker;
+let stack: StreamStack;
 
 beforeAll(async () => {
-  env = await createTestEnv('gateway_stream_resume');
-  tokenService = await startTokenService(env);
-  gw = await startTestGateway(env);
-  replica = await startTestGateway(env);
-  publisher = await connectBroker({
-    url: env.rabbitmqUrl,
-    service: 'connection',
-    namespace: env.namespace,
-    logger: createLogger('test', 'silent'),
-  });
+  stack = await startStreamStack('gateway_stream_resume', [{}, {}]);
+  ({ env, tokenService, publisher } = stack);
+  [gw, replica] = stack.gateways as [Gateway, Gateway];
 }, 60_000);
 
-afterAll(async () => {
-  await publisher?.close();
-  await Promise.all([gw?.stop(100), replica?.stop(100)]);
-  await tokenService?.stop();
-  await env?.cleanup();
-});
+afterAll(() => stack?.stop());
 
 async function newUser() {
   const userId = randomUUID();

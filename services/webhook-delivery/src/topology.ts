@@ -9,7 +9,7 @@
  *
  * Every message on them is a DeliveryAttemptTask (libs/contracts tasks/webhook-delivery.ts).
  */
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { QueueOptions, SetupChannel } from '@wahooks/broker';
 import { attemptTaskBody, Exchanges, readAttemptTask } from '@wahooks/contracts';
 import { formatDuration } from './domain/duration.js';
 
@@ -23,7 +23,7 @@ export const delayQueue = (ms: number) => `webhook-delivery:delay:${formatDurati
 const PARKED_MAX = 100_000;
 
 /** The work queue: a message a consumer keeps crashing on goes to dead-letters:webhook-delivery. */
-const attemptQueueOptions = (name: Namer): Options.AssertQueue => ({
+const attemptQueueOptions = (name: Namer): QueueOptions => ({
   durable: true,
   arguments: {
     'x-queue-type': 'quorum',
@@ -36,7 +36,7 @@ const attemptQueueOptions = (name: Namer): Options.AssertQueue => ({
 });
 
 /** A rung of the ladder: one fixed TTL per queue (per-message TTLs would block each other at the head). */
-const delayQueueOptions = (name: Namer, ttlMs: number): Options.AssertQueue => ({
+const delayQueueOptions = (name: Namer, ttlMs: number): QueueOptions => ({
   durable: true,
   arguments: {
     'x-queue-type': 'quorum',
@@ -49,7 +49,7 @@ const delayQueueOptions = (name: Namer, ttlMs: number): Options.AssertQueue => (
 });
 
 export function declareTopology(name: Namer, delays: number[]) {
-  return async (ch: ConfirmChannel): Promise<void> => {
+  return async (ch: SetupChannel): Promise<void> => {
     await ch.assertQueue(name(AttemptQueue), attemptQueueOptions(name));
     await ch.assertQueue(name(ParkedQueue), {
       durable: true,

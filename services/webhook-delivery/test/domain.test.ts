@@ -5,8 +5,9 @@ import { parseDuration, parseDurationList } from '../src/domain/duration.js';
 import { checkEventFilter } from '../src/domain/filter.js';
 import { delayBuckets, maxAttempts, nextDelay, parseRetryAfter } from '../src/domain/retry-schedule.js';
 import { signedHeaders } from '../src/domain/sign.js';
+import { payloadWithPublicMediaUrls } from '@wahooks/contracts';
 import { isBlockedAddress } from '@wahooks/outbound-http';
-import { rewriteMediaUrl, testEventBody, webhookBody } from '../src/domain/webhook-body.js';
+import { testEventBody, webhookBody } from '../src/domain/webhook-body.js';
 
 // Matching a filter is SQL (the fan-out statement), tested against Postgres in delivery.test.ts.
 describe('event filter', () => {
@@ -108,20 +109,24 @@ describe('body', () => {
       body: 'x',
       media: { url: '/api/connections/c1/media/3EB0.oga', file: '3EB0.oga', mimetype: 'audio/ogg' },
     };
-    expect(rewriteMediaUrl(p, 'c1', 'https://api.wahooks.com/')).toEqual({
+    expect(payloadWithPublicMediaUrls(p, 'https://api.wahooks.com/', 'c1')).toEqual({
       body: 'x',
       media: { url: 'https://api.wahooks.com/api/connections/c1/media/3EB0.oga', mimetype: 'audio/ogg' },
     });
     expect(p.media.file).toBe('3EB0.oga'); // the event itself is not changed
-    expect(rewriteMediaUrl({ media: null }, 'c1', 'x')).toEqual({ media: null });
-    expect(rewriteMediaUrl({ media: { url: 'https://elsewhere.test/a.jpg' } }, 'c1', 'x')).toEqual({
+    expect(payloadWithPublicMediaUrls({ media: null }, 'x', 'c1')).toEqual({ media: null });
+    expect(payloadWithPublicMediaUrls({ media: { url: 'https://elsewhere.test/a.jpg' } }, 'x', 'c1')).toEqual({
       media: { url: 'https://elsewhere.test/a.jpg' }, // no file name: not ours, left alone
     });
   });
   it('gives the messages of a revoke (after, before) public URLs too', () => {
     const before = { id: 'm1', media: { url: '/api/connections/c1/media/M1.jpeg', file: 'M1.jpeg', mimetype: null } };
     expect(
-      rewriteMediaUrl({ after: { id: 'm2', media: null }, before, revokedMessageId: 'M1' }, 'c1', 'https://a.test'),
+      payloadWithPublicMediaUrls(
+        { after: { id: 'm2', media: null }, before, revokedMessageId: 'M1' },
+        'https://a.test',
+        'c1',
+      ),
     ).toEqual({
       after: { id: 'm2', media: null },
       before: { id: 'm1', media: { url: 'https://a.test/api/connections/c1/media/M1.jpeg', mimetype: null } },
@@ -130,11 +135,13 @@ describe('body', () => {
   });
   it('percent-encodes a file name that needs it (a malformed escape is taken literally, never thrown on)', () => {
     const p = { media: { url: '/x', file: 'bad%E0%A4%A.jpg' } };
-    expect(() => rewriteMediaUrl(p, 'c1', 'https://api.wahooks.com')).not.toThrow();
-    expect(rewriteMediaUrl(p, 'c1', 'https://api.wahooks.com')).toEqual({
+    expect(() => payloadWithPublicMediaUrls(p, 'https://api.wahooks.com', 'c1')).not.toThrow();
+    expect(payloadWithPublicMediaUrls(p, 'https://api.wahooks.com', 'c1')).toEqual({
       media: { url: 'https://api.wahooks.com/api/connections/c1/media/bad%25E0%25A4%25A.jpg' },
     });
-    expect(rewriteMediaUrl({ media: { url: '/x', file: 'a b/ü?.jpg' } }, 'c1', 'https://api.wahooks.com')).toEqual({
+    expect(
+      payloadWithPublicMediaUrls({ media: { url: '/x', file: 'a b/ü?.jpg' } }, 'https://api.wahooks.com', 'c1'),
+    ).toEqual({
       media: { url: 'https://api.wahooks.com/api/connections/c1/media/a%20b%2F%C3%BC%3F.jpg' },
     });
     expect(() =>

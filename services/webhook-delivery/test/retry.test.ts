@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import amqp from 'amqplib';
 import pg from 'pg';
 import { on } from '@wahooks/broker';
 import {
@@ -11,6 +10,8 @@ import {
   WebhookDisabled,
   type PayloadOf,
 } from '@wahooks/contracts';
+import { queueMessageCount } from '@wahooks/testing';
+import { ParkedQueue } from '../src/topology.js';
 import { createHarness, sleep, startReceiver, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
@@ -25,16 +26,7 @@ afterAll(async () => {
   await h.close();
 });
 
-async function parkedCount(): Promise<number> {
-  const conn = await amqp.connect(h.env.rabbitmqUrl);
-  try {
-    const ch = await conn.createChannel();
-    const q = await ch.checkQueue(`${h.env.namespace}webhook-delivery:deliveries:parked`);
-    return q.messageCount;
-  } finally {
-    await conn.close();
-  }
-}
+const parkedCount = () => queueMessageCount(h.env.rabbitmqUrl, `${h.env.namespace}${ParkedQueue}`);
 
 describe('retries', () => {
   it('follows the ladder, parks after the last attempt, and a replay delivers', async () => {

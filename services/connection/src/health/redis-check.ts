@@ -2,7 +2,7 @@
  * This replica's view of Redis, for its health ping (the gateway's GET /api/health shows it under `redis`): the
  * session leases live there, so while it is unreachable sessions cannot be renewed or claimed.
  */
-import type { DependencyCheck } from '@wahooks/contracts';
+import { checkDependency, type DependencyCheck } from '@wahooks/contracts';
 import type { RedisClientType } from 'redis';
 
 /** Never throws; a client that is not ready answers at once (a PING would wait in the offline queue). */
@@ -10,21 +10,6 @@ export async function checkRedis(
   redis: Pick<RedisClientType, 'isReady' | 'ping'>,
   timeoutMs = 1000,
 ): Promise<DependencyCheck> {
-  const started = performance.now();
-  const latency = () => Math.round(performance.now() - started);
   if (!redis.isReady) return { status: 'error', latency: 0, error: 'not connected to Redis' };
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      redis.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { status: 'ok', latency: latency() };
-  } catch (err) {
-    return { status: 'error', latency: latency(), error: err instanceof Error ? err.message : String(err) };
-  } finally {
-    clearTimeout(timer);
-  }
+  return checkDependency(() => redis.ping(), timeoutMs);
 }

@@ -4,7 +4,7 @@
  */
 import { proto, toNumber, type WAMessage, type WAMessageKey } from '@whiskeysockets/baileys';
 import type { Sql } from '@wahooks/db';
-import { sameMessageKey, storeKeyOf, type StoreKey } from '../events/store-key.js';
+import { sameMessageKey, storeKeyOf } from '../events/store-key.js';
 import { appendToOutbox, type OutboxEntry } from '../outbox/outbox-repo.js';
 
 export type { StoreKey } from '../events/store-key.js';
@@ -114,16 +114,6 @@ export async function loadMessage(sql: Sql, connectionId: string, key: WAMessage
   const kept = rows.map((r) => decode(r.data)).filter((m) => m.key);
   const matches = key.fromMe ? kept.filter((m) => m.key.fromMe) : kept.filter((m) => sameMessageKey(m.key, key));
   return matches.length === 1 ? matches[0] : undefined;
-}
-
-/** The kept message under exactly this store key (e.g. named by a media file), or undefined. */
-export async function loadByStoreKey(sql: Sql, connectionId: string, k: StoreKey): Promise<WAMessage | undefined> {
-  const rows = await sql.query<{ data: Buffer }>(
-    `SELECT data FROM connection.messages
-     WHERE connection_id = $1 AND chat_id = $2 AND sender = $3 AND key_id = $4`,
-    [connectionId, k.chat, k.sender, k.id],
-  );
-  return rows[0] ? decode(rows[0].data) : undefined;
 }
 
 export async function recentMessages(

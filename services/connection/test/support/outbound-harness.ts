@@ -4,10 +4,12 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
+import { expect } from '@jest/globals';
 import { createClient, type RedisClientType } from 'redis';
 import { connectBroker, on, type Broker } from '@wahooks/broker';
 import { parseConfig } from '@wahooks/config';
 import {
+  AppError,
   CreateConnection,
   Exchanges,
   SessionMarkRead,
@@ -197,3 +199,13 @@ export async function stage(h: OutboundHarness, data: Buffer, mimetype: string, 
 }
 
 export const jidOf = (phone: string) => `${phone}@s.whatsapp.net`;
+
+/** The AppError `p` rejects with; the test fails if it resolves or rejects with anything else. */
+export async function failure(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}

@@ -8,7 +8,7 @@
  */
 import type { RedisClientType } from 'redis';
 import type { Broker } from '@wahooks/broker';
-import { AppError, pingCommand, ServiceNames, type ServiceName } from '@wahooks/contracts';
+import { AppError, checkDependency, pingCommand, ServiceNames, type ServiceName } from '@wahooks/contracts';
 import { databaseFromServices, redisFromGatewayAndServices, type PingAnswer } from './database-check.js';
 
 export type CheckStatus = 'ok' | 'error';
@@ -50,24 +50,6 @@ export interface HealthChecker {
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-async function timed(fn: () => Promise<unknown>, timeoutMs: number): Promise<Check> {
-  const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { status: 'ok', latency: Math.round(performance.now() - started) };
-  } catch (err) {
-    return { status: 'error', latency: Math.round(performance.now() - started), error: message(err) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export function createHealthChecker(options: {
   broker: Broker;
   redis: RedisClientType<any, any, any, any, any>;
@@ -101,10 +83,10 @@ export function createHealthChecker(options: {
   async function check(): Promise<HealthReport> {
     const others = ServiceNames.filter((s) => s !== 'gateway');
     const [brokerCheck, ownRedis, pings] = await Promise.all([
-      timed(async () => {
+      checkDependency(async () => {
         if (!broker.isConnected()) throw new Error('not connected to RabbitMQ');
       }, timeoutMs),
-      timed(async () => {
+      checkDependency(async () => {
         if (!redis.isReady) throw new Error('not connected to Redis');
         await redis.ping();
       }, timeoutMs),

@@ -6,7 +6,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { connectionName, type Broker } from '@wahooks/broker';
+import { connectStream, type Broker } from '@wahooks/broker';
 import { EventStreamQueue, Exchanges, StreamClose, StreamMarkerType, WhatsAppEvent } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -15,10 +15,8 @@ import { admit, type CloseFrame } from './handshake.js';
 import { resume, type ReplayDeps } from './replay.js';
 import { Revocations } from './revocations.js';
 import { Slots } from './slots.js';
-import { StreamConnection } from './stream-connection.js';
 import { StreamHub } from './stream-hub.js';
 import { parseStreamQuery } from './stream-query.js';
-import { StreamReader } from './stream-reader.js';
 import { Subscriber } from './subscriber.js';
 
 export const STREAM_PATH = '/api/ws';
@@ -56,17 +54,19 @@ const MAX_CLIENT_MESSAGE_BYTES = 4096;
 export async function startEventStream(options: EventStreamOptions): Promise<EventStream> {
   const { server, broker, auth, config, logger } = options;
   const hub = new StreamHub(config.PUBLIC_API_URL, logger);
-  const connection = new StreamConnection({
+  // A connection of its own (`<gateway connection name> stream`): the readers stay off the one carrying the RPCs.
+  const connection = await connectStream({
     url: config.RABBITMQ_URL,
-    connectionName: `${connectionName('gateway', broker.instanceId, config.BROKER_NAMESPACE)} stream`,
-    queue: broker.name(EventStreamQueue),
-    exchange: broker.name(Exchanges.events),
-    bindingKey: WhatsAppEvent.type,
-    retention: config.STREAM_RETENTION,
+    service: 'gateway',
+    instanceId: broker.instanceId,
+    namespace: config.BROKER_NAMESPACE,
+    queue: EventStreamQueue,
+    bindings: [{ exchange: Exchanges.events, routingKey: WhatsAppEvent.type }],
+    maxAge: config.STREAM_RETENTION,
     logger,
+    connectWaitMs: 5000,
   });
-  await connection.start(5000);
-  connection.add(new StreamReader('live', 'next', hub.onMessage, LIVE_PREFETCH, logger));
+  connection.consume('next', hub.onMessage, { label: 'live', prefetch: LIVE_PREFETCH });
   const revocations = new Revocations(broker, logger);
   await revocations.start();
 

@@ -18,13 +18,11 @@
  *    it from the live reader.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConsumeMessage } from 'amqplib';
+import type { RawMessage, StreamConnection, StreamConsumer } from '@wahooks/broker';
 import { StreamClose, StreamMarkerType } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
 import type { Slots } from './slots.js';
-import type { StreamConnection } from './stream-connection.js';
 import type { StreamHub } from './stream-hub.js';
-import { StreamReader } from './stream-reader.js';
 import type { Subscriber } from './subscriber.js';
 
 export interface ReplayDeps {
@@ -62,18 +60,18 @@ export async function resume(deps: ReplayDeps, sub: Subscriber, after: { id: str
 
   const startMs = Math.min(after.timeMs, Date.now()) - deps.clockSkewMs;
   let seeking = true;
-  let reader: StreamReader | undefined;
+  let reader: StreamConsumer | undefined;
   let done = false;
   const finish = () => {
     if (done) return;
     done = true;
-    if (reader) void connection.remove(reader);
+    void reader?.stop();
     release();
   };
   sub.onClose(finish);
 
-  const isMarker = (msg: ConsumeMessage) => msg.properties.type === StreamMarkerType;
-  const handle = (msg: ConsumeMessage, offset: number) => {
+  const isMarker = (msg: RawMessage) => msg.properties.type === StreamMarkerType;
+  const handle = (msg: RawMessage, offset: number) => {
     if (seeking) {
       if (msg.properties.messageId === after.id) seeking = false;
       else if (isMarker(msg) && msg.properties.messageId === markerId) gap();
@@ -88,19 +86,16 @@ export async function resume(deps: ReplayDeps, sub: Subscriber, after: { id: str
     if (event && event.userId === sub.userId && sub.matches(event)) sub.send(event.bytes());
   };
   const startReader = (label: string) => {
-    const r: StreamReader = new StreamReader(
-      label,
+    const previous = reader;
+    const r: StreamConsumer = connection.consume(
       { timestampMs: startMs },
       (msg, offset) => {
         if (r === reader && !done && !sub.isClosed) handle(msg, offset);
       },
-      REPLAY_PREFETCH,
-      logger,
+      { label, prefetch: REPLAY_PREFETCH },
     );
-    const previous = reader;
     reader = r;
-    if (previous) void connection.remove(previous);
-    connection.add(r);
+    void previous?.stop();
   };
   const gap = () => {
     seeking = false;

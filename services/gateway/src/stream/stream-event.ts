@@ -2,7 +2,7 @@
  * One `connection.whatsapp.event` read from the stream, decoded once per gateway however many sockets get it, and
  * the bytes those sockets get: `{id, event, connectionId, payload, timestamp}` (no `userId`), media URLs absolute.
  */
-import { WhatsAppEvent, WhatsAppEventPayload, withPublicMediaUrl } from '@wahooks/contracts';
+import { payloadWithPublicMediaUrls, WhatsAppEvent, WhatsAppEventPayload } from '@wahooks/contracts';
 
 export interface StreamEvent {
   id: string;
@@ -37,23 +37,9 @@ export function decodeStreamEvent(body: Buffer, publicApiUrl: string): StreamEve
           id: e.id,
           event: e.event,
           connectionId: e.connectionId,
-          payload: publicPayload(e.payload, e.connectionId, publicApiUrl),
+          payload: payloadWithPublicMediaUrls(e.payload, publicApiUrl, e.connectionId),
           timestamp: new Date(e.timestamp).toISOString(),
         }),
       )),
   };
-}
-
-/**
- * The payload with every message's media URL made absolute, as in webhook bodies: the payload itself (`message`,
- * `message.any`, …) and the two messages a `message.revoked` carries (`after`, `before`).
- */
-export function publicPayload(payload: unknown, connectionId: string, publicApiUrl: string): unknown {
-  if (!payload || typeof payload !== 'object') return payload;
-  let out = withPublicMediaUrl(payload as Record<string, unknown>, publicApiUrl, connectionId);
-  for (const slot of ['after', 'before'] as const) {
-    const shown = withPublicMediaUrl(out[slot], publicApiUrl, connectionId);
-    if (shown !== out[slot]) out = { ...out, [slot]: shown };
-  }
-  return out;
 }

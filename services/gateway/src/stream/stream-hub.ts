@@ -3,7 +3,7 @@
  * that user's open sockets (so connections created after a socket opened are streamed too, and another user's
  * never are). Each event is decoded and serialised once, however many sockets get it.
  */
-import type { ConsumeMessage } from 'amqplib';
+import type { RawMessage } from '@wahooks/broker';
 import { StreamMarkerType } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
 import { decodeStreamEvent, type StreamEvent } from './stream-event.js';
@@ -52,7 +52,7 @@ export class StreamHub {
   }
 
   /** The live reader's handler: every stream message, in stream order. */
-  onMessage = (msg: ConsumeMessage, offset: number): void => {
+  onMessage = (msg: RawMessage, offset: number): void => {
     if (this.awaitingFloor.size > 0) {
       for (const sub of this.awaitingFloor) sub.liveFloor = offset;
       this.awaitingFloor = new Set();
@@ -65,7 +65,7 @@ export class StreamHub {
     for (const sub of subs) sub.live(event, offset);
   };
 
-  decode(msg: ConsumeMessage): StreamEvent | undefined {
+  decode(msg: RawMessage): StreamEvent | undefined {
     const event = decodeStreamEvent(msg.content, this.publicApiUrl);
     if (!event && Date.now() - this.lastWarning > WARN_EVERY_MS) {
       this.lastWarning = Date.now();

@@ -10,8 +10,8 @@ import {
   VerifyToken,
   type AnyCommand,
 } from '@wahooks/contracts';
+import { isDatabaseUnavailable } from '@wahooks/db';
 import { isBadInputForDatabase } from '../domain/db-bad-input.js';
-import { isDatabaseUnavailable } from '../domain/db-unavailable.js';
 import { handleCreateToken } from './create-token.js';
 import type { HandlerDeps } from './deps.js';
 import { handleGetMe } from './get-me.js';

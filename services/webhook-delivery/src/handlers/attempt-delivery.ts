@@ -9,8 +9,7 @@
  * Here: the tasks of a message, each delivery loaded (batched) and checked, the endpoint's lane, inline first
  * attempts. Step 1 is attempt-send.ts, steps 2–3 attempt-outcome.ts.
  */
-import type { RawOutcome } from '@wahooks/broker';
-import type { ConsumeMessage } from 'amqplib';
+import type { RawMessage, RawOutcome } from '@wahooks/broker';
 import { createBatcher } from '../adapters/batcher.js';
 import { createEndpointLanes } from '../adapters/endpoint-lanes.js';
 import type { AttemptTarget } from '../adapters/deliveries-repo.js';
@@ -99,7 +98,7 @@ export function handleAttemptDelivery(deps: Deps) {
     }
   };
 
-  const handler = async (msg: ConsumeMessage): Promise<RawOutcome> => {
+  const handler = async (msg: RawMessage): Promise<RawOutcome> => {
     const tasks = decodeTasks(msg.content);
     if (!tasks) return { deadLetter: 'invalid attempt task' };
     const settled = await Promise.all(tasks.map(settle));
