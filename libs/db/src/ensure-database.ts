@@ -26,6 +26,7 @@ export function withDatabase(url: string, name: string): string {
 
 async function databaseExists(url: string, connectTimeoutMs: number): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+  client.on('error', () => undefined); // a terminated backend fails the pending call instead of crashing
   try {
     await client.connect();
     return true;
@@ -45,6 +46,7 @@ export async function ensureDatabase(url: string, connectTimeoutMs = 10_000): Pr
     connectionString: withDatabase(url, 'postgres'),
     connectionTimeoutMillis: connectTimeoutMs,
   });
+  admin.on('error', () => undefined);
   await admin.connect();
   try {
     for (let attempt = 1; ; attempt++) {

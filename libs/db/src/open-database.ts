@@ -81,6 +81,8 @@ async function migrateUnderLock(dataSource: DataSource, options: OpenDatabaseOpt
     application_name: `wahooks-${options.schema}-migrate`,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
   });
+  // Errors of an idle client are emitted, not thrown: a terminated backend must fail the next query, not crash.
+  lock.on('error', () => undefined);
   await lock.connect();
   try {
     await lock.query(`SET lock_timeout = ${Math.max(1, Math.round(options.migrationLockTimeoutMs ?? 120_000))}`);
