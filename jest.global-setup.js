@@ -4,6 +4,8 @@
 //   TEST_SERVICES=auto        (default) use env/local servers when they answer, else try testcontainers
 // Values put in process.env here are inherited by the Jest workers.
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 const defaults = {
   RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
@@ -30,15 +32,22 @@ async function startContainers() {
     .withExposedPorts(5432)
     .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
     .start();
-  const mq = await new GenericContainer('rabbitmq:3.13-alpine').withExposedPorts(5672).start();
+  // The management image: test clean-up lists a namespace's queues and exchanges over its HTTP API.
+  const mq = await new GenericContainer('rabbitmq:3.13-management-alpine').withExposedPorts(5672, 15672).start();
   const redis = await new GenericContainer('redis:7-alpine').withExposedPorts(6379).start();
   process.env.DATABASE_URL = `postgres://postgres@${pg.getHost()}:${pg.getMappedPort(5432)}/wahooks_test`;
   process.env.RABBITMQ_URL = `amqp://guest:guest@${mq.getHost()}:${mq.getMappedPort(5672)}`;
+  process.env.RABBITMQ_MANAGEMENT_URL = `http://guest:guest@${mq.getHost()}:${mq.getMappedPort(15672)}`;
   process.env.REDIS_URL = `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`;
   globalThis.__TEST_CONTAINERS__ = [pg, mq, redis];
 }
 
 export default async function globalSetup() {
+  // createTestEnv appends each namespace here; jest.global-teardown.js deletes what a test file left behind.
+  process.env.WAHOOKS_TEST_NAMESPACES_FILE = path.join(
+    os.tmpdir(),
+    `wahooks-test-namespaces-${process.pid}-${Date.now()}`,
+  );
   const mode = process.env.TEST_SERVICES ?? 'auto';
   if (mode === 'containers') return startContainers();
   for (const [k, v] of Object.entries(defaults)) process.env[k] ??= v;

@@ -29,5 +29,6 @@ export default {
     ],
   },
   globalSetup: path.join(repoRoot, 'jest.global-setup.js'),
+  globalTeardown: path.join(repoRoot, 'jest.global-teardown.js'),
   testTimeout: 30_000,
 };

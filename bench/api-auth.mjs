@@ -18,6 +18,7 @@ import { SignJWT } from 'jose';
 import { connectBroker } from '@wahooks/broker';
 import { ListTokens } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
+import { cleanUpOnSignal } from './clean-up-on-signal.mjs';
 import { cpuMs, pgrep, syscalls } from './proc-stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -142,7 +143,7 @@ async function rpcLoad(broker, userId, seconds) {
 
 async function main() {
   const loadBefore = os.loadavg().map((x) => Number(x.toFixed(2)));
-  const env = await createTestEnv('bench_api');
+  const env = cleanUpOnSignal(await createTestEnv('bench_api'), children);
   try {
     const bare = fork(path.join(root, 'bench/api-auth-bare.mjs'), [], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -27,6 +27,7 @@ import pg from 'pg';
 import { connectBroker } from '@wahooks/broker';
 import { CreateConnection, Exchanges, SessionQr, SessionSend } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
+import { cleanUpOnSignal } from './clean-up-on-signal.mjs';
 import { cpuMs, pgrep, syscalls } from './proc-stats.mjs';
 import { runClosedLoop, runOpenLoop } from './send-load.mjs';
 
@@ -398,7 +399,7 @@ async function serviceHalf(emu, env, halfRate) {
 
 async function main() {
   const loadBefore = os.loadavg().map((x) => Number(x.toFixed(2)));
-  const env = await createTestEnv('bench_send');
+  const env = cleanUpOnSignal(await createTestEnv('bench_send'), children);
   const out = {
     clients: CLIENTS,
     sessions: SESSIONS,

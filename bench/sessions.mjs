@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { connectBroker, on } from '@wahooks/broker';
 import { CreateConnection, Exchanges, SessionQr, WhatsAppEvent } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
+import { cleanUpOnSignal } from './clean-up-on-signal.mjs';
 import pg from 'pg';
 
 const SESSIONS = Number(process.argv[2] ?? 100);
@@ -41,10 +42,13 @@ const rssMB = (pid) => {
   return +(Number(line.split(/\s+/)[1]) / 1024).toFixed(1);
 };
 
-const env = await createTestEnv('bench_sessions');
+const env = cleanUpOnSignal(await createTestEnv('bench_sessions'), children);
 async function finish(code) {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  await env.cleanup().catch(() => undefined);
+  await env.cleanup().catch((err) => {
+    console.error(`clean-up failed: ${err.message}`); // names left on the broker: say so, fail the run
+    code = code || 1;
+  });
   console.log(JSON.stringify(result, null, 2));
   process.exit(code);
 }

@@ -19,6 +19,7 @@ import { SignJWT } from 'jose';
 import { connectBroker } from '@wahooks/broker';
 import { newEventId, WhatsAppEvent } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
+import { cleanUpOnSignal } from './clean-up-on-signal.mjs';
 import { cpuMs, pgrep, rssKb } from './proc-stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -125,7 +126,7 @@ function event(user, sentAt, extra = {}) {
 
 async function main() {
   const loadBefore = os.loadavg().map((x) => Number(x.toFixed(2)));
-  const env = await createTestEnv('bench_stream');
+  const env = cleanUpOnSignal(await createTestEnv('bench_stream'), children);
   try {
     const serviceEnv = { ...env.serviceEnv, LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: '' };
     const tokenProc = startService('token', serviceEnv);

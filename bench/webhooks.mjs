@@ -14,6 +14,7 @@ import got from 'got';
 import { connectBroker } from '@wahooks/broker';
 import { ConnectionCreated, CreateWebhook, ListWebhooks, WhatsAppEvent } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
+import { cleanUpOnSignal } from './clean-up-on-signal.mjs';
 import pg from 'pg';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -214,7 +215,7 @@ async function main() {
 
   // 1. Throughput + raw ceiling (fresh database and namespace).
   {
-    const env = await createTestEnv('bench_wh');
+    const env = cleanUpOnSignal(await createTestEnv('bench_wh'));
     const rx = await startReceiver();
     const svc = startService(env, { WEBHOOK_RETRY_SCHEDULE: '5s,10s,20s,40s' });
     const client = await connectBroker({ url: env.rabbitmqUrl, service: 'gateway', namespace: env.namespace });
@@ -279,7 +280,7 @@ async function main() {
 
   // 3. 30% of answers are 500s: everything still delivered within the ladder (10 attempts: 0.3^10 ≈ 6e-6).
   if (!process.env.BENCH_SKIP_FAILURES) {
-    const env = await createTestEnv('bench_wh_fail');
+    const env = cleanUpOnSignal(await createTestEnv('bench_wh_fail'));
     const rx = await startReceiver(0.3);
     const svc = startService(env, {
       WEBHOOK_RETRY_SCHEDULE: '100ms,200ms,400ms,800ms,1s,1s,1s,1s,1s',

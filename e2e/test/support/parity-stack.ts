@@ -49,8 +49,13 @@ export interface ParityStack {
   connection: ConnectionService;
   /** Every delivery, in arrival order (a retry of an event appears again, with the same webhook-id). */
   deliveries: Delivery[];
+  /** The API token of the stack's user (e.g. for `/api/ws`). */
+  token: string;
   api(method: string, path: string, body?: unknown): Promise<ApiAnswer>;
-  /** Deliveries of `event` for `connectionId`, one per event id. */
+  /**
+   * Deliveries of `event` for `connectionId`, one per event id, in the order the events were made (their ids are
+   * monotonic ULIDs): deliveries are concurrent, so arrival order is not the order of what happened.
+   */
   events(connectionId: string, event: string): Delivery['body'][];
   /** Waits until `probe` gives a value (polling every 50 ms), or fails naming `what`. */
   until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms?: number): Promise<T>;
@@ -139,19 +144,21 @@ export async function startParityStack(env: TestEnv, options: { messaging?: bool
     }
   }
 
-  const events = (connectionId: string, event: string) => [
-    ...new Map(
-      deliveries
-        .filter((d) => d.body.event === event && d.body.connectionId === connectionId)
-        .map((d) => [d.body.id, d.body]),
-    ).values(),
-  ];
+  const events = (connectionId: string, event: string) =>
+    [
+      ...new Map(
+        deliveries
+          .filter((d) => d.body.event === event && d.body.connectionId === connectionId)
+          .map((d) => [d.body.id, d.body]),
+      ).values(),
+    ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
   return {
     emulator,
     gateway,
     connection,
     deliveries,
+    token: apiToken,
     api,
     events,
     until,

@@ -8,11 +8,12 @@ import { publishEvent } from './events.js';
 import { InFlight } from './inflight.js';
 import { Publisher } from './publisher.js';
 import { consumeRaw, publishRaw } from './raw.js';
+import { retireQueue } from './retire.js';
 import { RpcClient } from './rpc-client.js';
 import { RpcServer } from './rpc-server.js';
 import { serveRouted } from './routed-server.js';
 import { subscribe } from './subscribe.js';
-import { declareExchanges } from './topology.js';
+import { declareExchanges, namespacedNamer } from './topology.js';
 import type { Broker, BrokerOptions } from './types.js';
 
 /** `${service}@${instanceId}` (+ ` ns=<namespace>`): the connection name shown by `rabbitmqctl list_connections`. */
@@ -30,7 +31,7 @@ export async function connectBroker(options: BrokerOptions): Promise<Broker> {
     initialRetries: options.connectRetries,
   });
   const inflight = new InFlight();
-  const name = (raw: string) => `${namespace}${raw}`;
+  const name = namespacedNamer(namespace); // records the names for test clean-up (topology.ts)
   const core: BrokerCore = {
     service: options.service,
     instanceId,
@@ -77,6 +78,7 @@ export async function connectBroker(options: BrokerOptions): Promise<Broker> {
     addSetup: (setup) => core.publisher.addSetup(setup),
     publishRaw: (exchange, routingKey, body, opts) => publishRaw(core, exchange, routingKey, body, opts),
     consumeRaw: (queue, onMessage, opts) => consumeRaw(core, queue, onMessage, opts),
+    retireQueue: (queue, opts) => retireQueue(core, queue, opts?.moveTo),
     isConnected: () => !closed && connection.isConnected(),
     async close() {
       if (closed) return;

@@ -8,7 +8,7 @@ import { ack, type HandlerSlot } from './consumer.js';
 import type { BrokerCore } from './core.js';
 import { Headers, headerNumber } from './headers.js';
 import { attemptOf } from './retry.js';
-import { failSpan, messagingAttributes, withConsumerSpan } from './tracing.js';
+import { consumerAttributes, failSpan, processSpanName, withConsumerSpan } from './tracing.js';
 import type { CommandBinding, MessageContext } from './types.js';
 import { parseOr400 } from './validation.js';
 
@@ -30,7 +30,8 @@ export class CommandDispatcher {
     for (const b of bindings) this.bindings.set(b.command.name, b);
   }
 
-  async onMessage(ch: Channel, msg: ConsumeMessage, slot?: HandlerSlot): Promise<void> {
+  /** `queue`: the queue it was taken from (span name and attributes); the exchange when not given. */
+  async onMessage(ch: Channel, msg: ConsumeMessage, slot?: HandlerSlot, queue?: string): Promise<void> {
     const { core } = this;
     const { headers, replyTo, correlationId } = msg.properties;
     const deadline = headerNumber(headers, Headers.deadline);
@@ -41,10 +42,9 @@ export class CommandDispatcher {
     }
     const name = (msg.properties.type as string | undefined) ?? msg.fields.routingKey;
     await withConsumerSpan(
-      `${name} process`,
+      processSpanName(queue ?? msg.fields.exchange),
       headers,
-      messagingAttributes(msg.fields.exchange, 'process', {
-        'messaging.rabbitmq.destination.routing_key': msg.fields.routingKey,
+      consumerAttributes(queue ?? msg.fields.exchange, msg.fields.routingKey, {
         'messaging.message.conversation_id': correlationId,
       }),
       async (span) => {

@@ -2,7 +2,7 @@
 import { context } from '@opentelemetry/api';
 import { AppError, Exchanges, newEventId, type AnyEvent, type PayloadOf } from '@wahooks/contracts';
 import type { BrokerCore } from './core.js';
-import { failSpan, messagingAttributes, startProducerSpan } from './tracing.js';
+import { failSpan, producerAttributes, publishSpanName, startProducerSpan } from './tracing.js';
 import type { EventEnvelope } from './types.js';
 import { issueMessages } from './validation.js';
 
@@ -28,12 +28,9 @@ export async function publishEvent<E extends AnyEvent>(
   await waitForBroker(core);
   const headers: Record<string, unknown> = { ...options.headers };
   const { span, ctx } = startProducerSpan(
-    `${event.type} publish`,
+    publishSpanName(exchange, event.type),
     headers,
-    messagingAttributes(exchange, 'publish', {
-      'messaging.rabbitmq.destination.routing_key': event.type,
-      'messaging.message.id': envelope.id,
-    }),
+    producerAttributes(exchange, event.type, { 'messaging.message.id': envelope.id }),
   );
   try {
     await context.with(ctx, () =>

@@ -7,7 +7,15 @@ import { errorMessage } from './errors.js';
 import { waitForBroker } from './events.js';
 import { deadLetter } from './retry.js';
 import { declareDeadLetterQueue } from './topology.js';
-import { failSpan, messagingAttributes, startProducerSpan, withConsumerSpan } from './tracing.js';
+import {
+  consumerAttributes,
+  failSpan,
+  processSpanName,
+  producerAttributes,
+  publishSpanName,
+  startProducerSpan,
+  withConsumerSpan,
+} from './tracing.js';
 import type { RawOutcome } from './types.js';
 
 /**
@@ -25,13 +33,7 @@ export async function publishRaw(
   const key = exchange === '' ? core.name(routingKey) : routingKey;
   await waitForBroker(core);
   const headers: Record<string, unknown> = { ...options.headers };
-  const { span, ctx } = startProducerSpan(
-    `${target || key} publish`,
-    headers,
-    messagingAttributes(target || key, 'publish', {
-      'messaging.rabbitmq.destination.routing_key': key,
-    }),
-  );
+  const { span, ctx } = startProducerSpan(publishSpanName(target, key), headers, producerAttributes(target, key));
   try {
     await context.with(ctx, () =>
       core.publisher.publish(
@@ -74,9 +76,9 @@ export async function consumeRaw(
       let outcome: RawOutcome;
       try {
         outcome = await withConsumerSpan(
-          `${name} process`,
+          processSpanName(name),
           msg.properties.headers,
-          messagingAttributes(name, 'process'),
+          consumerAttributes(name, msg.fields.routingKey),
           () => onMessage(msg),
         );
       } catch (err) {

@@ -17,7 +17,7 @@ import {
 import type { BrokerCore } from './core.js';
 import { Headers } from './headers.js';
 import type { ChannelHandle } from './connection.js';
-import { failSpan, messagingAttributes, startProducerSpan } from './tracing.js';
+import { failSpan, producerAttributes, publishSpanName, startProducerSpan } from './tracing.js';
 import type { RequestOptions } from './types.js';
 import { rpcFailure } from './rpc-failure.js';
 import { parseOr400 } from './validation.js';
@@ -64,12 +64,9 @@ export class RpcClient {
     const correlationId = randomUUID();
     const headers: Record<string, unknown> = { [Headers.deadline]: Date.now() + timeoutMs };
     const { span } = startProducerSpan(
-      `${command.name} request`,
+      publishSpanName(exchange, routingKey),
       headers,
-      messagingAttributes(exchange, 'send', {
-        'messaging.rabbitmq.destination.routing_key': routingKey,
-        'messaging.message.conversation_id': correlationId,
-      }),
+      producerAttributes(exchange, routingKey, { 'messaging.message.conversation_id': correlationId }),
     );
 
     try {

@@ -44,7 +44,7 @@ export class RpcServer {
         confirm: false, // replies need no publisher confirms: the caller's wait is the confirmation
         noAck: true, // no ack frame per request: a request lost with this process times out at its caller (503)
         declare: (ch) => this.declare(ch, [...this.dispatcher.bindings.keys()]),
-        onMessage: (ch, msg, _queue, slot) => this.dispatcher.onMessage(ch, msg, slot),
+        onMessage: (ch, msg, queue, slot) => this.dispatcher.onMessage(ch, msg, slot, queue),
       });
     } else if (this.channel) {
       await this.declare(

@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '@wahooks/telemetry';
 import { connectionName } from './broker.js';
 import { BrokerConnection } from './connection.js';
 import { StreamConsumer, type StreamHandler, type StreamStart } from './stream-consumer.js';
-import { declareExchanges } from './topology.js';
+import { declareExchanges, namespacedNamer } from './topology.js';
 
 export { StreamConsumer, type StreamHandler, type StreamStart } from './stream-consumer.js';
 
@@ -62,7 +62,7 @@ const DEFAULT_SEGMENT_BYTES = 50_000_000;
 
 export async function connectStream(options: StreamOptions): Promise<StreamConnection> {
   const namespace = options.namespace ?? '';
-  const name = (raw: string) => `${namespace}${raw}`;
+  const name = namespacedNamer(namespace); // records the names for test clean-up (topology.ts)
   const queue = name(options.queue);
   const logger = options.logger ?? createLogger(`broker:${options.service}:stream`, process.env.LOG_LEVEL ?? 'warn');
   const connection = new BrokerConnection({

@@ -13,7 +13,7 @@ import { errorMessage, PermanentError } from './errors.js';
 import { attemptOf, deadLetter, retryDelayMs, retryLater } from './retry.js';
 import { messageContext } from './command-dispatch.js';
 import { declareDeadLetterQueue, eventQueueOptions, exclusiveQueueOptions } from './topology.js';
-import { messagingAttributes, withConsumerSpan } from './tracing.js';
+import { consumerAttributes, processSpanName, withConsumerSpan } from './tracing.js';
 import type { EventBinding, SubscribeOptions } from './types.js';
 import { issueMessages } from './validation.js';
 
@@ -69,12 +69,12 @@ export async function subscribe(
       return deadLetter(core, ch, msg, queue, `invalid payload: ${issueMessages(payload.error).join('; ')}`);
 
     const attempt = attemptOf(msg);
-    const attributes = messagingAttributes(queue, 'process', {
+    const attributes = consumerAttributes(queue, msg.fields.routingKey, {
       'messaging.message.id': envelope.data.id,
       'wahooks.attempt': attempt,
     });
     try {
-      await withConsumerSpan(`${type} process`, msg.properties.headers, attributes, () =>
+      await withConsumerSpan(processSpanName(queue), msg.properties.headers, attributes, () =>
         binding.handler(payload.data, { ...envelope.data, payload: payload.data }, messageContext(msg)),
       );
     } catch (err) {

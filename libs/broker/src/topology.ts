@@ -8,6 +8,30 @@ import { Exchanges, Queues, type ServiceName } from '@wahooks/contracts';
 
 export type Namer = (raw: string) => string;
 
+/**
+ * Namespaced names this process used, per namespace, in a process-wide registry (a global symbol, so that
+ * libs/testing reads it without depending on this package): a test's clean-up deletes them when nothing can
+ * list the broker's names. Production's namespace is '' and records nothing.
+ */
+const USED_NAMES = Symbol.for('wahooks.broker.namespacedNames');
+const usedNames = (): Map<string, Set<string>> => {
+  const g = globalThis as Record<symbol, Map<string, Set<string>> | undefined>;
+  return (g[USED_NAMES] ??= new Map());
+};
+
+/** `namespace + raw`, recorded when namespaced (tests, benchmarks). */
+export function namespacedNamer(namespace: string): Namer {
+  if (!namespace) return (raw) => raw;
+  return (raw) => {
+    const name = `${namespace}${raw}`;
+    const names = usedNames();
+    let set = names.get(namespace);
+    if (!set) names.set(namespace, (set = new Set()));
+    set.add(name);
+    return name;
+  };
+}
+
 /** Declared on every (re)connect before anything else. */
 export async function declareExchanges(ch: Channel, name: Namer): Promise<void> {
   await ch.assertExchange(name(Exchanges.commands), 'topic', { durable: true });
@@ -29,7 +53,11 @@ export const commandQueueOptions = (): Options.AssertQueue => ({
   arguments: { 'x-queue-type': 'classic' },
 });
 
-/** Event queues: quorum, dead-lettered at least once to the service's dead-letter queue. */
+/**
+ * Event queues: quorum, dead-lettered at least once to the service's dead-letter queue. An event is published
+ * once and this queue holds its only copy until handled, so it is replicated (and needs quorum for
+ * `x-delivery-limit` and at-least-once dead-lettering).
+ */
 export const eventQueueOptions = (name: Namer, service: ServiceName): Options.AssertQueue => ({
   durable: true,
   arguments: {
@@ -42,10 +70,24 @@ export const eventQueueOptions = (name: Namer, service: ServiceName): Options.As
   },
 });
 
-/** Per-instance fan-out (e.g. cache invalidation): server-named, gone with the connection. */
-export const exclusiveQueueOptions = (): Options.AssertQueue => ({ exclusive: true, autoDelete: true, durable: false });
+/**
+ * Per-instance fan-out (e.g. cache invalidation) and routed commands: server-named, gone with the connection.
+ * Typed classic explicitly, never left to the vhost's default queue type (quorum in infra/rabbitmq/rabbitmq.conf):
+ * a server-named quorum queue is refused (406 "Cannot declare a server-named queue for type rabbit_quorum_queue",
+ * measured on 3.10), and whether a version falls back to classic for exclusive queues is not ours to rely on.
+ * A classic queue is 2 Erlang processes and ~75 KB at rest; it dies with its connection, nothing to replicate.
+ */
+export const exclusiveQueueOptions = (): Options.AssertQueue => ({
+  exclusive: true,
+  autoDelete: true,
+  durable: false,
+  arguments: { 'x-queue-type': 'classic' },
+});
 
-/** `dead-letters:<service>`, bound to the dead-letter exchange with key = service. Idempotent. */
+/**
+ * `dead-letters:<service>`, bound to the dead-letter exchange with key = service. Idempotent. Quorum: a dead
+ * letter is the only copy of work a service gave up on, kept for inspection and replay.
+ */
 export async function declareDeadLetterQueue(ch: ConfirmChannel, name: Namer, service: ServiceName): Promise<string> {
   const queue = name(Queues.deadLetters(service));
   await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });

@@ -65,10 +65,29 @@ export function failSpan(span: Span, err: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
 }
 
-/** Messaging semantic-convention attributes (stable names as of semconv 1.26). */
-export const messagingAttributes = (destination: string, operation: string, extra: Attributes = {}): Attributes => ({
+/**
+ * Messaging semantic conventions, version 1.26 (the last before `publish` became `send`): span names
+ * `publish <exchange>` (PRODUCER) and `process <queue>` (CONSUMER); `messaging.destination.name` is the exchange
+ * on the producer side (the queue when publishing through the default exchange, where the routing key is the
+ * queue) and the queue on the consumer side. Only names, ids and counts: never a body, header value or secret.
+ */
+export const publishSpanName = (exchange: string, routingKey: string): string => `publish ${exchange || routingKey}`;
+export const processSpanName = (queue: string): string => `process ${queue}`;
+
+export const producerAttributes = (exchange: string, routingKey: string, extra: Attributes = {}): Attributes => ({
   'messaging.system': 'rabbitmq',
-  'messaging.destination.name': destination,
-  'messaging.operation.type': operation,
+  'messaging.destination.name': exchange || routingKey,
+  'messaging.operation.type': 'publish',
+  'messaging.operation.name': 'publish',
+  'messaging.rabbitmq.destination.routing_key': routingKey,
+  ...extra,
+});
+
+export const consumerAttributes = (queue: string, routingKey: string, extra: Attributes = {}): Attributes => ({
+  'messaging.system': 'rabbitmq',
+  'messaging.destination.name': queue,
+  'messaging.operation.type': 'process',
+  'messaging.operation.name': 'process',
+  'messaging.rabbitmq.destination.routing_key': routingKey,
   ...extra,
 });

@@ -133,10 +133,21 @@ export interface Broker {
     options?: { prefetch?: number },
   ): Promise<void>;
 
+  /**
+   * Upgrade path for a durable queue replaced under a new name (its type or arguments changed): moves its ready
+   * messages to `moveTo` if given, then deletes it when empty and unused; else leaves it and says why.
+   */
+  retireQueue(queue: string, options?: { moveTo?: string }): Promise<RetireOutcome>;
+
   isConnected(): boolean;
   /** Stop consuming, wait for in-flight handlers, close the connection. */
   close(): Promise<void>;
 }
+
+/** What `retireQueue` did: nothing to do, deleted, or kept because messages or consumers remain. */
+export type RetireOutcome =
+  | { state: 'absent' | 'deleted'; moved: number }
+  | { state: 'kept'; moved: number; messages: number; consumers: number };
 
 /** The keys one instance answers for on a routed (direct) exchange; re-bound after every reconnect. */
 export interface RoutedServer {

@@ -75,3 +75,34 @@ export function publicApiUrlWarnings(env: NodeJS.ProcessEnv): string[] {
       ]
     : [];
 }
+
+/**
+ * The internal Prometheus port of each service (`/metrics`, never the public API port). Distinct per service so
+ * `npm start` runs all six side by side on one machine; in containers each has its own network namespace anyway.
+ */
+export const DEFAULT_METRICS_PORTS = {
+  gateway: 9101,
+  token: 9102,
+  connection: 9103,
+  messaging: 9104,
+  'webhook-delivery': 9105,
+  billing: 9106,
+} as const;
+
+/** `METRICS_PORT`: a port (0 = any free port, tests), or `off` for no metrics server; default per service. */
+export const metricsPortEnv = (service: keyof typeof DEFAULT_METRICS_PORTS) => ({
+  METRICS_PORT: z
+    .string()
+    .default(String(DEFAULT_METRICS_PORTS[service]))
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(
+      z.union([
+        z.literal(['off', 'false', 'none']).transform((): 'off' => 'off'),
+        z
+          .string()
+          .regex(/^\d+$/, 'expected a port (0 = any free one) or off')
+          .transform(Number)
+          .pipe(z.number().max(65535)),
+      ]),
+    ),
+});

@@ -88,7 +88,10 @@ async function migrateUnderLock(dataSource: DataSource, options: OpenDatabaseOpt
     await lock.query(`SET lock_timeout = ${Math.max(1, Math.round(options.migrationLockTimeoutMs ?? 120_000))}`);
     await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`wahooks:migrations:${options.schema}`]);
     try {
-      await lock.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
+      // A role that owns only its schema (the deployments' per-service roles) may not CREATE on the database,
+      // and Postgres checks that privilege before IF NOT EXISTS: create the schema only when it is missing.
+      const existing = await lock.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [options.schema]);
+      if (existing.rowCount === 0) await lock.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       if (applied.length > 0) {
         options.logger?.info(

@@ -16,7 +16,7 @@
 import type { Broker } from '@wahooks/broker';
 import type { AnyEvent } from '@wahooks/contracts';
 import type { Sql } from '@wahooks/db';
-import type { Logger } from '@wahooks/telemetry';
+import { withTraceParent, type Logger } from '@wahooks/telemetry';
 import { lockUnsent, markSent, purgeSent, stillUnsent, unsentRows, type OutboxRow } from './rows.js';
 import { defaultOutboxTable, type OutboxTable } from './table.js';
 
@@ -94,7 +94,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function publishRow(row: OutboxRow): Promise<void> {
     const contract = contracts.get(row.eventType);
     if (!contract) throw new Error(`outbox row ${row.seq}: no contract given for event type ${row.eventType}`);
-    await broker.publish(contract, JSON.parse(row.body) as never, { id: row.eventId, headers: headers?.(row) });
+    // The publish span continues the trace of the span that wrote the row (its parent has ended by now).
+    await withTraceParent(row.traceParent, () =>
+      broker.publish(contract, JSON.parse(row.body) as never, { id: row.eventId, headers: headers?.(row) }),
+    );
   }
 
   /** A run of shared rows, under their row locks; the ones published before a failure are still marked. */

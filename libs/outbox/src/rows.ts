@@ -9,6 +9,8 @@ export interface OutboxRow {
   eventType: string;
   partitionKey: string | null;
   body: string; // the payload as JSON
+  /** The writer's W3C traceparent (tables with a trace column; null when untraced). */
+  traceParent: string | null;
 }
 
 interface Raw {
@@ -17,6 +19,7 @@ interface Raw {
   event_type: string;
   partition_key: string | null;
   body: string;
+  trace_parent?: string | null;
 }
 
 const toRow = (r: Raw): OutboxRow => ({
@@ -25,6 +28,7 @@ const toRow = (r: Raw): OutboxRow => ({
   eventType: r.event_type,
   partitionKey: r.partition_key,
   body: r.body,
+  traceParent: r.trace_parent ?? null,
 });
 
 /**

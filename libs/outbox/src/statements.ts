@@ -20,11 +20,19 @@ const cache = new WeakMap<OutboxTable, OutboxStatements>();
 export function statementsOf(table: OutboxTable): OutboxStatements {
   const cached = cache.get(table);
   if (cached) return cached;
-  const { name: t, keyColumn: k, keyType } = table;
-  const columns = `seq, event_id, event_type, ${k} AS partition_key, body`;
+  const { name: t, keyColumn: k, keyType, traceColumn: tc } = table;
+  const columns = `seq, event_id, event_type, ${k} AS partition_key, body${tc ? `, ${tc} AS trace_parent` : ''}`;
   const statements: OutboxStatements = {
-    id: `wahooks_outbox:${t}:${k}`,
-    insert: `INSERT INTO ${t} (event_id, event_type, ${k}, dedupe_key, body)
+    id: `wahooks_outbox:${t}:${k}${tc ? `:${tc}` : ''}`,
+    // With a trace column, $6 holds each row's traceparent (NULL when untraced).
+    insert: tc
+      ? `INSERT INTO ${t} (event_id, event_type, ${k}, dedupe_key, body, ${tc})
+      SELECT i, t, k, d, b, p FROM unnest($1::text[], $2::text[], $3::${keyType}[], $4::text[], $5::text[], $6::text[])
+        WITH ORDINALITY AS u(i, t, k, d, b, p, n)
+      ORDER BY n
+      ON CONFLICT DO NOTHING
+      RETURNING event_id`
+      : `INSERT INTO ${t} (event_id, event_type, ${k}, dedupe_key, body)
       SELECT i, t, k, d, b FROM unnest($1::text[], $2::text[], $3::${keyType}[], $4::text[], $5::text[])
         WITH ORDINALITY AS u(i, t, k, d, b, n)
       ORDER BY n

@@ -14,6 +14,11 @@ export interface OutboxTable {
   /** The partition key's column and SQL type: default `partition_key text`. */
   readonly keyColumn: string;
   readonly keyType: 'text' | 'uuid';
+  /**
+   * A `text` column holding the W3C `traceparent` of the span that wrote the row, so the relay's publish span
+   * continues that trace (default: none, nothing stored). Needs the column (`outboxTraceMigration`).
+   */
+  readonly traceColumn?: string;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
@@ -27,11 +32,14 @@ export function outboxTable(options: Partial<OutboxTable> = {}): OutboxTable {
     name: options.name ?? 'outbox',
     keyColumn: options.keyColumn ?? 'partition_key',
     keyType: options.keyType ?? 'text',
+    traceColumn: options.traceColumn,
   };
   if (!table.name.split('.').every((part) => IDENT.test(part)) || table.name.split('.').length > 2)
     throw new Error(`outboxTable: invalid table name "${table.name}"`);
   if (!IDENT.test(table.keyColumn)) throw new Error(`outboxTable: invalid column name "${table.keyColumn}"`);
   if (table.keyType !== 'text' && table.keyType !== 'uuid') throw new Error(`outboxTable: invalid key type`);
+  if (table.traceColumn !== undefined && !IDENT.test(table.traceColumn))
+    throw new Error(`outboxTable: invalid column name "${table.traceColumn}"`);
   return table;
 }
 
@@ -71,6 +79,33 @@ export function outboxMigration(timestamp: number): new () => MigrationInterface
 
     async down(q: QueryRunner): Promise<void> {
       await q.query('DROP TABLE outbox');
+    }
+  };
+}
+
+/**
+ * A TypeORM migration class that adds the trace column (`traceColumn`, default `trace_parent`) to an existing
+ * outbox table, e.g. `outboxTraceMigration(1765500000000, 'connection.outbox')`. Nullable, no default: adding it
+ * rewrites nothing, and rows written untraced keep NULL.
+ */
+export function outboxTraceMigration(
+  timestamp: number,
+  tableName = 'outbox',
+  column = 'trace_parent',
+): new () => MigrationInterface {
+  if (!/^\d{13}$/.test(String(timestamp)))
+    throw new Error(`outboxTraceMigration: ${timestamp} is not a 13-digit timestamp`);
+  const table = outboxTable({ name: tableName, traceColumn: column }); // checks the names
+  const name = `OutboxTrace${timestamp}`;
+  return class OutboxTraceMigration implements MigrationInterface {
+    name = name;
+
+    async up(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${table.name} ADD COLUMN IF NOT EXISTS ${column} text`);
+    }
+
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`ALTER TABLE ${table.name} DROP COLUMN IF EXISTS ${column}`);
     }
   };
 }

@@ -1,6 +1,7 @@
 /** Writing events: inside the caller's transaction, so an event exists exactly when the change it reports does. */
 import { newEventId, type AnyEvent, type PayloadOf } from '@wahooks/contracts';
 import type { Sql } from '@wahooks/db';
+import { currentTraceParent } from '@wahooks/telemetry';
 import { statementsOf } from './statements.js';
 import { defaultOutboxTable, type OutboxTable } from './table.js';
 
@@ -13,13 +14,18 @@ export interface OutboxEntry<E extends AnyEvent = AnyEvent> {
   partitionKey?: string;
   /** Drops this entry when the same key already stored an entry with this dedupe key. */
   dedupeKey?: string;
+  /**
+   * The W3C traceparent the relay's publish continues (tables with a `traceColumn` only); default: the span
+   * active when `writeOutbox` runs. Set it when rows of several traces are written together (a group commit).
+   */
+  traceParent?: string;
 }
 
 /** Builds an entry with its payload type-checked against the contract. */
 export function outboxEntry<E extends AnyEvent>(
   event: E,
   payload: PayloadOf<E>,
-  options: Pick<OutboxEntry<E>, 'id' | 'partitionKey' | 'dedupeKey'> = {},
+  options: Pick<OutboxEntry<E>, 'id' | 'partitionKey' | 'dedupeKey' | 'traceParent'> = {},
 ): OutboxEntry<E> {
   return { event, payload, ...options };
 }
@@ -41,6 +47,8 @@ export async function writeOutbox(
   const keys: (string | null)[] = [];
   const dedupe: (string | null)[] = [];
   const bodies: string[] = [];
+  const traces: (string | null)[] = [];
+  const active = table.traceColumn ? currentTraceParent() : undefined;
   for (const e of entries) {
     const checked = e.event.payload.safeParse(e.payload);
     if (!checked.success) throw new Error(`outbox: ${e.event.type} payload fails its schema: ${checked.error.message}`);
@@ -49,8 +57,10 @@ export async function writeOutbox(
     keys.push(e.partitionKey ?? null);
     dedupe.push(e.dedupeKey ?? null);
     bodies.push(JSON.stringify(e.payload));
+    traces.push(e.traceParent ?? active ?? null);
   }
   const s = statementsOf(table);
-  const rows = await tx.prepared<{ event_id: string }>(`${s.id}:write`, s.insert, [ids, types, keys, dedupe, bodies]);
+  const params = table.traceColumn ? [ids, types, keys, dedupe, bodies, traces] : [ids, types, keys, dedupe, bodies];
+  const rows = await tx.prepared<{ event_id: string }>(`${s.id}:write`, s.insert, params);
   return rows.map((r) => r.event_id);
 }

@@ -2,7 +2,8 @@
  * Preload entry: `node --import @wahooks/telemetry/register dist/main.js`.
  * Registers the import-in-the-middle hook first (without it ESM `import express` is never patched and there are
  * no express spans), then starts the SDK before the service's own modules load. The service name comes from
- * OTEL_SERVICE_NAME, else from the `@wahooks/<name>` package in the working directory.
+ * OTEL_SERVICE_NAME, else the name of the working directory when it holds a `@wahooks/*` package (a service's
+ * folder: `gateway`, `webhook-delivery`, …), else `wahooks`.
  */
 import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
@@ -14,7 +15,7 @@ function serviceName(): string {
   if (process.env.OTEL_SERVICE_NAME) return process.env.OTEL_SERVICE_NAME;
   try {
     const pkg = JSON.parse(readFileSync(path.join(process.cwd(), 'package.json'), 'utf8')) as { name?: string };
-    if (pkg.name) return pkg.name.replace(/^@wahooks\//, '');
+    if (pkg.name?.startsWith('@wahooks/')) return path.basename(process.cwd());
   } catch {
     // no package.json in the working directory: fall through
   }

@@ -1,7 +1,8 @@
 /**
  * OpenTelemetry NodeSDK for one service process, started only when there is somewhere to send spans:
  * OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) set, or span processors passed in (tests).
- * Then every hop is traced (HTTP → publish → consume → reply), spans go over OTLP/HTTP, and log lines written
+ * Then every hop is traced (HTTP → publish → consume → reply), spans go over OTLP (otlp-exporter.ts picks
+ * http/protobuf, http/json or grpc from OTEL_EXPORTER_OTLP_PROTOCOL), and log lines written
  * inside a span carry its trace_id and span_id.
  *
  * Without a destination nothing is started: no spans, no context propagation, no trace ids in logs, no network.
@@ -15,7 +16,6 @@
  * services with `node --import @wahooks/telemetry/register dist/main.js` (see register.ts).
  */
 import { context, propagation, ProxyTracerProvider, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -29,6 +29,7 @@ import {
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-node';
+import { createOtlpExporter } from './otlp-exporter.js';
 
 export interface TelemetryOptions {
   /** service.name on every span (e.g. "gateway"). */
@@ -94,7 +95,8 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   const disabled = sdkDisabledSetting();
   const exporting = disabled !== true && otlpEndpoint() !== '';
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
-  if (exporting) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+  // Throws on an unknown OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: a typo must not silently drop every span.
+  if (exporting) spanProcessors.push(new BatchSpanProcessor(createOtlpExporter()));
   // Nowhere to send spans and not asked for trace ids alone: stay off (see the header).
   if (disabled === true || (spanProcessors.length === 0 && disabled !== false)) return passive;
   // NodeSDK registers no tracer provider without a processor; a no-op one keeps real trace ids without export.
@@ -116,7 +118,7 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
       : []);
   const version = options.version ?? process.env.SERVICE_VERSION ?? process.env.npm_package_version;
   const sdk = new NodeSDK({
-    serviceName: options.service,
+    serviceName: process.env.OTEL_SERVICE_NAME?.trim() || options.service, // the standard variable wins
     resource: version ? defaultResource().merge(resourceFromAttributes({ 'service.version': version })) : undefined,
     spanProcessors,
     instrumentations,

@@ -2,9 +2,16 @@
  * One isolated environment per test file on the shared local servers (or the testcontainers ones that
  * jest.global-setup.js started): its own Postgres database, its own broker namespace, its own Redis key prefix.
  */
+import { appendFileSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { deleteNamespace } from './rabbitmq.js';
 import { uniqueId } from './names.js';
+
+/**
+ * Set by jest.global-setup.js: every namespace of the run is appended there, so the global teardown deletes what
+ * a test file left (it crashed, timed out, or forgot `cleanup()`).
+ */
+export const NAMESPACES_FILE_ENV = 'WAHOOKS_TEST_NAMESPACES_FILE';
 
 export interface TestEnv {
   id: string;
@@ -15,6 +22,10 @@ export interface TestEnv {
   redisPrefix: string; // e.g. "t_token_1a2b3c4d:"
   /** Environment variables for a service process started by the test. */
   serviceEnv: Record<string, string>;
+  /**
+   * Deletes the database and every queue and exchange of the namespace. Rejects (after trying both) when one
+   * cannot be deleted; warns when the broker's names could not be listed (see rabbitmq.ts).
+   */
   cleanup(): Promise<void>;
 }
 
@@ -26,6 +37,8 @@ export async function createTestEnv(label: string, options: { database?: boolean
   let db: TestDatabase | undefined;
   if (options.database !== false) db = await createTestDatabase(baseDb, `wahooks_${id}`);
   const namespace = `${id}.`;
+  const runFile = process.env[NAMESPACES_FILE_ENV];
+  if (runFile) appendFileSync(runFile, `${namespace}\n`);
   const redisPrefix = `${id}:`;
   const databaseUrl = db?.url ?? baseDb;
   return {
@@ -46,7 +59,12 @@ export async function createTestEnv(label: string, options: { database?: boolean
       BILLING_GATE: 'off',
     },
     async cleanup() {
-      await Promise.allSettled([deleteNamespace(rabbitmqUrl, namespace), db?.drop()]);
+      const [broker, database] = await Promise.allSettled([deleteNamespace(rabbitmqUrl, namespace), db?.drop()]);
+      if (broker.status === 'fulfilled' && broker.value.warning) console.warn(`[test-env] ${broker.value.warning}`);
+      const errors = [broker, database].flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1)
+        throw new AggregateError(errors, `cleanup of ${id} failed: ${errors.map((e) => e.message).join('; ')}`);
     },
   };
 }

@@ -86,6 +86,14 @@ const routes: Record<string, Route> = {
     if (!jid) throw new EmulatorInputError('query parameter jid is required');
     return emulator.groupInfo(jid);
   },
+  'POST /control/label': async (emulator, req) => emulator.labelEdit((await readJson(req)) as never),
+  'POST /control/label-delete': async (emulator, req) => emulator.labelDelete((await readJson(req)) as never),
+  'POST /control/label-chat': async (emulator, req) => emulator.labelChat((await readJson(req)) as never),
+  'GET /control/labels': async (emulator, _req, url) => {
+    const phone = url.searchParams.get('phone');
+    if (!phone) throw new EmulatorInputError('query parameter phone is required');
+    return emulator.labels(phone);
+  },
   'POST /control/on-whatsapp': async (emulator, req) => {
     emulator.setOnWhatsApp((await readJson(req)) as never);
     return { ok: true };

@@ -19,6 +19,18 @@ import { resolveOptions, type EmulatorOptions, type ResolvedOptions } from './op
 import type { OutboundRecord } from './outbound-record.js';
 import { scanQr, startPairing, type ScanResult } from './pairing.js';
 import { enterPairingCode } from './pairing-code.js';
+import {
+  deleteLabel,
+  editLabel,
+  labelChat,
+  labelsOf,
+  type LabelAssociation,
+  type LabelChatCommand,
+  type LabelEditCommand,
+  type LabelInfo,
+  type LabelsView,
+} from './labels.js';
+import { appStateVersions } from './app-state.js';
 import { groupAction, groupInfo, setOnWhatsApp, type GroupActionCommand, type GroupInfo } from './group-control.js';
 import { numberChecks } from './stanzas/number-check.js';
 import { buildPollVote, type PollVoteCommand } from './polls.js';
@@ -231,6 +243,27 @@ export class Emulator implements ServerContext {
   /** A group as the server holds it: subject, description, members with their roles, invite code. */
   groupInfo(jid: string): GroupInfo {
     return groupInfo(this, jid);
+  }
+
+  /** The account's phone creates a label (no `id`) or changes one; the linked device learns it by app-state sync. */
+  async labelEdit(command: LabelEditCommand): Promise<LabelInfo> {
+    return editLabel(this, this.requireAccount(command?.phone), command);
+  }
+
+  /** The account's phone deletes label `id`. */
+  async labelDelete(command: { phone: string; id: string }): Promise<LabelInfo> {
+    return deleteLabel(this, this.requireAccount(command?.phone), command.id);
+  }
+
+  /** The account's phone puts label `labelId` on a chat (or one message of it), or takes it off (`labeled: false`). */
+  async labelChat(command: LabelChatCommand): Promise<LabelAssociation> {
+    return labelChat(this, this.requireAccount(command?.phone), command);
+  }
+
+  /** Account `phone`'s labels (deleted ones too) and what they are on, as its app-state holds them. */
+  labels(phone: string): LabelsView & { versions: Record<string, number> } {
+    const account = this.requireAccount(phone);
+    return { ...labelsOf(account), versions: appStateVersions(account) };
   }
 
   /** Whether number checks (usync contact queries) find `phone` on WhatsApp; every number is by default. */

@@ -12,6 +12,8 @@ export type { ContactPresence } from './stanzas/presence.js';
 export type { ContactProfile } from './accounts.js';
 export type { GroupActionCommand, GroupActionKind, GroupInfo } from './group-control.js';
 export type { PollInfo, PollVoteCommand } from './polls.js';
+export type { LabelAssociation, LabelChatCommand, LabelEditCommand, LabelInfo, LabelsView } from './labels.js';
+export { LABEL_COLORS } from './labels.js';
 export { FAULT_KINDS, type FaultKind } from './faults.js';
 export { EmulatorInputError } from './errors.js';
 export { createMemKeyStore, type MemKeyStore } from './mem-key-store.js';

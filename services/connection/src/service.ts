@@ -87,7 +87,7 @@ export async function startConnectionService(
     },
   });
   // The create gate, slot enforcement and the counts billing asks for (src/billing; BILLING_GATE).
-  const slots = await startBillingLink({
+  const { gate: slots, commands: billingCommands } = await startBillingLink({
     sql,
     broker,
     logger,
@@ -109,14 +109,18 @@ export async function startConnectionService(
     [GetOrCreateConnection, GetConnectionMedia, DeleteConnection, RestartConnection],
     config.SLOW_COMMANDS_PER_USER,
   );
-  await broker.serve(mapCommandErrors(commands, databaseOutageAs503));
-  // Pairing by code, number checks and groups: checked here, run by the replica holding the session.
-  await broker.serve(
-    mapCommandErrors(
+  // One serve() for every command of the shared `connection:commands` queue: the first serve() starts consuming
+  // it, and the other replicas have bound every name to it, so a handler added by a later call would be missing
+  // for a moment and its requests answered 501 (seen while a replica started during a rolling restart).
+  await broker.serve([
+    ...billingCommands,
+    ...mapCommandErrors(commands, databaseOutageAs503),
+    // Pairing by code, number checks and groups: checked here, run by the replica holding the session.
+    ...mapCommandErrors(
       [...pairingApi({ sql, broker }), ...contactsApi({ sql, broker }), ...groupsApi({ sql, broker })],
       databaseOutageAs503,
     ),
-  );
+  ]);
   await sessions.start();
   logger.info({ instance: broker.instanceId }, 'connection service started');
 

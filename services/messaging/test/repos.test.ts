@@ -26,8 +26,14 @@ afterAll(async () => {
 });
 
 const later = () => new Date(Date.now() + 60_000);
-const accept = (connectionId: string, messageId: string, chat = '15550001111@s.whatsapp.net', turnUntil = later()) =>
-  messages.accept({ connectionId, messageId, userId: randomUUID(), chat, type: 'text', turnUntil });
+const acceptIn = (
+  repo: MessagesRepo,
+  connectionId: string,
+  messageId: string,
+  chat = '15550001111@s.whatsapp.net',
+  turnUntil = later(),
+) => repo.accept({ connectionId, messageId, userId: randomUUID(), chat, type: 'text', turnUntil });
+const accept = async (...args: [string, string, string?, Date?]) => (await acceptIn(messages, ...args)).seq;
 
 describe('MessagesRepo', () => {
   it('moves a status forward only, records each status once, and fails only pending/sent messages', async () => {
@@ -62,6 +68,31 @@ describe('MessagesRepo', () => {
     const next = await accept(conn, 'T5', '15550003333@s.whatsapp.net');
     expect(next).toBe(stale + 1);
     expect(await messages.earlierTurnOpen(conn, '15550003333@s.whatsapp.net', next)).toBe(false);
+  });
+
+  it('tells at accept time whether an earlier turn is open, when its snapshot can see every earlier message', async () => {
+    const conn = randomUUID();
+    const chat = '15550005555@s.whatsapp.net';
+    expect(await acceptIn(messages, conn, 'A1', chat)).toEqual({ seq: 1, earlierOpen: false });
+    expect(await acceptIn(messages, conn, 'A2', chat)).toEqual({ seq: 2, earlierOpen: true }); // A1 holds its turn
+    await messages.advance(conn, 'A1', 'sent', new Date(), { sentAt: 1, closeTurn: true });
+    await messages.advance(conn, 'A2', 'failed', new Date(), { error: 'x', closeTurn: true });
+    expect(await acceptIn(messages, conn, 'A3', chat)).toEqual({ seq: 3, earlierOpen: false });
+    expect((await messages.history(conn, 'A2')).map((h) => h.status)).toEqual(['pending', 'failed']);
+    await messages.closeTurn(conn, 'A3');
+
+    // A4 is accepted in a transaction still open while A5 is accepted: A5 waits for the sequence row, and its
+    // statement's snapshot cannot see A4's row, so it must not answer "nothing earlier is open".
+    let a5: Promise<{ seq: number; earlierOpen?: boolean }> | undefined;
+    await sqlOf(db).transaction(async (tx) => {
+      expect((await acceptIn(new MessagesRepo(tx), conn, 'A4', chat)).seq).toBe(4);
+      a5 = acceptIn(messages, conn, 'A5', chat);
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    const late = await a5!;
+    expect(late.seq).toBe(5);
+    expect(late.earlierOpen).not.toBe(false);
+    expect(await messages.earlierTurnOpen(conn, chat, 5)).toBe(true); // A4 holds its turn
   });
 });
 

@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { createConnectionsRepo } from './adapters/connections-repo.js';
 import { createDeliveriesRepo } from './adapters/deliveries-repo.js';
 import { createHttpSender } from './adapters/http-sender.js';
+import { retireLegacyQueues } from './adapters/legacy-queues.js';
 import { createWebhooksRepo } from './adapters/webhooks-repo.js';
 import { delayBuckets } from './domain/retry-schedule.js';
 import { createHostResolver, createSsrfGuard } from '@wahooks/outbound-http';
@@ -25,6 +26,8 @@ export const SCHEMA = 'webhook_delivery';
 
 export interface WebhookDelivery {
   deps: Deps;
+  /** The first pass over the queues an older deployment declared (adapters/legacy-queues.ts). */
+  legacyQueuesRetired: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -80,8 +83,9 @@ export async function startWebhookDelivery(
   };
 
   const attemptHandler = handleAttemptDelivery(deps);
+  const delays = [...delayBuckets(policy), config.busyDelayMs];
   try {
-    await broker.addSetup(declareTopology(broker.name, [...delayBuckets(policy), config.busyDelayMs]));
+    await broker.addSetup(declareTopology(broker.name, delays));
     await broker.subscribe(
       'connections',
       [on(ConnectionCreated, onConnectionCreated(deps)), on(ConnectionDeleted, onConnectionDeleted(deps))],
@@ -105,11 +109,14 @@ export async function startWebhookDelivery(
     throw err;
   }
   const sweep = startStaleDeliverySweep(deps);
+  const legacy = retireLegacyQueues(broker, delays, logger);
   logger.info({ schedule: config.retrySchedule }, 'webhook-delivery started');
 
   return {
     deps,
+    legacyQueuesRetired: legacy.done,
     async stop() {
+      legacy.stop();
       await sweep.stop();
       await broker.close(); // stops consuming and waits for in-flight attempts
       await outbox.stop(); // what it could not publish yet stays in the outbox for the next start

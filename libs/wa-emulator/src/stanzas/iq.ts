@@ -1,4 +1,5 @@
 import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode } from '@whiskeysockets/baileys';
+import { answerAppStateSync } from '../app-state.js';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
 import { handleLinkCodeIq } from '../pairing-code.js';
@@ -89,18 +90,8 @@ export function handleIq(ctx: ServerContext, connection: Connection, node: Binar
     return;
   }
   if (xmlns === 'w:sync:app:state') {
-    // empty collections: nothing to sync (Baileys 7 asks once, after the history-sync notification)
-    const collections = getBinaryNodeChildren(getBinaryNodeChild(node, 'sync'), 'collection');
-    replyResult(connection, node, [
-      {
-        tag: 'sync',
-        attrs: {},
-        content: collections.map((c) => ({
-          tag: 'collection',
-          attrs: { name: c.attrs.name!, version: c.attrs.version ?? '0' },
-        })),
-      },
-    ]);
+    // patches after the client's version of each collection (app-state.ts); empty where nothing changed
+    void answerAppStateSync(connection, node).catch((error: unknown) => ctx.options.log('app-state sync', error));
     return;
   }
   if (xmlns === 'w:m' && child?.tag === 'media_conn') {

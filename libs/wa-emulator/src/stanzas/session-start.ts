@@ -2,6 +2,7 @@ import { deflateSync } from 'node:zlib';
 import { proto } from '@whiskeysockets/baileys';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
+import { appStateKeyShare } from '../app-state.js';
 import { sendFromPhone } from './phone-messages.js';
 
 /**
@@ -19,7 +20,7 @@ export function startSession(ctx: ServerContext, connection: Connection): void {
       const firstLogin = account.firstLogin;
       account.firstLogin = false;
       if (firstLogin) {
-        await sendFromPhone(connection, appStateKeyShare(), { offline: '1', category: 'peer' });
+        await sendFromPhone(connection, appStateKeyShare(account), { offline: '1', category: 'peer' });
         count++;
       }
       while (account.offlineQueue.length && connection.isOpen) {
@@ -43,22 +44,6 @@ export function startSession(ctx: ServerContext, connection: Connection): void {
       }
     })().catch((error: unknown) => ctx.options.log('session start failed', error));
   });
-}
-
-function appStateKeyShare(): proto.IMessage {
-  return {
-    protocolMessage: {
-      type: proto.Message.ProtocolMessage.Type.APP_STATE_SYNC_KEY_SHARE,
-      appStateSyncKeyShare: {
-        keys: [
-          {
-            keyId: { keyId: Buffer.from('AAAAAAE=', 'base64') },
-            keyData: { keyData: Buffer.alloc(32, 1), timestamp: Date.now() },
-          },
-        ],
-      },
-    },
-  };
 }
 
 function historySyncNotification(ctx: ServerContext): proto.IMessage {

@@ -76,6 +76,8 @@ export function createClient(options: ClientOptions): TestClient {
       qrTimeout: options.qrTimeout,
       // trust the emulator's media upload host (fixed self-signed certificate)
       fetchAgent: new Agent({ ca: MEDIA_TLS_CERT_PEM }),
+      // verify every app-state patch and snapshot MAC (Baileys' default checks none): the emulator's must be right
+      appStateMacVerification: { patch: true, snapshot: true },
     });
     client.sock = sock;
     sock.ev.on('connection.update', (update) => {
@@ -101,7 +103,13 @@ export function createClient(options: ClientOptions): TestClient {
       for (const u of updates)
         if (u.update.status != null) client.statusUpdates.push({ id: u.key.id!, status: u.update.status });
     });
-    for (const name of ['messages.update', 'presence.update', 'messaging-history.set'] as const) {
+    for (const name of [
+      'messages.update',
+      'presence.update',
+      'messaging-history.set',
+      'labels.edit',
+      'labels.association',
+    ] as const) {
       sock.ev.on(name, (data: unknown) => client.events.push({ name, data }));
     }
   }

@@ -8,7 +8,6 @@ export class BillingInit1765400000000 implements MigrationInterface {
   name = 'BillingInit1765400000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE SCHEMA IF NOT EXISTS "billing"`);
     // One Stripe customer per user, created lazily (metadata.wahooks_user_id = user_id). `slots` is the paid
     // slots the projection says (the active subscription's quantity, 0 without one).
     await q.query(`

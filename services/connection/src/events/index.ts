@@ -6,5 +6,6 @@ export * from './message-payload.js';
 export * from './map-baileys-events.js';
 export * from './map-group-events.js';
 export * from './map-poll-votes.js';
+export * from './map-label-events.js';
 export * from './envelope.js';
 export * from './store-key.js';

@@ -14,7 +14,13 @@ import {
 import type { Sql } from '@wahooks/db';
 import { outboxEntry, outboxTable, purgeSent as purgeSentRows, unsentRows, writeOutbox } from '@wahooks/outbox';
 
-export const connectionOutbox = outboxTable({ name: 'connection.outbox', keyColumn: 'connection_id', keyType: 'uuid' });
+/** `trace_parent`: the traceparent of the Baileys-event span that wrote the row, continued by the relay's publish. */
+export const connectionOutbox = outboxTable({
+  name: 'connection.outbox',
+  keyColumn: 'connection_id',
+  keyType: 'uuid',
+  traceColumn: 'trace_parent',
+});
 
 /** Every event type the table holds; WhatsApp events are relayed by the connection's owner only. */
 export const outboxEvents: readonly AnyEvent[] = [WhatsAppEvent, ConnectionCreated, ConnectionDeleted];
@@ -23,6 +29,8 @@ const lifecycleEvents = new Map<string, AnyEvent>([ConnectionCreated, Connection
 export interface OutboxEntry {
   envelope: WhatsAppEventPayload;
   dedupeKey?: string;
+  /** The W3C traceparent of the Baileys batch it came from (the group writer commits several batches at once). */
+  traceParent?: string;
 }
 
 export interface OutboxRow {
@@ -54,7 +62,12 @@ export async function appendToOutbox(sql: Sql, connectionId: string, entries: Ou
   const written = await writeOutbox(
     sql,
     entries.map((e) =>
-      outboxEntry(WhatsAppEvent, e.envelope, { id: e.envelope.id, partitionKey: connectionId, dedupeKey: e.dedupeKey }),
+      outboxEntry(WhatsAppEvent, e.envelope, {
+        id: e.envelope.id,
+        partitionKey: connectionId,
+        dedupeKey: e.dedupeKey,
+        traceParent: e.traceParent,
+      }),
     ),
     connectionOutbox,
   );

@@ -8,6 +8,7 @@ import { SessionMarkRead, SessionPresence, SessionSend, unavailable } from '@wah
 import type { Logger } from '@wahooks/telemetry';
 import type { Sql } from '@wahooks/db';
 import type { MediaStore } from './outbound/media-store.js';
+import { SendStore } from './outbound/send-store.js';
 import { SessionOutbound, type LiveSession } from './outbound/session-outbound.js';
 
 export interface SendCommandsOptions {
@@ -25,6 +26,7 @@ export const DEFAULT_SEND_TIMEOUT_MS = 45_000;
 export function sendCommands(opts: SendCommandsOptions): CommandBinding[] {
   // One outbound state (its per-chat queues) per session object: a re-acquired session starts afresh.
   const outbound = new WeakMap<LiveSession, SessionOutbound>();
+  const store = new SendStore(opts.sql); // one for all sessions: their lookups and records batch together
   const of = (connectionId: string): SessionOutbound => {
     const session = opts.session(connectionId);
     // Routed here while the lease moves away (bound a moment longer than held): like unroutable.
@@ -33,6 +35,7 @@ export function sendCommands(opts: SendCommandsOptions): CommandBinding[] {
     if (!state) {
       state = new SessionOutbound(session, {
         sql: opts.sql,
+        store,
         media: opts.media,
         sendTimeoutMs: opts.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
         logger: opts.logger,

@@ -6,30 +6,11 @@ import { proto, toNumber, type WAMessage, type WAMessageKey } from '@whiskeysock
 import type { Sql } from '@wahooks/db';
 import { sameMessageKey, storeKeyOf } from '../events/store-key.js';
 import { appendToOutbox, type OutboxEntry } from '../outbox/outbox-repo.js';
+import { forgetLabels } from '../labels/labels-repo.js';
 
 export type { StoreKey } from '../events/store-key.js';
 
 const decode = (data: Buffer) => proto.WebMessageInfo.decode(data) as WAMessage;
-
-/** Insert or replace one message under its store key (the statement persistBatch and recordSent share). */
-export async function upsertMessage(sql: Sql, connectionId: string, m: WAMessage): Promise<void> {
-  const k = storeKeyOf(m.key);
-  if (!k) return;
-  await sql.query(
-    `INSERT INTO connection.messages (connection_id, key_id, chat_id, sender, from_me, ts, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (connection_id, chat_id, sender, key_id) DO UPDATE SET data = EXCLUDED.data, ts = EXCLUDED.ts`,
-    [
-      connectionId,
-      k.id,
-      k.chat,
-      k.sender,
-      Boolean(m.key.fromMe),
-      toNumber(m.messageTimestamp as number | null | undefined),
-      Buffer.from(proto.WebMessageInfo.encode(m).finish()),
-    ],
-  );
-}
 
 export interface ChatChange {
   chatId: string; // `@c.us` form
@@ -54,30 +35,19 @@ export interface RecentChat {
   archived: boolean;
 }
 
+/**
+ * One transaction per batch (or group of batches): the outbox rows, then every message and every chat change in
+ * one multi-row statement each (a burst of sends costs a few statements, not a few per message).
+ */
 export async function persistBatch(sql: Sql, connectionId: string, batch: SessionBatch): Promise<void> {
   if (!batch.outbox.length && !batch.messages.length && !batch.chats.length && !batch.deletedChats?.length) return;
   await sql.transaction(async (tx) => {
     await appendToOutbox(tx, connectionId, batch.outbox);
-    for (const m of batch.messages) await upsertMessage(tx, connectionId, m);
-    for (const c of batch.chats) {
-      await tx.query(
-        `INSERT INTO connection.chats (connection_id, chat_id, name, conversation_timestamp, unread_count, archived)
-         VALUES ($1, $2, $3, COALESCE($4, 0), COALESCE($5, 0), COALESCE($6, false))
-         ON CONFLICT (connection_id, chat_id) DO UPDATE SET
-           name = COALESCE(EXCLUDED.name, connection.chats.name),
-           conversation_timestamp = GREATEST(connection.chats.conversation_timestamp, COALESCE($4, 0)),
-           unread_count = connection.chats.unread_count + COALESCE($5, 0),
-           archived = COALESCE($6, connection.chats.archived)`,
-        [
-          connectionId,
-          c.chatId,
-          c.name ?? null,
-          c.conversationTimestamp ?? null,
-          c.unreadIncrement ?? null,
-          c.archived ?? null,
-        ],
-      );
-    }
+    await upsertMessages(
+      tx,
+      batch.messages.map((message) => ({ connectionId, message })),
+    );
+    await upsertChats(tx, connectionId, batch.chats);
     if (batch.deletedChats?.length) {
       await tx.query('DELETE FROM connection.chats WHERE connection_id = $1 AND chat_id = ANY($2::text[])', [
         connectionId,
@@ -85,6 +55,82 @@ export async function persistBatch(sql: Sql, connectionId: string, batch: Sessio
       ]);
     }
   });
+}
+
+/**
+ * Inserts or replaces messages under their store keys, of any connections, in one statement (persistBatch and
+ * the record of each send share it). A message listed twice (same store key) is written as its last version.
+ */
+export async function upsertMessages(
+  sql: Sql,
+  messages: readonly { connectionId: string; message: WAMessage }[],
+): Promise<void> {
+  const rows = new Map<string, { connectionId: string; k: NonNullable<ReturnType<typeof storeKeyOf>>; m: WAMessage }>();
+  for (const { connectionId, message: m } of messages) {
+    const k = storeKeyOf(m.key);
+    if (k) rows.set(`${connectionId}\n${k.chat}\n${k.sender}\n${k.id}`, { connectionId, k, m });
+  }
+  if (rows.size === 0) return;
+  const list = [...rows.values()];
+  await sql.query(
+    `INSERT INTO connection.messages (connection_id, key_id, chat_id, sender, from_me, ts, data)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::bigint[], $7::bytea[])
+     ON CONFLICT (connection_id, chat_id, sender, key_id) DO UPDATE SET data = EXCLUDED.data, ts = EXCLUDED.ts`,
+    [
+      list.map((r) => r.connectionId),
+      list.map((r) => r.k.id),
+      list.map((r) => r.k.chat),
+      list.map((r) => r.k.sender),
+      list.map((r) => Boolean(r.m.key.fromMe)),
+      list.map((r) => toNumber(r.m.messageTimestamp as number | null | undefined)),
+      list.map((r) => Buffer.from(proto.WebMessageInfo.encode(r.m).finish())),
+    ],
+  );
+}
+
+/**
+ * Many chat changes in one statement. Changes of the same chat are folded first, as applying them one by one
+ * would: the last name and archived flag given win, the newest timestamp wins, unread increments add up.
+ */
+async function upsertChats(sql: Sql, connectionId: string, changes: ChatChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const byChat = new Map<string, ChatChange>();
+  for (const c of changes) {
+    const was = byChat.get(c.chatId);
+    if (!was) {
+      byChat.set(c.chatId, { ...c });
+      continue;
+    }
+    was.name = c.name ?? was.name;
+    if (c.conversationTimestamp !== undefined)
+      was.conversationTimestamp = Math.max(was.conversationTimestamp ?? 0, c.conversationTimestamp);
+    if (c.unreadIncrement !== undefined) was.unreadIncrement = (was.unreadIncrement ?? 0) + c.unreadIncrement;
+    if (c.archived !== undefined) was.archived = c.archived;
+  }
+  // EXCLUDED cannot tell "archived not given" from false: changes that set it go in their own statement.
+  const all = [...byChat.values()];
+  for (const setsArchived of [false, true]) {
+    const list = all.filter((c) => (c.archived !== undefined) === setsArchived);
+    if (list.length === 0) continue;
+    await sql.query(
+      `INSERT INTO connection.chats (connection_id, chat_id, name, conversation_timestamp, unread_count, archived)
+       SELECT $1, c, n, COALESCE(t, 0), COALESCE(u, 0), COALESCE(a, false)
+       FROM unnest($2::text[], $3::text[], $4::bigint[], $5::int[], $6::bool[]) AS x(c, n, t, u, a)
+       ON CONFLICT (connection_id, chat_id) DO UPDATE SET
+         name = COALESCE(EXCLUDED.name, connection.chats.name),
+         conversation_timestamp = GREATEST(connection.chats.conversation_timestamp, EXCLUDED.conversation_timestamp),
+         unread_count = connection.chats.unread_count + EXCLUDED.unread_count,
+         archived = ${setsArchived ? 'EXCLUDED.archived' : 'connection.chats.archived'}`,
+      [
+        connectionId,
+        list.map((c) => c.chatId),
+        list.map((c) => c.name ?? null),
+        list.map((c) => c.conversationTimestamp ?? null),
+        list.map((c) => c.unreadIncrement ?? null),
+        list.map((c) => c.archived ?? null),
+      ],
+    );
+  }
 }
 
 /** Every kept message with this id, whoever sent it in whichever chat (newest first). Filter before use. */
@@ -166,5 +212,6 @@ export async function forgetSessionData(sql: Sql, connectionId: string): Promise
   await sql.transaction(async (tx) => {
     await tx.query('DELETE FROM connection.messages WHERE connection_id = $1', [connectionId]);
     await tx.query('DELETE FROM connection.chats WHERE connection_id = $1', [connectionId]);
+    await forgetLabels(tx, connectionId);
   });
 }

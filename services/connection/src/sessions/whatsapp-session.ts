@@ -20,6 +20,7 @@ import {
 } from '../events/index.js';
 import { createSessionCaches, openSocket, trackGroups, type SessionConfig } from './baileys-socket.js';
 import { mapSessionBatch } from './batch-intake.js';
+import { traceBatch } from './batch-span.js';
 import { createGroupWriter, type GroupWriter } from './group-writer.js';
 import { downloadInboundMedia } from './inbound-media.js';
 import { DEFAULT_MEDIA_POLICY, mediaRefusal } from './media-download.js';
@@ -28,6 +29,7 @@ import { decideOnClose } from './reconnect-policy.js';
 import { forgetSessionData, loadMessage, persistBatch, type SessionBatch } from './session-store.js';
 import { persistStatus } from './session-status.js';
 import { pollVoteEvents } from './poll-votes.js';
+import { hasLabelEvents, labelEvents } from './label-events.js';
 import { createTtlCache } from './ttl-cache.js';
 
 export type { SessionConfig } from './baileys-socket.js';
@@ -169,7 +171,7 @@ export class WhatsAppSession {
         );
         batch = { outbox: [], messages: [], chats: [] };
       }
-      const written = this.writer.enqueue(batch);
+      const written = traceBatch(this.id, events, batch, (b) => this.writer.enqueue(b));
       written.catch((err: Error) =>
         this.log.error(
           { err: err.message, lost: batch.outbox.map((o) => o.envelope.id) },
@@ -199,6 +201,7 @@ export class WhatsAppSession {
 
     await written.catch(() => undefined); // logged where it was queued
     if (events['messages.upsert']) await this.writePollVotes(events['messages.upsert']);
+    if (hasLabelEvents(events)) await this.writeLabelEvents(events);
 
     if (conn?.connection === 'close') await this.onClose(sock, conn.lastDisconnect?.error);
   }
@@ -218,6 +221,19 @@ export class WhatsAppSession {
     await this.writer
       .enqueue({ outbox, messages: [], chats: [] })
       .catch((err: Error) => this.log.error({ err: err.message }, 'failed to persist poll votes'));
+  }
+
+  /** label.* events of a batch, against the labels this connection stored (sessions/label-events.ts). */
+  private async writeLabelEvents(events: Partial<BaileysEventMap>): Promise<void> {
+    const mapped = await labelEvents(events, this.opts.sql, this.id, this.untilDurable).catch(
+      (err: Error) => (this.log.error({ err: err.message }, 'failed to map label events'), []),
+    );
+    if (!mapped.length) return;
+    const envelope = this.envelopeContext(this.me());
+    const outbox = mapped.map((m) => ({ envelope: buildEnvelope(m, envelope, Date.now()), dedupeKey: m.dedupeKey }));
+    await this.writer
+      .enqueue({ outbox, messages: [], chats: [] })
+      .catch((err: Error) => this.log.error({ err: err.message }, 'failed to persist label events'));
   }
 
   /** What every event envelope of this session says about it, as of now. */

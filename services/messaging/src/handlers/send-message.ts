@@ -154,7 +154,7 @@ export const handleSendMessage =
     const upload = isMedia(content) && content.media.kind === 'upload' ? content.media.key : undefined;
     let uploadHandedOn = false;
     try {
-      await deps.access.owned(req.userId, req.connectionId);
+      const owned = await deps.access.owned(req.userId, req.connectionId);
       const p = await plan(deps, req);
       const key = req.idempotencyKey;
       let messageId = newMessageId();
@@ -183,14 +183,16 @@ export const handleSendMessage =
       const id = apiMessageId(p.chat, messageId);
       let media: PreparedMedia | undefined;
       let accepted = false;
+      let turnClosed = false;
       try {
-        await deps.access.linked(req.userId, req.connectionId);
+        // The row just read says linked: asking again would read the same row (otherwise it asks the owner).
+        if (owned.status !== 'working') await deps.access.linked(req.userId, req.connectionId);
         if (isMedia(content)) {
           media = await prepareMedia(deps, content, messageId);
           uploadHandedOn = !media.stagedHere;
         }
         const message = outbound(content, p, media);
-        const seq = await deps.messages.accept({
+        const { seq, earlierOpen } = await deps.messages.accept({
           connectionId: req.connectionId,
           messageId,
           userId: req.userId,
@@ -210,7 +212,10 @@ export const handleSendMessage =
           await outside(() => sleep(presenceDelayMs(len, deps.config.MESSAGING_PRESENCE_SCALE)));
         }
         const sendWindow = Math.min(deps.config.MESSAGING_SEND_TIMEOUT_MS, MIN_SEND_WINDOW_MS);
-        await outside(() => deps.turns.wait(req.connectionId, p.chat, seq, deadline - MARGIN_MS - sendWindow));
+        // Skipped when the accepting statement saw that no earlier message of the chat holds its turn (none can
+        // appear later: a retry of an earlier one takes a new, later place).
+        if (earlierOpen !== false)
+          await outside(() => deps.turns.wait(req.connectionId, p.chat, seq, deadline - MARGIN_MS - sendWindow));
         if (!req.skipPresence)
           await outside(() => deps.owner.presence(req.connectionId, p.chat, 'paused')).catch(() => undefined);
 
@@ -231,7 +236,9 @@ export const handleSendMessage =
           const status = await deps.messages.advance(req.connectionId, messageId, 'sent', new Date(), {
             sentAt: sent.timestamp,
             error: null,
+            closeTurn: true,
           });
+          turnClosed = true;
           reply.status = status ?? 'sent';
           if (key) await deps.idempotency.done(req.userId, key, messageId, reply);
         } catch (err) {
@@ -250,17 +257,23 @@ export const handleSendMessage =
         }
         // Nothing was sent: the message failed, the key is free, the bytes go.
         uploadHandedOn = false;
-        if (accepted)
-          await deps.messages.advance(req.connectionId, messageId, 'failed', new Date(), { error: messageOf(err) });
+        if (accepted) {
+          await deps.messages.advance(req.connectionId, messageId, 'failed', new Date(), {
+            error: messageOf(err),
+            closeTurn: true,
+          });
+          turnClosed = true;
+        }
         if (key) await deps.idempotency.release(req.userId, key, messageId);
         if (media?.stagedHere) await deps.media.drop(media.ref.key);
         throw err;
       } finally {
         if (accepted) {
           // If this write fails the turn still ends at turn_until (the request's deadline).
-          await deps.messages
-            .closeTurn(req.connectionId, messageId)
-            .catch((err: unknown) => deps.logger.warn({ err: messageOf(err) }, 'could not close a chat turn'));
+          if (!turnClosed)
+            await deps.messages
+              .closeTurn(req.connectionId, messageId)
+              .catch((err: unknown) => deps.logger.warn({ err: messageOf(err) }, 'could not close a chat turn'));
           deps.turns.released(req.connectionId, p.chat);
         }
       }

@@ -9,7 +9,6 @@ export class MessagingInit1767225600000 implements MigrationInterface {
   name = 'MessagingInit1767225600000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE SCHEMA IF NOT EXISTS "messaging"`);
     // status_at: ms of the fact that set `status` (event timestamp, or when the connection service was asked).
     await q.query(`
       CREATE TABLE "messaging"."connections" (

@@ -5,7 +5,6 @@ export class TokenInit1764230400000 implements MigrationInterface {
   name = 'TokenInit1764230400000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE SCHEMA IF NOT EXISTS "token"`);
     await q.query(`
       CREATE TABLE "token"."users" (
         "id" uuid PRIMARY KEY,

@@ -8,7 +8,8 @@ import { jidNormalizedUser, toNumber, type WAMessage, type WAMessageKey } from '
 import type { MessageTarget } from '@wahooks/contracts';
 import type { Sql } from '@wahooks/db';
 import { storeKeyOf } from '../../events/store-key.js';
-import { messagesWithId, upsertMessage } from '../session-store.js';
+import { messagesWithId } from '../session-store.js';
+import type { SendStore } from './send-store.js';
 
 const norm = (jid: string | null | undefined): string | undefined => (jid ? jidNormalizedUser(jid) : undefined);
 
@@ -49,19 +50,16 @@ export type EarlierSend = { kind: 'none' } | { kind: 'sent'; timestamp: number }
  * Whether we already used `messageId` (our own messages are stored with sender `me`): `sent` = our earlier send
  * to this chat (a retry; its timestamp in Unix seconds), `taken` = one of ours in another chat has that id.
  * Another sender's message with the same id is no conflict: an id is its sender's choice. Asked before every
- * send, so the usual answer (no row) costs one prepared lookup and no decoding.
+ * send, so the usual answer (no row) costs a share of one batched lookup (send-store.ts) and no decoding.
  */
 export async function findEarlierSend(
   sql: Sql,
+  store: SendStore,
   connectionId: string,
   chatId: string,
   messageId: string,
 ): Promise<EarlierSend> {
-  const rows = await sql.prepared<{ chat_id: string; ts: string }>(
-    'outbound_earlier_send',
-    'SELECT chat_id, ts FROM connection.messages WHERE connection_id = $1 AND key_id = $2 AND from_me',
-    [connectionId, messageId],
-  );
+  const rows = await store.ownMessagesWithId(connectionId, messageId);
   if (!rows.length) return { kind: 'none' };
   const chat = storeKeyOf({ remoteJid: chatId, fromMe: true, id: messageId })?.chat;
   const same = rows.find((r) => r.chat_id === chat);
@@ -73,12 +71,4 @@ export async function findEarlierSend(
   return ours
     ? { kind: 'sent', timestamp: toNumber(ours.messageTimestamp as number | null | undefined) }
     : { kind: 'taken' };
-}
-
-/**
- * Records a message we just sent, before the send is answered: one statement (no transaction round trips),
- * the same row Baileys' own upsert of the message writes again a moment later through the session's writer.
- */
-export async function recordSent(sql: Sql, connectionId: string, msg: WAMessage): Promise<void> {
-  await upsertMessage(sql, connectionId, msg);
 }
