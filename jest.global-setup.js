@@ -43,11 +43,15 @@ async function startContainers() {
 }
 
 export default async function globalSetup() {
-  // createTestEnv appends each namespace here; jest.global-teardown.js deletes what a test file left behind.
-  process.env.WAHOOKS_TEST_NAMESPACES_FILE = path.join(
-    os.tmpdir(),
-    `wahooks-test-namespaces-${process.pid}-${Date.now()}`,
-  );
+  // createTestEnv appends each namespace here; jest.global-teardown.js deletes what a test file left behind. A file
+  // given by the caller (bench/soak.mjs collects every namespace of its steps) is used and kept.
+  if (!process.env.WAHOOKS_TEST_NAMESPACES_FILE) {
+    process.env.WAHOOKS_TEST_NAMESPACES_FILE = path.join(
+      os.tmpdir(),
+      `wahooks-test-namespaces-${process.pid}-${Date.now()}`,
+    );
+    process.env.WAHOOKS_TEST_NAMESPACES_FILE_OWNED = '1';
+  }
   const mode = process.env.TEST_SERVICES ?? 'auto';
   if (mode === 'containers') return startContainers();
   for (const [k, v] of Object.entries(defaults)) process.env[k] ??= v;

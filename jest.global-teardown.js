@@ -12,7 +12,7 @@ export default async function globalTeardown() {
     } catch {
       // no test file created an environment
     }
-    rmSync(file, { force: true });
+    if (process.env.WAHOOKS_TEST_NAMESPACES_FILE_OWNED) rmSync(file, { force: true });
     if (namespaces.length > 0 && process.env.RABBITMQ_URL) {
       const { sweepNamespaces } = await import('@wahooks/testing');
       const swept = await sweepNamespaces(process.env.RABBITMQ_URL, namespaces);

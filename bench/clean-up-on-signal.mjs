@@ -4,6 +4,12 @@ const envs = new Set();
 let children = [];
 let installed = false;
 
+/** A child process (e.g. a service on the namespace) to kill before the clean-up on a signal. */
+export function trackChild(child) {
+  children.push(child);
+  return child;
+}
+
 /** Registers `env` (from createTestEnv) for clean-up on SIGINT/SIGTERM/SIGHUP; `kids` are killed first. */
 export function cleanUpOnSignal(env, kids = children) {
   envs.add(env);

@@ -4,12 +4,16 @@
 // Before and after it records: the broker's queues (by type) and exchanges, its memory, Erlang process count and
 // open ports (sockets + files), and the time of a fresh AMQP connect (median of 5). It prints one JSON object
 // comparing start and end, lists the names present at the end that were not there at the start, and exits 1
-// when a figure moved beyond its margin or a name is left.
+// when a figure moved beyond its margin, a name is left, or a step failed.
 //   --quick   one package's tests (libs/broker) and one short benchmark (webhooks, failures phase only)
 // Reads the broker through the management API (RABBITMQ_MANAGEMENT_URL, default http://guest:guest@127.0.0.1:15672)
-// or, without it, rabbitmqctl. On a machine shared with other runs, names they hold at the end show up as
-// "left": the end listing is taken twice, SETTLE_MS apart, and only names in both count.
+// or, without it, rabbitmqctl. "Left behind" = names under a namespace one of the steps created (each createTestEnv
+// appends its namespace to the file WAHOOKS_TEST_NAMESPACES_FILE names), present in both end listings (SETTLE_MS
+// apart); new names of other users of a shared broker are listed apart and not counted. The queue count, memory
+// and process margins do see other users' load: run it on a quiet broker for a verdict on those.
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +39,8 @@ const MARGINS = {
   processes: Number(process.env.SOAK_MARGIN_PROCESSES ?? 100), // Erlang processes
   connectMs: Number(process.env.SOAK_MARGIN_CONNECT_MS ?? 50), // added to max(start, 20 ms) x 2
 };
+/** Every createTestEnv of the steps (tests and benchmarks) appends its namespace here: "ours" vs other users'. */
+const NAMESPACES_FILE = path.join(os.tmpdir(), `wahooks-soak-namespaces-${process.pid}`);
 const log = (...a) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 // ---- the broker's state ----------------------------------------------------------------------------------------
@@ -166,7 +172,7 @@ function runStep(step) {
     const t0 = Date.now();
     const child = spawn(step.cmd, step.argv, {
       cwd: step.cwd ?? root,
-      env: { ...process.env, ...step.env },
+      env: { ...process.env, ...step.env, WAHOOKS_TEST_NAMESPACES_FILE: NAMESPACES_FILE },
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
     });
@@ -205,8 +211,18 @@ const end = await brokerState();
 
 const before = { queues: new Set(start.queues.map((q) => q.name)), exchanges: new Set(start.exchanges) };
 const firstEnd = { queues: new Set(end1.queues.map((q) => q.name)), exchanges: new Set(end1.exchanges) };
-const leftQueues = end.queues.filter((q) => !before.queues.has(q.name) && firstEnd.queues.has(q.name));
-const leftExchanges = end.exchanges.filter((x) => !before.exchanges.has(x) && firstEnd.exchanges.has(x));
+const newQueues = end.queues.filter((q) => !before.queues.has(q.name) && firstEnd.queues.has(q.name));
+const newExchanges = end.exchanges.filter((x) => !before.exchanges.has(x) && firstEnd.exchanges.has(x));
+let namespaces = [];
+try {
+  namespaces = [...new Set(readFileSync(NAMESPACES_FILE, 'utf8').split('\n').filter(Boolean))];
+} catch {
+  // no step created a test environment
+}
+rmSync(NAMESPACES_FILE, { force: true });
+const isOurs = (name) => namespaces.some((ns) => name.startsWith(ns));
+const leftQueues = newQueues.filter((q) => isOurs(q.name));
+const leftExchanges = newExchanges.filter(isOurs);
 const limits = {
   queueCount: start.queueCount + MARGINS.queues,
   memoryBytes: Math.round(start.memoryBytes * (1 + MARGINS.memoryFraction)),
@@ -224,10 +240,16 @@ const out = {
   end: summary(end),
   limits,
   margins: MARGINS,
+  namespacesOfSteps: namespaces.length,
   leftBehind: { queues: leftQueues, exchanges: leftExchanges },
+  // New names under namespaces the steps did not create: other users of a shared broker (not counted).
+  newNamesOfOthers: [
+    ...newQueues.filter((q) => !isOurs(q.name)).map((q) => q.name),
+    ...newExchanges.filter((x) => !isOurs(x)),
+  ],
   beyondMargin: beyond,
   ok: beyond.length === 0 && leftQueues.length === 0 && leftExchanges.length === 0,
   stepsOk: failedSteps.length === 0,
 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-process.exit(out.ok ? 0 : 1);
+process.exit(out.ok && out.stepsOk ? 0 : 1); // a failed step (a red test) fails the soak too

@@ -35,7 +35,9 @@ server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }
 
 process.on('message', (msg) => {
   if (msg.cmd === 'stats') {
-    process.send({ stats: { count, failed, unique: ids.size, latencies, perSecond: [...perSecond.entries()] } });
+    // light: counters only (the sustained phase asks every interval; the latency list can be millions long)
+    const heavy = msg.light ? {} : { latencies, perSecond: [...perSecond.entries()] };
+    process.send({ stats: { count, failed, unique: ids.size, ...heavy } });
     if (msg.reset) {
       latencies = [];
       count = 0;

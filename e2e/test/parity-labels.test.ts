@@ -3,7 +3,8 @@
  * chats; WhatsApp syncs each change to the linked device by app-state sync (a key share from the phone, a
  * `server_sync` notification, encrypted and MAC'd patches the real Baileys client fetches and verifies); the
  * connection service turns them into `label.upsert`, `label.deleted`, `label.chat.added` and
- * `label.chat.deleted`, which reach the webhook receiver with the documented payloads (docs/events.md), once each.
+ * `label.chat.deleted`, which reach the webhook receiver with the documented payloads (docs/events.md), once each;
+ * `GET …/labels` and `GET …/labels/:labelId/chats` list what the connection stored.
  * Deliveries are concurrent: each step waits for its own event before the next change.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -74,6 +75,16 @@ describe('label events', () => {
       chatId: c(BOB),
       label: { id: vip.id, name: 'VIP', color: 13, colorHex: '#f74848' },
     });
+    // what the connection stored: GET …/labels and …/labels/:labelId/chats
+    const labels = await stack.api('GET', `/api/connections/${id}/labels`);
+    expect(labels.status).toBe(200);
+    expect(labels.body).toEqual([
+      { id: expect.any(String), name: 'Customer', color: 5, colorHex: '#55ccb3' },
+      { id: vip.id, name: 'VIP', color: 13, colorHex: '#f74848' },
+    ]);
+    const chats = await stack.api('GET', `/api/connections/${id}/labels/${vip.id}/chats`);
+    expect(chats.status).toBe(200);
+    expect(chats.body).toEqual([{ id: group.jid }]); // Bob's chat lost the label again
     // a label on one message has no WAHA event
     await stack.emulator.labelChat({ phone, labelId: vip.id, chat: BOB, labeled: true, messageId: '3A00000001' });
   });
@@ -97,5 +108,17 @@ describe('label events', () => {
     expect(stack.events(id, 'label.chat.added')).toHaveLength(2);
     expect(stack.events(id, 'label.chat.deleted')).toHaveLength(1);
     expect(stack.events(id, 'label.deleted')).toHaveLength(1);
+
+    const labels = await stack.api('GET', `/api/connections/${id}/labels`);
+    expect(labels.body.map((l: { name: string }) => l.name)).toEqual(['VIP', 'Marker']); // the deleted one is gone
+    const gone = await stack.api('GET', `/api/connections/${id}/labels/${first!.id}/chats`);
+    expect(gone.status).toBe(404);
+    expect(gone.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Label not found' });
+    const bad = await stack.api('GET', `/api/connections/${id}/labels/a%20b/chats`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ statusCode: 400, message: expect.stringMatching(/labelId must be/) });
+    const badId = await stack.api('GET', '/api/connections/nope/labels');
+    expect(badId.status).toBe(400);
+    expect(badId.body).toMatchObject({ statusCode: 400, message: 'Invalid connection id' });
   });
 });

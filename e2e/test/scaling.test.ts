@@ -22,6 +22,7 @@ import { startEmulator, type Emulator } from '@wahooks/wa-emulator';
 import { startJwksServer, type JwksServer } from '../../services/gateway/test/jwks-server.js';
 import { gatewayPool, type Answer, type GatewayPool } from './support/gateway-pool.js';
 import { startHookReceiver, type HookReceiver } from './support/hook-receiver.js';
+import { inboundStages } from './support/inbound-trace.js';
 import { assertBuilt, ReplicaSet, SERVICES, type Replica, type ServiceName } from './support/replicas.js';
 import { startLoad, type LinkedSession, type Load } from './support/scaling-load.js';
 import { startSpanCounter, type SpanCounter } from './support/span-counter.js';
@@ -44,6 +45,14 @@ let replicas: ReplicaSet;
 let pool: GatewayPool;
 let db: pg.Pool;
 let passed = false;
+/** What the test did when (Date.now()), for failure messages. */
+const marks: { at: number; what: string }[] = [];
+const mark = (what: string) => marks.push({ at: Date.now(), what });
+/** `at` as "+1.2s after <the last mark before it>". */
+const phaseOf = (at: number) => {
+  const m = [...marks].reverse().find((x) => x.at <= at);
+  return m ? `+${((at - m.at) / 1000).toFixed(1)}s after ${m.what}` : 'before the first mark';
+};
 
 /** Per-service variables on top of the shared ones (all replicas of a service get the same). */
 const serviceEnv = (): Record<ServiceName, Record<string, string>> => ({
@@ -205,6 +214,7 @@ describe('two replicas of every service', () => {
       90_000,
     );
     const linkedAt = Date.now();
+    mark('sessions linked, load started');
 
     // Steady load on all twelve replicas.
     const load: Load = startLoad({ pool, emulator, sessions, contact: CONTACT, jwt, apiToken });
@@ -228,9 +238,11 @@ describe('two replicas of every service', () => {
     const sigterms: { replica: string; code: number | null; ms: number }[] = [];
     for (const service of SERVICES) {
       const victim = replicas.live(service)[0]!;
+      mark(`SIGTERM ${victim.name}`);
       const exit = await replicas.stop(victim, 'SIGTERM', 90_000);
       sigterms.push({ replica: victim.name, code: exit.code, ms: exit.ms });
-      await startReplica(service);
+      mark(`${victim.name} exited ${exit.code}`);
+      mark(`${(await startReplica(service)).name} started`);
       if (service === 'connection') {
         // The survivor took the released sessions; the replacement gets its share back before the SIGKILL below.
         const [survivor, replacement] = replicas.live('connection');
@@ -261,6 +273,7 @@ describe('two replicas of every service', () => {
         await sleep(2000);
       }
       const killedAt = Date.now();
+      mark(`SIGKILL ${victim.name}`);
       await replicas.stop(victim, 'SIGKILL');
       sigkilled.push(victim.name);
       if (service === 'connection') {
@@ -275,6 +288,7 @@ describe('two replicas of every service', () => {
           LEASE_MS * 4 + 60_000,
         );
         takeoverMs = Date.now() - killedAt;
+        mark('sessions taken over');
       }
       await sleep(2000);
     }
@@ -282,8 +296,10 @@ describe('two replicas of every service', () => {
 
     // Load on the survivors for a while, then stop it: every started send finishes (accepted or given up).
     await sleep(10_000);
+    mark('faults done');
     await load.stop();
     const stoppedAt = Date.now();
+    mark('load stopped');
 
     // Every injected text reaches the receiver at least once.
     const injected = load.inbound.flat();
@@ -291,10 +307,16 @@ describe('two replicas of every service', () => {
       'every injected text at the webhook receiver',
       () => injected.every((id) => receiver.seen.has(id)),
       180_000,
-    ).catch((err: Error) => {
+    ).catch(async (err: Error) => {
       const missing = injected.filter((id) => !receiver.seen.has(id));
+      const sessionOf = (id: string) => load.inbound.findIndex((ids) => ids.includes(id));
+      const stages = await inboundStages(db, missing.slice(0, 30));
+      const lines = missing.map(
+        (id) => `session ${sessionOf(id)} ${id} injected ${phaseOf(load.inboundAt.get(id)!)}: ${stages[id] ?? ''}`,
+      );
       throw new Error(
-        `${err.message}: ${missing.length} of ${injected.length} missing: ${missing.slice(0, 20).join(', ')}`,
+        `${err.message}: ${missing.length} of ${injected.length} missing\n${lines.join('\n')}\n` +
+          `holders at the end: ${JSON.stringify(await owners())}`,
       );
     });
     await sleep(2000); // repeats still on their way arrive now

@@ -1,6 +1,7 @@
-// Container healthcheck. With HEALTHCHECK_URL (the gateway: http://127.0.0.1:3000/api) it must answer 2xx
-// within 4 s. Services without an HTTP port have nothing to ask: reaching this point means the container runs;
-// a crashed service exits and the orchestrator restarts it.
+// Container healthcheck. With HEALTHCHECK_URL it must answer 2xx within 4 s: the gateway's GET /api, a worker's
+// internal /metrics (METRICS_PORT; served from before the service connects, so a long migration is not a failure,
+// and only while its event loop turns). Without it there is nothing to ask: reaching this point means the
+// container runs; a crashed service exits and the orchestrator restarts it.
 const url = process.env.HEALTHCHECK_URL;
 if (!url) process.exit(0);
 try {

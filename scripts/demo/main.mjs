@@ -18,16 +18,35 @@ import path from 'node:path';
 import { buildSteps } from './steps.mjs';
 import { demoEnvironment } from './isolation.mjs';
 import { stopEverything } from './teardown.mjs';
-import { bold, detail, dim, runSteps } from './output.mjs';
+import { bold, DemoError, detail, dim, runSteps } from './output.mjs';
 import { repoRoot } from './processes.mjs';
 
+const SERVICE_NAMES = ['billing', 'connection', 'gateway', 'messaging', 'token', 'webhook-delivery'];
+
+/** Builds like `npm start` (unless WAHOOKS_BUILD=0), then checks that every entry point the demo runs is built. */
 function build() {
-  if (process.env.WAHOOKS_BUILD === '0') return 'skipped (WAHOOKS_BUILD=0)';
-  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-  if (!existsSync(tsc)) throw new Error('typescript is not installed: run `npm ci` first');
-  const result = spawnSync(process.execPath, [tsc, '-b'], { cwd: repoRoot, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('`tsc -b` failed (see above)');
-  return 'tsc -b ok';
+  let summary = 'tsc -b ok';
+  if (process.env.WAHOOKS_BUILD === '0') {
+    summary = 'skipped (WAHOOKS_BUILD=0): using the last build';
+  } else {
+    const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+    if (!existsSync(tsc)) throw new DemoError('typescript is not installed', 'run `npm ci` first');
+    const result = spawnSync(process.execPath, [tsc, '-b'], { cwd: repoRoot, stdio: 'inherit' });
+    if (result.status !== 0) {
+      throw new DemoError(
+        '`tsc -b` failed (see above)',
+        'fix the build, or run the last build anyway with WAHOOKS_BUILD=0',
+      );
+    }
+  }
+  const entries = [
+    'libs/wa-emulator/dist/main.js',
+    'libs/testing/dist/index.js',
+    ...SERVICE_NAMES.map((name) => `services/${name}/dist/main.js`),
+  ];
+  const missing = entries.filter((file) => !existsSync(path.join(repoRoot, file)));
+  if (missing.length > 0) throw new DemoError(`not built: ${missing.join(', ')}`, 'run `npm run build`');
+  return summary;
 }
 
 const demo = demoEnvironment();

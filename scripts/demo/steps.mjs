@@ -13,6 +13,21 @@ import { startReceiver } from './receiver.mjs';
 const PINGED_SERVICES = ['billing', 'connection', 'messaging', 'token', 'webhook-delivery'];
 const clip = (text, max = 160) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
+/** `<service> crashed (…): <its first error line>` once the supervisor reported a crash, else undefined. */
+function crashReport(lines) {
+  const crashed = lines.map((line) => /\] (\S+) crashed \((.+?)\)/.exec(line)).find(Boolean);
+  if (!crashed) return undefined;
+  const [, name, how] = crashed;
+  const own = lines
+    .filter((line) => line.startsWith(`[${name} `) || line.startsWith(`[${name}]`))
+    .map((line) => line.replace(/^\[[^\]]*\]\s*/, ''));
+  const at = own.findIndex((line) => /error/i.test(line) && !/^\s*at /.test(line));
+  if (at < 0) return `${name} crashed (${how})`;
+  // "ConfigError: invalid configuration:" names the variable on the next line
+  const error = own[at].trim().endsWith(':') && own[at + 1] ? `${own[at]} ${own[at + 1].trim()}` : own[at];
+  return `${name} crashed (${how}): ${clip(error, 300)}`;
+}
+
 /** GET/POST on the emulator's control API (the phone's side of WhatsApp). */
 async function control(state, method, path, body) {
   const res = await fetch(`${state.emulator.control}${path}`, {
@@ -96,21 +111,29 @@ export function buildSteps(state) {
           STRIPE_SECRET_KEY: '',
           BILLING_GATE: 'on',
           RATE_LIMIT_PER_MINUTE: '10000',
+          // no internal /metrics ports (9101–9106): they would collide with an `npm start` on this machine
+          METRICS_PORT: 'off',
         });
         api = apiClient(state.apiUrl);
         const started = Date.now();
         let lastNote = 0;
+        let stillWaiting = [];
         const report = await waitUntil(
           'GET /api/health to report every service ok',
           async () => {
             if (!state.services.running) {
               throw new DemoError(`the service supervisor exited (${state.services.exitedWith})`);
             }
+            // On a fresh database and namespace a crash at start is a real problem (scripts/start.mjs would keep
+            // restarting it): fail at once with the service's own error.
+            const crash = crashReport(state.services.lines);
+            if (crash) throw new DemoError(crash, 'the lines of the services below show more');
             const res = await api.call('GET', '/api/health').catch(() => undefined);
             const services = res?.body?.checks?.services ?? {};
             const waiting = res
               ? PINGED_SERVICES.filter((s) => services[s]?.status !== 'ok')
               : ['gateway (not listening yet)'];
+            stillWaiting = waiting;
             if (res?.status === 200 && waiting.length === 0) return res.body;
             if (Date.now() - lastNote > 3000) {
               lastNote = Date.now();
@@ -120,8 +143,11 @@ export function buildSteps(state) {
             }
             return undefined;
           },
-          { timeoutMs: 90_000, everyMs: 500 },
-        );
+          { timeoutMs: 120_000, everyMs: 500 },
+        ).catch((err) => {
+          if (!err.message.startsWith('timed out')) throw err;
+          throw new DemoError(`${err.message} (still waiting for ${stillWaiting.join(', ') || 'the health check'})`);
+        });
         const pids = [...state.services.pids].map(([name, pid]) => `${name} ${pid}`).join(', ');
         detail(`gateway ${state.apiUrl}; pids: supervisor ${state.services.process.pid}, ${pids}`);
         const checks = report.checks;

@@ -6,9 +6,11 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import jsQR from 'jsqr';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { demoEnvironment, freePort, portInUse } from '../demo/isolation.mjs';
+import { renderQrForTerminal } from '../demo/qr.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const STEPS = 13;
@@ -164,3 +166,29 @@ test(
     await assertNothingLeft(output, { pids: 8, ports: 2 });
   },
 );
+
+test('the QR drawn in the terminal scans back to the same text', () => {
+  const text = `2@${'x'.repeat(120)},${'A'.repeat(44)}=,${'b'.repeat(44)}=,${'C'.repeat(44)}=`; // a WhatsApp QR's shape
+  const lines = renderQrForTerminal(text).split('\n');
+  // each character is two modules stacked (light = ink): rasterise at 4 px per module, as a camera would see it
+  const scale = 4;
+  const width = lines[0].length * scale;
+  const height = lines.length * 2 * scale;
+  const pixels = new Uint8ClampedArray(width * height * 4);
+  lines.forEach((line, row) =>
+    [...line].forEach((char, col) => {
+      const light = { '█': [true, true], '▀': [true, false], '▄': [false, true], ' ': [false, false] }[char];
+      assert.ok(light, `unexpected character ${JSON.stringify(char)}`);
+      for (const [half, isLight] of light.entries()) {
+        for (let y = 0; y < scale; y++) {
+          for (let x = 0; x < scale; x++) {
+            const at = (((row * 2 + half) * scale + y) * width + col * scale + x) * 4;
+            pixels.fill(isLight ? 255 : 0, at, at + 3);
+            pixels[at + 3] = 255;
+          }
+        }
+      }
+    }),
+  );
+  assert.equal(jsQR(pixels, width, height)?.data, text);
+});

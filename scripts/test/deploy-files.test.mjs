@@ -127,6 +127,12 @@ test('docker compose config accepts docker-compose.yml (when the compose plugin 
   assert.equal(run.status, 0, run.stderr);
 });
 
+test('the metrics ports are the ones the services default to (@wahooks/config)', async () => {
+  const configJs = path.join(repoRoot, 'libs', 'config', 'dist', 'index.js');
+  const { DEFAULT_METRICS_PORTS } = await import(pathToFileURL(configJs).href);
+  assert.deepEqual({ ...DEFAULT_METRICS_PORTS }, METRICS_PORTS);
+});
+
 test('every folder under services/ runs in both files, built or pulled as its own image', () => {
   for (const name of serviceFolders()) {
     const c = compose.services[name];
@@ -157,6 +163,9 @@ test('every variable a service reads is set in both files, and nothing it does n
       assert.equal(env.NODE_ENV, 'production', `${label} ${name}: NODE_ENV`);
       assert.equal(String(env.METRICS_PORT), String(METRICS_PORTS[name]), `${label} ${name}: METRICS_PORT`);
       assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://otel-collector:4318', `${label} ${name}: OTLP`);
+      const health =
+        name === 'gateway' ? `http://127.0.0.1:${env.PORT}/api` : `http://127.0.0.1:${env.METRICS_PORT}/metrics`;
+      assert.equal(env.HEALTHCHECK_URL, health, `${label} ${name}: HEALTHCHECK_URL`);
     }
   }
 });
@@ -373,7 +382,32 @@ test('observability: services → collector → Jaeger; Prometheus and Grafana m
   assert.ok(providerPaths.length > 0, 'no dashboard provider with options.path');
   for (const p of providerPaths) {
     assert.equal(bind(compose.services.grafana, p), './infra/grafana/dashboards', `compose grafana mounts ${p}`);
-    assert.equal(bind(stack.services.grafana, p), '../grafana/dashboards', `stack grafana mounts ${p}`);
+  }
+  // Swarm runs Grafana from infra/docker/grafana.Dockerfile, which copies the same folders to the same places.
+  const grafanaImage = readFileSync(path.join(repoRoot, 'infra', 'docker', 'grafana.Dockerfile'), 'utf8');
+  const copies = Object.fromEntries(
+    [...grafanaImage.matchAll(/^COPY (\S+) (\S+)$/gm)].map(([, from, to]) => [to, from]),
+  );
+  assert.equal(copies['/etc/grafana/provisioning'], 'infra/grafana/provisioning');
+  for (const p of providerPaths)
+    assert.equal(copies[p], 'infra/grafana/dashboards', `grafana.Dockerfile copies to ${p}`);
+  assert.match(stack.services.grafana.image, /\/wahooks-grafana:1\.2\.3$/);
+  // Prometheus scrapes every service on its METRICS_PORT: compose by service name, Swarm by tasks.<service>.
+  const promFile = (doc) =>
+    doc === compose
+      ? bind(compose.services.prometheus, '/etc/prometheus/prometheus.yml')
+      : path.join('infra', 'swarm', stack.configs[stack.services.prometheus.configs[0].source].file);
+  for (const [doc, prefix] of [
+    [compose, ''],
+    [stack, 'tasks.'],
+  ]) {
+    const prom = parse(readFileSync(path.resolve(repoRoot, promFile(doc)), 'utf8'));
+    for (const name of serviceFolders()) {
+      const job = prom.scrape_configs.find((j) => j.job_name === name);
+      assert.ok(job, `${promFile(doc)}: no job ${name}`);
+      const sd = job.dns_sd_configs?.[0];
+      assert.deepEqual([sd?.names, sd?.port], [[`${prefix}${name}`], METRICS_PORTS[name]], `${promFile(doc)} ${name}`);
+    }
   }
   // Every bind mount and config file the two files name exists in the repo (a missing one becomes an empty dir).
   for (const [base, doc] of [

@@ -27,6 +27,8 @@ export interface SendRecord {
 export interface Load {
   /** WhatsApp message ids of the texts injected, per session index. */
   inbound: string[][];
+  /** When each inbound text was injected (Date.now()), by its message id. */
+  inboundAt: Map<string, number>;
   sends: SendRecord[];
   /** Holds new inbound texts while set (see the test: the connection service's documented crash window). */
   holdInbound(on: boolean): void;
@@ -58,6 +60,7 @@ export function startLoad(o: LoadOptions): Load {
   let stopping = false;
   let held = false;
   const inbound = o.sessions.map((): string[] => []);
+  const inboundAt = new Map<string, number>();
   const sends: SendRecord[] = [];
 
   const apiLoop = async () => {
@@ -80,9 +83,10 @@ export function startLoad(o: LoadOptions): Load {
     for (let n = 0; !stopping;) {
       if (!held) {
         const text = `in ${i} ${n++}`;
-        inbound[i]!.push(
-          (await o.emulator.inbound({ to: o.sessions[i]!.phone, from: o.contact, type: 'text', text })).id,
-        );
+        const at = Date.now();
+        const { id } = await o.emulator.inbound({ to: o.sessions[i]!.phone, from: o.contact, type: 'text', text });
+        inbound[i]!.push(id);
+        inboundAt.set(id, at);
       }
       await sleep(o.inboundEveryMs ?? 700);
     }
@@ -116,6 +120,7 @@ export function startLoad(o: LoadOptions): Load {
   const loops = [apiLoop(), ...o.sessions.map((_, i) => inboundLoop(i)), ...o.sessions.map((_, i) => sendLoop(i))];
   return {
     inbound,
+    inboundAt,
     sends,
     holdInbound(on) {
       held = on;

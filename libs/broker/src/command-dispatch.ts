@@ -9,6 +9,8 @@ import type { BrokerCore } from './core.js';
 import { Headers, headerNumber } from './headers.js';
 import { attemptOf } from './retry.js';
 import { consumerAttributes, failSpan, processSpanName, withConsumerSpan } from './tracing.js';
+import { observeDispatch } from './metrics.js';
+import { secondsSince } from '@wahooks/metrics';
 import type { CommandBinding, MessageContext } from './types.js';
 import { parseOr400 } from './validation.js';
 
@@ -48,6 +50,7 @@ export class CommandDispatcher {
         'messaging.message.conversation_id': correlationId,
       }),
       async (span) => {
+        const started = performance.now();
         let reply: RpcReply;
         let httpHeaders: Record<string, string> | undefined;
         try {
@@ -63,6 +66,7 @@ export class CommandDispatcher {
             reply = INTERNAL;
           }
         }
+        observeDispatch(this.bindings.has(name) ? name : 'unknown', reply, queue, secondsSince(started));
         if (replyTo) {
           try {
             // A plain channel (no confirm): a reply lost on the way is the caller's timeout, as documented.

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Writable } from 'node:stream';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
 import type { Logger } from '@wahooks/telemetry';
+import { reconnects, trackConnection } from './metrics.js';
 
 export interface ConnectionOptions {
   url: string;
@@ -50,6 +51,8 @@ export class BrokerConnection extends EventEmitter {
   private ready = false;
   private closing = false;
   private readonly slots: Slot[] = [];
+  private connects = 0; // every 'connect' after the first is a reconnect (metrics)
+  private untrack?: () => void;
 
   constructor(private readonly opts: ConnectionOptions) {
     super();
@@ -68,7 +71,9 @@ export class BrokerConnection extends EventEmitter {
       },
     });
     const log = this.opts.logger;
+    this.untrack = trackConnection(() => this.isConnected());
     this.recovering.on('connect', () => {
+      if (this.connects++ > 0) reconnects.inc();
       this.ready = true;
       log.info({ connection: this.opts.connectionName }, 'broker connected');
       this.emit('connected');
@@ -158,6 +163,7 @@ export class BrokerConnection extends EventEmitter {
     if (this.closing) return;
     this.closing = true;
     this.ready = false;
+    this.untrack?.();
     // Channels first: RabbitMQ handles a channel's close after the frames sent on it (its last acks), while a
     // connection close can overtake them; an ack written just before conn.close() was lost and its message
     // redelivered (seen with quorum and classic queues on RabbitMQ 3.10). Bounded: a stalled broker must not hold

@@ -8,6 +8,7 @@ import type { BrokerConnection } from './connection.js';
 import type { InFlight } from './inflight.js';
 import { batchedAck, nackNow } from './ack-batch.js';
 import { Limiter } from './limiter.js';
+import { consumedCell } from './metrics.js';
 
 export interface ConsumerSpec<C extends Channel = ConfirmChannel> {
   label: string; // for logs and the channel name
@@ -51,8 +52,11 @@ export class Consumers {
     const noAck = spec.noAck === true;
     const limiter = noAck ? new Limiter(spec.prefetch) : undefined;
     const slot: HandlerSlot | undefined = limiter && { outside: (work) => limiter.outside(work) };
+    let lastQueue: string | undefined; // a server-named queue is a new one after each reconnect
     const setup = async (ch: C) => {
       const queue = await spec.declare(ch);
+      const consumed = consumedCell(queue, spec.label, lastQueue);
+      lastQueue = queue;
       await ch.prefetch(spec.prefetch);
       const { consumerTag } = await ch.consume(
         queue,
@@ -63,6 +67,7 @@ export class Consumers {
             ch.close().catch(() => undefined);
             return;
           }
+          consumed.inc();
           if (limiter) {
             // Already settled by the broker: handled even while stopping (close() drains it), never nacked.
             void this.inflight.track(

@@ -17,6 +17,7 @@ import {
   withConsumerSpan,
 } from './tracing.js';
 import type { RawOutcome } from './types.js';
+import { countHandlerError } from './metrics.js';
 
 /**
  * Confirmed, persistent (unless `options.persistent === false`) publish. `exchange` is namespaced; the default
@@ -82,6 +83,7 @@ export async function consumeRaw(
           () => onMessage(msg),
         );
       } catch (err) {
+        countHandlerError(name);
         outcome = { deadLetter: errorMessage(err) };
       }
       if (outcome === 'ack') ack(ch, msg);

@@ -18,6 +18,8 @@ import type { BrokerCore } from './core.js';
 import { Headers } from './headers.js';
 import type { ChannelHandle } from './connection.js';
 import { failSpan, producerAttributes, publishSpanName, startProducerSpan } from './tracing.js';
+import { observeRpcClient, outcomeOfError } from './metrics.js';
+import { secondsSince } from '@wahooks/metrics';
 import type { RequestOptions } from './types.js';
 import { rpcFailure } from './rpc-failure.js';
 import { parseOr400 } from './validation.js';
@@ -56,8 +58,11 @@ export class RpcClient {
     parseOr400(command.request, request); // the original value is sent: the server parses the same input
     const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? core.defaultTimeoutMs)); // AMQP expiration: integer ms
     const ch = core.connection.isConnected() ? this.handle?.current() : undefined;
-    if (!ch)
+    if (!ch) {
+      observeRpcClient(command.name, 'not-sent', 0);
       throw rpcFailure('not-sent', unavailable(`${service} service is unavailable: message broker is not connected`));
+    }
+    const started = performance.now();
 
     const exchange = core.name(options.exchange ?? Exchanges.commands);
     const routingKey = options.routingKey ?? command.name;
@@ -96,8 +101,11 @@ export class RpcClient {
           );
         }
       });
-      return this.decode(command, reply);
+      const data = this.decode(command, reply);
+      observeRpcClient(command.name, 'ok', secondsSince(started));
+      return data;
     } catch (err) {
+      observeRpcClient(command.name, outcomeOfError(err), secondsSince(started));
       failSpan(span, err);
       throw err;
     } finally {

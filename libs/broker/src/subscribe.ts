@@ -16,6 +16,7 @@ import { declareDeadLetterQueue, eventQueueOptions, exclusiveQueueOptions } from
 import { consumerAttributes, processSpanName, withConsumerSpan } from './tracing.js';
 import type { EventBinding, SubscribeOptions } from './types.js';
 import { issueMessages } from './validation.js';
+import { countHandlerError } from './metrics.js';
 
 const Envelope = z.object({
   id: z.string().min(1),
@@ -78,6 +79,7 @@ export async function subscribe(
         binding.handler(payload.data, { ...envelope.data, payload: payload.data }, messageContext(msg)),
       );
     } catch (err) {
+      countHandlerError(queue);
       const reason = errorMessage(err);
       if (err instanceof PermanentError || attempt >= maxAttempts) {
         return deadLetter(core, ch, msg, queue, reason); // x-wahooks-attempt tells how many tries it had

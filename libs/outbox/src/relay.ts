@@ -19,6 +19,7 @@ import type { Sql } from '@wahooks/db';
 import { withTraceParent, type Logger } from '@wahooks/telemetry';
 import { lockUnsent, markSent, purgeSent, stillUnsent, unsentRows, type OutboxRow } from './rows.js';
 import { defaultOutboxTable, type OutboxTable } from './table.js';
+import { relayMetrics } from './metrics.js';
 
 export interface OutboxRelayOptions {
   sql: Sql;
@@ -72,6 +73,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const partitioned = new Set(partitions?.eventTypes ?? []);
   const partitionedTypes = [...partitioned];
   const isPartitioned = (row: OutboxRow) => partitioned.has(row.eventType);
+  const metrics = relayMetrics(sql, table);
 
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -98,6 +100,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     await withTraceParent(row.traceParent, () =>
       broker.publish(contract, JSON.parse(row.body) as never, { id: row.eventId, headers: headers?.(row) }),
     );
+    metrics.published.inc();
   }
 
   /** A run of shared rows, under their row locks; the ones published before a failure are still marked. */
@@ -184,6 +187,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       } catch (err) {
         if (stopped) break;
         failures++;
+        metrics.failures.inc();
         const waitMs = Math.min(retryMs * 2 ** Math.min(failures - 1, 20), maxRetryMs);
         logger.warn(
           { err: err instanceof Error ? err.message : String(err), failures, retryInMs: waitMs },
@@ -238,6 +242,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stopped = true;
       wake?.();
       await loop;
+      metrics.untrack();
       for (const w of [...sentWaiters]) w.done(false);
     },
   };

@@ -80,6 +80,31 @@ function sdkDisabledSetting(): boolean | undefined {
   return undefined;
 }
 
+/** `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` as sets of names. */
+const listSetting = (name: string): Set<string> =>
+  new Set(
+    (process.env[name] ?? '')
+      .split(',')
+      .map((v) => v.trim().toLowerCase())
+      .filter(Boolean),
+  );
+
+/**
+ * Incoming http (the server span of a request) by default; express (a span per middleware layer, about a third of
+ * the gateway's CPU per request, and the route is named by the gateway anyway) only when
+ * OTEL_NODE_ENABLED_INSTRUMENTATIONS lists it. OTEL_NODE_DISABLED_INSTRUMENTATIONS=http drops the http one too.
+ */
+function defaultInstrumentations(): Instrumentation[] {
+  const enabled = listSetting('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
+  const disabled = listSetting('OTEL_NODE_DISABLED_INSTRUMENTATIONS');
+  const wanted = (name: string, byDefault: boolean) =>
+    !disabled.has(name) && (enabled.size === 0 ? byDefault : enabled.has(name));
+  const list: Instrumentation[] = [];
+  if (wanted('http', true)) list.push(new HttpInstrumentation({ disableOutgoingRequestInstrumentation: true }));
+  if (wanted('express', false)) list.push(new ExpressInstrumentation());
+  return list;
+}
+
 /**
  * Starts the SDK once per process; later calls return the running handle (register.ts may have started it).
  * When another tracer provider is registered already (a test's createTestTracing), it leaves that one alone and
@@ -111,11 +136,7 @@ export function startTelemetry(options: TelemetryOptions): TelemetryHandle {
   // Outgoing HTTP is never instrumented: every outbound request of ours goes to someone else (customers' webhooks
   // and media URLs, WhatsApp's media hosts, Stripe, the JWKS) and must not carry traceparent/tracestate/baggage
   // (our trace ids, and whatever baggage says). Services talk to each other over RabbitMQ, traced there.
-  const instrumentations =
-    options.instrumentations ??
-    (recording
-      ? [new HttpInstrumentation({ disableOutgoingRequestInstrumentation: true }), new ExpressInstrumentation()]
-      : []);
+  const instrumentations = options.instrumentations ?? (recording ? defaultInstrumentations() : []);
   const version = options.version ?? process.env.SERVICE_VERSION ?? process.env.npm_package_version;
   const sdk = new NodeSDK({
     serviceName: process.env.OTEL_SERVICE_NAME?.trim() || options.service, // the standard variable wins

@@ -57,6 +57,9 @@ export async function createTestEnv(label: string, options: { database?: boolean
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       // Connection creates are not gated by billing unless a test starts the billing service and sets it 'on'.
       BILLING_GATE: 'off',
+      // A service process started by a test serves /metrics on a free port (it logs which): the defaults 9101–9106
+      // would collide between test files running at once.
+      METRICS_PORT: '0',
     },
     async cleanup() {
       const [broker, database] = await Promise.allSettled([deleteNamespace(rabbitmqUrl, namespace), db?.drop()]);

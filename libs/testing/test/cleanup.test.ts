@@ -11,14 +11,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import amqp from 'amqplib';
 import { connectBroker, on } from '@wahooks/broker';
 import { ConnectionCreated, Queues } from '@wahooks/contracts';
-import {
-  createTestEnv,
-  deleteNamespace,
-  listBrokerNames,
-  queueExists,
-  sweepNamespaces,
-  uniqueId,
-} from '../src/index.js';
+import { createTestEnv, deleteNamespace, listBrokerNames, queueExists, sweepNamespaces } from '../src/index.js';
 
 const url = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const saved = { PATH: process.env.PATH, RABBITMQ_MANAGEMENT_URL: process.env.RABBITMQ_MANAGEMENT_URL };
@@ -78,7 +71,7 @@ describe('test environment clean-up', () => {
   });
 
   it('rejects, naming the cause, when the lister fails (it used to keep the names silently)', async () => {
-    const namespace = `${uniqueId('cleanup_fail')}.`;
+    const { namespace } = await createTestEnv('cleanup_fail', { database: false });
     await declareSome(namespace);
     const dir = failingRabbitmqctl();
     try {
@@ -95,7 +88,8 @@ describe('test environment clean-up', () => {
   });
 
   it('with no lister at all, deletes the names this process used and warns about the rest', async () => {
-    const namespace = `${uniqueId('cleanup_tracked')}.`;
+    const env = await createTestEnv('cleanup_tracked', { database: false });
+    const { namespace } = env;
     const broker = await connectBroker({ url, service: 'billing', namespace });
     await broker.subscribe('probe', [on(ConnectionCreated, async () => undefined)]);
     await broker.close();
@@ -104,8 +98,11 @@ describe('test environment clean-up', () => {
 
     process.env.RABBITMQ_MANAGEMENT_URL = await closedPortUrl();
     process.env.PATH = ''; // no rabbitmqctl
-    const report = await deleteNamespace(url, namespace);
-    restore('PATH');
+    const report = await deleteNamespace(url, namespace).finally(() => {
+      restore('PATH');
+      restore('RABBITMQ_MANAGEMENT_URL');
+    });
+    await env.cleanup(); // with the listers back: nothing may be left either way
     expect(report.listedWith).toBe('tracked');
     expect(report.warning).toMatch(/only child processes declared may be left/);
     expect(report.queues).toContain(eventQueue);
@@ -115,8 +112,8 @@ describe('test environment clean-up', () => {
   });
 
   it("the global teardown's sweep deletes what test files left under their namespaces", async () => {
-    const a = `${uniqueId('sweep_a')}.`;
-    const b = `${uniqueId('sweep_b')}.`;
+    const a = (await createTestEnv('sweep_a', { database: false })).namespace;
+    const b = (await createTestEnv('sweep_b', { database: false })).namespace;
     await declareSome(a);
     await declareSome(b);
     const swept = await sweepNamespaces(url, [a, b]);

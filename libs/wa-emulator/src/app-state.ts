@@ -26,6 +26,7 @@ import {
 import type { Account } from './accounts.js';
 import type { Connection } from './connection.js';
 import type { ServerContext } from './context.js';
+import { sendFromPhone } from './stanzas/phone-messages.js';
 import { nowSeconds, replyResult } from './stanzas/reply.js';
 
 /** One collection as the server holds it: the phone's LT hash state and every patch so far (version = index+1). */
@@ -35,12 +36,26 @@ interface Collection {
   patches: Uint8Array[];
 }
 
-/** An account's app-state: its sync key (what the phone shares) and its collections. */
-export interface AppState {
+/** An app-state sync key: 6-byte id, 32 bytes of key data, when it was made (ms), as the key share carries it. */
+interface SyncKey {
   keyId: Buffer;
   keyData: Buffer;
-  /** when the key was made (ms), as the key share carries it */
-  keyTimestamp: number;
+  timestamp: number;
+}
+
+const newSyncKey = (): SyncKey => ({
+  keyId: Buffer.concat([Buffer.alloc(2), randomBytes(4)]), // 6 bytes, like the phone's key ids
+  keyData: randomBytes(32),
+  timestamp: Date.now(),
+});
+
+/** An account's app-state: its sync keys (what the phone shares; new patches use the newest) and collections. */
+export interface AppState {
+  /** the key new patches are encrypted and MAC'd under */
+  keyId: Buffer;
+  keyData: Buffer;
+  /** every key the phone made, the current one included, by base64 id (older patches stay under theirs) */
+  keys: Map<string, SyncKey>;
   collections: Map<string, Collection>;
   /** every mutation applied so far, oldest first (label state is replayed from these: labels.ts) */
   mutations: ChatMutation[];
@@ -52,10 +67,11 @@ const states = new WeakMap<Account, AppState>();
 export function appStateOf(account: Account): AppState {
   let state = states.get(account);
   if (!state) {
+    const key = newSyncKey();
     state = {
-      keyId: Buffer.concat([Buffer.alloc(2), randomBytes(4)]), // 6 bytes, like the phone's key ids
-      keyData: randomBytes(32),
-      keyTimestamp: Date.now(),
+      keyId: key.keyId,
+      keyData: key.keyData,
+      keys: new Map([[key.keyId.toString('base64'), key]]),
       collections: new Map(),
       mutations: [],
     };
@@ -64,26 +80,45 @@ export function appStateOf(account: Account): AppState {
   return state;
 }
 
-/** The key share the phone sends its linked device (so it can decrypt and verify the patches). */
+/** The key share the phone sends its linked device (so it can decrypt and verify the patches): every key. */
 export function appStateKeyShare(account: Account): proto.IMessage {
   const state = appStateOf(account);
   return {
     protocolMessage: {
       type: proto.Message.ProtocolMessage.Type.APP_STATE_SYNC_KEY_SHARE,
       appStateSyncKeyShare: {
-        keys: [
-          {
-            keyId: { keyId: state.keyId },
+        // the newest last: Baileys takes the last key of a share as the one to encrypt its own patches with
+        keys: [...state.keys.values()]
+          .sort((a, b) => Number(a.keyId.equals(state.keyId)) - Number(b.keyId.equals(state.keyId)))
+          .map((key) => ({
+            keyId: { keyId: key.keyId },
             keyData: {
-              keyData: state.keyData,
+              keyData: key.keyData,
               fingerprint: { rawId: randomInt(1, 2 ** 31), currentIndex: 0, deviceIndexes: [0] },
-              timestamp: state.keyTimestamp,
+              timestamp: key.timestamp,
             },
-          },
-        ],
+          })),
       },
     },
   };
+}
+
+/**
+ * The phone shares its keys again (on demand, as after a key request), after making a new current key when
+ * `rotate`: later patches use the new key, earlier ones keep theirs. Queued while the client is offline.
+ */
+export function shareAppStateKeys(ctx: ServerContext, account: Account, rotate = false): { keyId: string } {
+  const state = appStateOf(account);
+  if (rotate) {
+    const key = newSyncKey();
+    state.keys.set(key.keyId.toString('base64'), key);
+    state.keyId = key.keyId;
+    state.keyData = key.keyData;
+  }
+  ctx.deliver(account, async (connection) =>
+    sendFromPhone(connection, appStateKeyShare(account), { category: 'peer' }),
+  );
+  return { keyId: state.keyId.toString('base64') };
 }
 
 function collectionOf(state: AppState, name: string): Collection {
@@ -93,9 +128,10 @@ function collectionOf(state: AppState, name: string): Collection {
 }
 
 function keyLookup(state: AppState) {
-  const base64 = state.keyId.toString('base64');
-  return async (id: string) =>
-    id === base64 ? proto.Message.AppStateSyncKeyData.fromObject({ keyData: state.keyData }) : undefined;
+  return async (id: string) => {
+    const key = state.keys.get(id);
+    return key ? proto.Message.AppStateSyncKeyData.fromObject({ keyData: key.keyData }) : undefined;
+  };
 }
 
 /**

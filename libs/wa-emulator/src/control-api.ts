@@ -89,6 +89,7 @@ const routes: Record<string, Route> = {
   'POST /control/label': async (emulator, req) => emulator.labelEdit((await readJson(req)) as never),
   'POST /control/label-delete': async (emulator, req) => emulator.labelDelete((await readJson(req)) as never),
   'POST /control/label-chat': async (emulator, req) => emulator.labelChat((await readJson(req)) as never),
+  'POST /control/app-state-keys': async (emulator, req) => emulator.shareAppStateKeys((await readJson(req)) as never),
   'GET /control/labels': async (emulator, _req, url) => {
     const phone = url.searchParams.get('phone');
     if (!phone) throw new EmulatorInputError('query parameter phone is required');

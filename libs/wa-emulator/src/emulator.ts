@@ -30,7 +30,7 @@ import {
   type LabelInfo,
   type LabelsView,
 } from './labels.js';
-import { appStateVersions } from './app-state.js';
+import { appStateVersions, shareAppStateKeys } from './app-state.js';
 import { groupAction, groupInfo, setOnWhatsApp, type GroupActionCommand, type GroupInfo } from './group-control.js';
 import { numberChecks } from './stanzas/number-check.js';
 import { buildPollVote, type PollVoteCommand } from './polls.js';
@@ -258,6 +258,13 @@ export class Emulator implements ServerContext {
   /** The account's phone puts label `labelId` on a chat (or one message of it), or takes it off (`labeled: false`). */
   async labelChat(command: LabelChatCommand): Promise<LabelAssociation> {
     return labelChat(this, this.requireAccount(command?.phone), command);
+  }
+
+  /** The phone shares its app-state keys with the linked device again; `rotate` first makes a new current key. */
+  shareAppStateKeys(command: { phone: string; rotate?: boolean }): { keyId: string } {
+    if (command?.rotate !== undefined && typeof command.rotate !== 'boolean')
+      throw new EmulatorInputError('rotate must be true or false');
+    return shareAppStateKeys(this, this.requireAccount(command?.phone), command.rotate);
   }
 
   /** Account `phone`'s labels (deleted ones too) and what they are on, as its app-state holds them. */

@@ -70,7 +70,11 @@ describe('labels (app-state sync)', () => {
     await emulator.labelEdit({ phone, id: '1', name: 'Customer' });
     await waitFor(() => edits().some((e, i) => i >= seen && e.name === 'Customer'), 'the last rename');
     // the first server_sync fetch may already carry both patches (Baileys keeps the last mutation per index)
-    expect(edits().slice(seen).map((e) => e.name)).toEqual(expect.arrayContaining(['Customer']));
+    expect(
+      edits()
+        .slice(seen)
+        .map((e) => e.name),
+    ).toEqual(expect.arrayContaining(['Customer']));
     expect(edits().at(-1)!.name).toBe('Customer');
   });
 
@@ -93,9 +97,7 @@ describe('labels (app-state sync)', () => {
         association: { type: 'label_message', chatId: bobJid, messageId: '3A0123456789', labelId: '1' },
       },
     ]);
-    expect(emulator.labels(phone).associations).toEqual([
-      { labelId: '1', chatJid: bobJid, messageId: '3A0123456789' },
-    ]);
+    expect(emulator.labels(phone).associations).toEqual([{ labelId: '1', chatJid: bobJid, messageId: '3A0123456789' }]);
   });
 
   it("keeps the client's LT hash and version equal to the server's", async () => {
@@ -119,6 +121,21 @@ describe('labels (app-state sync)', () => {
     const next = await emulator.labelEdit({ phone, name: 'After', color: 0 });
     expect(next.id).toBe('10');
     await waitFor(() => edits().some((e) => e.id === '10'), 'labels.edit after the client patch');
+  });
+
+  it('shares a new app-state key on demand (rotate): later patches use it and the client still decodes them', async () => {
+    const before = client.creds.myAppStateKeyId;
+    const { keyId } = emulator.shareAppStateKeys({ phone, rotate: true });
+    expect(keyId).not.toBe(before);
+    await waitFor(() => client.creds.myAppStateKeyId === keyId, 'the new key at the client');
+    await emulator.labelEdit({ phone, id: '9', name: 'Under the new key' });
+    await waitFor(() => edits().some((e) => e.name === 'Under the new key'), 'labels.edit under the new key');
+    // and its own next patch is made with the new key, which the server accepts
+    const version = emulator.labels(phone).versions.regular!;
+    await client.sock.addChatLabel(bobJid, '9');
+    expect(emulator.labels(phone).versions.regular).toBe(version + 1);
+    expect(emulator.labels(phone).associations).toContainEqual({ labelId: '9', chatJid: bobJid });
+    expect(() => emulator.shareAppStateKeys({ phone, rotate: 'yes' as never })).toThrow('rotate must be true or false');
   });
 
   it('deletes a label (labels.edit with deleted: true) and delivers changes made while the client was offline', async () => {
@@ -169,6 +186,7 @@ describe('labels (app-state sync)', () => {
     expect(good.status).toBe(200);
     expect(await good.json()).toMatchObject({ name: 'Over HTTP', color: 1, deleted: false });
     const list = await fetch(`${emulator.baseUrl}/control/labels?phone=${phone}`);
-    expect((await list.json()).labels).toContainEqual(expect.objectContaining({ name: 'Over HTTP' }));
+    const listed = (await list.json()) as { labels: unknown[] };
+    expect(listed.labels).toContainEqual(expect.objectContaining({ name: 'Over HTTP' }));
   });
 });

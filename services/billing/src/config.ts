@@ -2,7 +2,7 @@
  * The billing service's environment. Without STRIPE_SECRET_KEY billing is off (self-hosted mode, the default
  * for `npm start`): nothing calls Stripe, every user may create connections (up to BILLING_FREE_SLOTS when set).
  */
-import { envInt, sharedEnv } from '@wahooks/config';
+import { envInt, metricsPortEnv, sharedEnv } from '@wahooks/config';
 import { z } from 'zod';
 
 const optionalText = z.string().trim().min(1).optional();
@@ -10,6 +10,8 @@ const optionalText = z.string().trim().min(1).optional();
 export const BillingConfigSchema = z
   .object({
     ...sharedEnv,
+    /** Internal Prometheus port (/metrics; 9106, `off` = none). */
+    ...metricsPortEnv('billing'),
     /** Stripe secret key (sk_live_… / sk_test_…). Unset: billing is off. */
     STRIPE_SECRET_KEY: optionalText,
     /** Signing secret of the Stripe webhook endpoint (whsec_…); required with STRIPE_SECRET_KEY. */

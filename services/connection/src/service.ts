@@ -12,6 +12,7 @@ import { checkRedis } from './health/redis-check.js';
 import { boundPerUser } from './commands/per-user-bound.js';
 import { contactsApi } from './commands/contacts-api.js';
 import { groupsApi } from './commands/groups-api.js';
+import { labelsApi } from './commands/labels-api.js';
 import { pairingApi } from './commands/pairing-api.js';
 import { startBillingLink } from './billing/index.js';
 import type { ConnectionEnv } from './config.js';
@@ -115,6 +116,7 @@ export async function startConnectionService(
   await broker.serve([
     ...billingCommands,
     ...mapCommandErrors(commands, databaseOutageAs503),
+    ...mapCommandErrors(labelsApi({ sql }), databaseOutageAs503),
     // Pairing by code, number checks and groups: checked here, run by the replica holding the session.
     ...mapCommandErrors(
       [...pairingApi({ sql, broker }), ...contactsApi({ sql, broker }), ...groupsApi({ sql, broker })],

@@ -147,7 +147,7 @@ describe('useDatabaseAuthState', () => {
     expect(await (await useDatabaseAuthState(sql, id)).state.keys.get('session', ['s'])).toEqual({});
   });
 
-  it("an owner serves its own keys from memory, absent ones included; others read the database", async () => {
+  it('an owner serves its own keys from memory, absent ones included; others read the database', async () => {
     const id = randomUUID();
     const owner = await useDatabaseAuthState(sql, id, { fencingToken: 1 });
     expect(owner.state.keys.cached).toBe(true);

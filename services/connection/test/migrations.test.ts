@@ -7,10 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { databaseName, withDatabase } from '@wahooks/db';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import pg from 'pg';
+import { connectionMigrations } from '../src/migrations/index.js';
 import { openConnectionDatabase } from './support/database.js';
 
 let env: TestEnv;
 let admin: pg.Client; // looks at the database from outside the service's pool
+
+/** Every migration's name, in order: a new database runs them all. */
+const ALL_MIGRATIONS = connectionMigrations.map((m) => new m().name);
 
 const historyOf = async (client: pg.Client) =>
   (await client.query<{ name: string }>('SELECT name FROM connection.migrations ORDER BY id')).rows.map((r) => r.name);
@@ -40,7 +44,7 @@ describe('connection migrations', () => {
 
     const first = await openConnectionDatabase(env.databaseUrl);
     try {
-      expect(await historyOf(admin)).toEqual(['ConnectionInit1764200000000', 'MessagesByChatSender1764300000000']);
+      expect(await historyOf(admin)).toEqual(ALL_MIGRATIONS);
       // Existing rows are kept; the column added later has its default on them.
       expect(await first.sql.query('SELECT event_id, body, event_type FROM connection.outbox')).toEqual([
         { event_id: 'evt_old', body: '{"old":true}', event_type: 'connection.whatsapp.event' },
@@ -55,6 +59,8 @@ describe('connection migrations', () => {
         'auth_keys',
         'chats',
         'connections',
+        'label_chats',
+        'labels',
         'messages',
         'migrations',
         'outbox',
@@ -66,7 +72,7 @@ describe('connection migrations', () => {
 
     const again = await openConnectionDatabase(env.databaseUrl);
     await again.close();
-    expect(await historyOf(admin)).toEqual(['ConnectionInit1764200000000', 'MessagesByChatSender1764300000000']);
+    expect(await historyOf(admin)).toEqual(ALL_MIGRATIONS);
   });
 
   it('creates the database when it is missing', async () => {
@@ -75,10 +81,9 @@ describe('connection migrations', () => {
     try {
       const created = await openConnectionDatabase(url);
       try {
-        expect(await created.sql.query('SELECT name FROM connection.migrations ORDER BY id')).toEqual([
-          { name: 'ConnectionInit1764200000000' },
-          { name: 'MessagesByChatSender1764300000000' },
-        ]);
+        expect(await created.sql.query('SELECT name FROM connection.migrations ORDER BY id')).toEqual(
+          ALL_MIGRATIONS.map((name) => ({ name })),
+        );
       } finally {
         await created.close();
       }

@@ -8,6 +8,7 @@ import { cors } from './http/cors.js';
 import type { RouteDef } from './http/define-route.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { mountRoutes } from './http/mount-routes.js';
+import { requestMetrics } from './http/request-metrics.js';
 import { buildOpenApi } from './http/openapi.js';
 import type { RateLimits } from './rate-limit/rate-limits.js';
 
@@ -47,6 +48,7 @@ export function createApp(options: AppOptions): Express {
   );
 
   app.use(router);
+  app.use(requestMetrics('unmatched'));
   app.use(notFoundHandler);
   app.use(errorHandler(logger, config.BODY_LIMIT));
   return app;

@@ -1,6 +1,6 @@
 /** The gateway's environment. Defaults work on a developer machine; `loadConfig(GatewayEnv)` in main.ts. */
 import { z } from 'zod';
-import { envInt, parseConfig, sharedEnv } from '@wahooks/config';
+import { envInt, metricsPortEnv, parseConfig, sharedEnv } from '@wahooks/config';
 import { streamEnv } from './stream/stream-config.js';
 
 /** `TRUST_PROXY`: false (default), true, a hop count, or express's comma-separated subnet list. */
@@ -20,6 +20,8 @@ const { DATABASE_URL: _notUsed, ...gatewaySharedEnv } = sharedEnv;
 
 export const GatewayEnv = z.object({
   ...gatewaySharedEnv,
+  /** Internal Prometheus port (/metrics; 9101, `off` = none): never the public PORT. */
+  ...metricsPortEnv('gateway'),
   /** HTTP port; 0 = any free port (tests). */
   PORT: envInt(3000, 0, 65535),
   /** Max JSON/urlencoded body of a route without its own limit (bytes-package syntax: "1mb", "100kb"). Only the

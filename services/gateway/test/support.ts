@@ -18,7 +18,12 @@ export async function startTestGateway(env: TestEnv, extra: Record<string, strin
  * own broker clients alike: one producer span each (needs createTestTracing() in the test's beforeAll).
  */
 export const requestsSent = (tracing: TestTracing, command: string): number =>
-  tracing.spans().filter((s) => s.kind === SpanKind.PRODUCER && s.name === `${command} request`).length;
+  tracing.spans().filter(
+    (s) =>
+      s.kind === SpanKind.PRODUCER &&
+      s.attributes['messaging.rabbitmq.destination.routing_key'] === command &&
+      s.attributes['messaging.message.conversation_id'] !== undefined, // an RPC request, not an event
+  ).length;
 
 /** A well-formed `wh_` token that no token service knows. */
 export const newToken = () => `wh_${randomUUID().replace(/-/g, '')}${randomUUID().replace(/-/g, '').slice(0, 16)}`;

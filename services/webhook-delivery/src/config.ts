@@ -3,7 +3,15 @@
  * `startWebhookDelivery(config)` never reads the environment itself (tests build Config directly).
  */
 import { z } from 'zod';
-import { envBool, envInt, parseConfig, publicApiUrlEnv, publicApiUrlWarnings, sharedEnv } from '@wahooks/config';
+import {
+  envBool,
+  envInt,
+  metricsPortEnv,
+  parseConfig,
+  publicApiUrlEnv,
+  publicApiUrlWarnings,
+  sharedEnv,
+} from '@wahooks/config';
 import { parseHostList } from '@wahooks/outbound-http';
 import { parseDuration, parseDurationList } from './domain/duration.js';
 
@@ -27,6 +35,8 @@ export function configWarnings(env: NodeJS.ProcessEnv): string[] {
 
 export const WebhookDeliveryEnv = z.object({
   ...sharedEnv,
+  /** Internal Prometheus port (/metrics; 9105, `off` = none). */
+  ...metricsPortEnv('webhook-delivery'),
   /** Public base URL of the gateway (its port is 3000 by default); media URLs in webhook bodies point at
    *  `${PUBLIC_API_URL}/api/connections/…`. Must be set in production (a warning is logged at start otherwise). */
   ...publicApiUrlEnv,
@@ -120,6 +130,8 @@ export interface Config {
   sweepIntervalMs: number;
   sweepMarginMs: number;
   logRetentionMs: number;
+  /** Internal Prometheus port for main.ts; unset in tests that build a Config (no server). */
+  metricsPort?: number | 'off';
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): Config {
@@ -151,5 +163,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     sweepIntervalMs: e.WEBHOOK_SWEEP_INTERVAL,
     sweepMarginMs: e.WEBHOOK_SWEEP_MARGIN,
     logRetentionMs: e.WEBHOOK_LOG_RETENTION,
+    metricsPort: e.METRICS_PORT,
   };
 }

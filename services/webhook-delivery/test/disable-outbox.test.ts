@@ -12,6 +12,7 @@ import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import { webhookDisabledEntry } from '../src/adapters/webhook-disabled-event.js';
 import { createWebhooksRepo } from '../src/adapters/webhooks-repo.js';
 import { webhookDeliveryMigrations } from '../src/migrations/index.js';
+import { Outbox1764270000000 } from '../src/migrations/1764270000000-outbox.js';
 import { SCHEMA } from '../src/service.js';
 
 let env: TestEnv;
@@ -48,7 +49,8 @@ describe('webhook.disabled on the outbox', () => {
     const before = await openDatabase({
       url: env.databaseUrl,
       schema: SCHEMA,
-      migrations: webhookDeliveryMigrations.slice(0, -1), // the layout before the outbox table
+      // the layout before the outbox table
+      migrations: webhookDeliveryMigrations.slice(0, webhookDeliveryMigrations.indexOf(Outbox1764270000000)),
     });
     let pending: { id: string; user_id: string; connection_id: string };
     try {

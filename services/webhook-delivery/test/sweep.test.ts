@@ -104,6 +104,9 @@ describe('stale pending sweep', () => {
       );
       // Pending but far in the future: not the sweep's business, and kept whatever its age.
       await db.query(`UPDATE deliveries SET next_attempt_at = now() + interval '1 day' WHERE id = $1`, [oldPending]);
+      await db.query(`UPDATE pending_deliveries SET due_at = now() + interval '1 day' WHERE delivery_id = $1`, [
+        oldPending,
+      ]);
       await db.query(`UPDATE deliveries SET created_at = now() - interval '2 days' WHERE id = ANY ($1::uuid[])`, [
         [oldDone, oldPending],
       ]);

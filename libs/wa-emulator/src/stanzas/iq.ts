@@ -1,4 +1,4 @@
-import { getBinaryNodeChild, getBinaryNodeChildren, type BinaryNode } from '@whiskeysockets/baileys';
+import { getBinaryNodeChild, type BinaryNode } from '@whiskeysockets/baileys';
 import { answerAppStateSync } from '../app-state.js';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';

@@ -127,7 +127,8 @@ export function databaseKeyStore(sql: Sql, connectionId: string, opts: KeyStoreO
       for (const id of missing) {
         const key = keyOf(type, id);
         // A `set` during the read is newer than what the read saw.
-        const newer = before !== changes ? (unwritten(key) ?? (known.has(key) ? { value: known.get(key) } : undefined)) : undefined;
+        const newer =
+          before !== changes ? (unwritten(key) ?? (known.has(key) ? { value: known.get(key) } : undefined)) : undefined;
         let value: unknown;
         if (newer) value = newer.value;
         else {
@@ -192,7 +193,9 @@ async function writeChanges(
         WHERE connection.session_fences.token <= EXCLUDED.token
       RETURNING token)`);
   if (opts.deleteAll)
-    parts.push(`wipe AS (DELETE FROM connection.auth_keys WHERE connection_id = $1 ${fenced ? 'AND EXISTS (SELECT 1 FROM fence)' : ''})`);
+    parts.push(
+      `wipe AS (DELETE FROM connection.auth_keys WHERE connection_id = $1 ${fenced ? 'AND EXISTS (SELECT 1 FROM fence)' : ''})`,
+    );
   if (deletes.length) {
     params.push(
       deletes.map((c) => c.type),

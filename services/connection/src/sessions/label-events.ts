@@ -6,26 +6,43 @@
  */
 import type { BaileysEventMap } from '@whiskeysockets/baileys';
 import { retryWhileUnavailable, type RetryWhileUnavailableOptions, type Sql } from '@wahooks/db';
-import {
-  associationChat,
-  editedLabel,
-  mapLabelAssociation,
-  mapLabelEdit,
-  type MappedEvent,
-} from '../events/index.js';
+import { associationChat, editedLabel, mapLabelAssociation, mapLabelEdit, type MappedEvent } from '../events/index.js';
 import { getLabel, saveLabel, setChatLabel } from '../labels/labels-repo.js';
+import { appendToOutbox, type OutboxEntry } from '../outbox/outbox-repo.js';
 
 export const hasLabelEvents = (events: Partial<BaileysEventMap>): boolean =>
   Boolean(events['labels.edit'] || events['labels.association']);
 
-/** Maps and stores in one transaction, retried while Postgres is unreachable (so no change is half applied). */
+/**
+ * Maps the batch's label events and, in one transaction, stores the label change and appends the events to the
+ * outbox (`toOutbox` makes each entry), so the change and its events exist together; retried while Postgres is
+ * unreachable. Call it after the batch's earlier batches are written (the outbox keeps their order). Answers how
+ * many events were appended.
+ */
+export async function writeLabelEvents(
+  events: Partial<BaileysEventMap>,
+  sql: Sql,
+  connectionId: string,
+  toOutbox: (event: MappedEvent) => OutboxEntry,
+  retry?: RetryWhileUnavailableOptions,
+): Promise<number> {
+  return retryWhileUnavailable(
+    () =>
+      sql.transaction(async (tx) => {
+        const mapped = await labelEvents(events, tx, connectionId);
+        return appendToOutbox(tx, connectionId, mapped.map(toOutbox));
+      }),
+    retry,
+  );
+}
+
+/** The label events of the batch against the stored labels, storing the change (run it in a transaction). */
 export async function labelEvents(
   events: Partial<BaileysEventMap>,
   sql: Sql,
   connectionId: string,
-  retry?: RetryWhileUnavailableOptions,
 ): Promise<MappedEvent[]> {
-  return retryWhileUnavailable(() => sql.transaction((tx) => mapAndStore(events, tx, connectionId)), retry);
+  return mapAndStore(events, sql, connectionId);
 }
 
 async function mapAndStore(events: Partial<BaileysEventMap>, sql: Sql, connectionId: string): Promise<MappedEvent[]> {

@@ -20,6 +20,7 @@ import { sendCommands } from './send-commands.js';
 import { sessionCommands } from './session-commands.js';
 import { trimMessages } from './session-store.js';
 import { WhatsAppSession, type SessionConfig } from './whatsapp-session.js';
+import { trackSessions } from './session-metrics.js';
 
 export interface SessionManagerOptions {
   sql: Sql;
@@ -51,6 +52,7 @@ export interface SessionManager {
 export async function createSessionManager(opts: SessionManagerOptions): Promise<SessionManager> {
   const { sql, broker, logger } = opts;
   const sessions = new Map<string, WhatsAppSession>();
+  const untrackSessions = trackSessions(() => sessions.values()); // connection_sessions{status}
   const relay = startOutboxRelay({ sql, broker, logger, connections: () => [...sessions.keys()] });
   let routed: RoutedServer | undefined;
 
@@ -128,6 +130,7 @@ export async function createSessionManager(opts: SessionManagerOptions): Promise
       await leases.stop(); // releases every lease → onLost → sockets closed
       await Promise.all([...sessions.values()].map((s) => s.stop()));
       await relay.stop();
+      untrackSessions();
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   type ConnectionStatus,
   type EnvelopeContext,
   type MapContext,
+  type MappedEvent,
   type Me,
   type StatusChange,
 } from '../events/index.js';
@@ -29,7 +30,7 @@ import { decideOnClose } from './reconnect-policy.js';
 import { forgetSessionData, loadMessage, persistBatch, type SessionBatch } from './session-store.js';
 import { persistStatus } from './session-status.js';
 import { pollVoteEvents } from './poll-votes.js';
-import { hasLabelEvents, labelEvents } from './label-events.js';
+import { hasLabelEvents, writeLabelEvents } from './label-events.js';
 import { createTtlCache } from './ttl-cache.js';
 
 export type { SessionConfig } from './baileys-socket.js';
@@ -223,17 +224,14 @@ export class WhatsAppSession {
       .catch((err: Error) => this.log.error({ err: err.message }, 'failed to persist poll votes'));
   }
 
-  /** label.* events of a batch, against the labels this connection stored (sessions/label-events.ts). */
+  /** label.* events of a batch with the label change, in one transaction (sessions/label-events.ts). */
   private async writeLabelEvents(events: Partial<BaileysEventMap>): Promise<void> {
-    const mapped = await labelEvents(events, this.opts.sql, this.id, this.untilDurable).catch(
-      (err: Error) => (this.log.error({ err: err.message }, 'failed to map label events'), []),
-    );
-    if (!mapped.length) return;
     const envelope = this.envelopeContext(this.me());
-    const outbox = mapped.map((m) => ({ envelope: buildEnvelope(m, envelope, Date.now()), dedupeKey: m.dedupeKey }));
-    await this.writer
-      .enqueue({ outbox, messages: [], chats: [] })
-      .catch((err: Error) => this.log.error({ err: err.message }, 'failed to persist label events'));
+    const toOutbox = (m: MappedEvent) => ({ envelope: buildEnvelope(m, envelope, Date.now()), dedupeKey: m.dedupeKey });
+    const written = await writeLabelEvents(events, this.opts.sql, this.id, toOutbox, this.untilDurable).catch(
+      (err: Error) => (this.log.error({ err: err.message }, 'failed to write label events'), 0),
+    );
+    if (written) this.opts.onPersisted?.();
   }
 
   /** What every event envelope of this session says about it, as of now. */

@@ -6,6 +6,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { RateLimits } from '../rate-limit/rate-limits.js';
 import { HttpReply, type AuthUser, type RouteDef } from './define-route.js';
 import { requestSpan } from './request-span.js';
+import { requestMetrics } from './request-metrics.js';
 import { sendJson } from './send-json.js';
 import { parseRequestPart, rejectNul } from './validate.js';
 
@@ -75,7 +76,7 @@ export function mountRoutes(router: Router, routes: RouteDef[], options: MountOp
     };
 
   for (const route of routes) {
-    const chain: RequestHandler[] = [requestSpan(route.method, route.path)];
+    const chain: RequestHandler[] = [requestMetrics(route.path, route.method), requestSpan(route.method, route.path)];
     // Every request is counted before it runs, reads included: a burst cannot get work done past the limit.
     if (route.auth && route.rateLimit) chain.push(limitedAuthenticate);
     else if (route.auth) chain.push(authenticate);

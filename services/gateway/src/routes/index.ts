@@ -9,6 +9,7 @@ import { connectionRoutes } from './connections.js';
 import { contactRoutes } from './contacts.js';
 import { groupRoutes } from './groups.js';
 import { healthRoutes } from './health.js';
+import { labelRoutes } from './labels.js';
 import { messageRoutes } from './messages.js';
 import { pairingRoutes } from './pairing.js';
 import { tokenRoutes } from './tokens.js';
@@ -22,6 +23,7 @@ export const routeModules: RouteDef[][] = [
   pairingRoutes,
   contactRoutes,
   groupRoutes,
+  labelRoutes,
   webhookRoutes,
   messageRoutes,
   billingRoutes,

@@ -103,7 +103,8 @@ export function attemptQueries(sql: Sql) {
      * delivery rows, then the webhook rows are locked in id order first (FOR NO KEY UPDATE: no conflict with the
      * fan-out's foreign-key locks); an UPDATE … FROM alone locks in whatever order its plan visits rows (input
      * order with an index nested loop), and two batches sharing a duplicate delivery deadlocked. Webhooks with
-     * nothing to change are not touched.
+     * nothing to change are not touched. No indexed column of `deliveries` changes (a HOT update); the
+     * delivery's `pending_deliveries` row is deleted when it settles or gets the retry's due time.
      */
     recordOutcomes: (health: HealthPolicy) =>
       async function recordOutcomes(items: AttemptOutcome[]): Promise<RecordResult[]> {
@@ -137,6 +138,14 @@ export function attemptQueries(sql: Sql) {
              SELECT i.delivery_id, i.attempt, i.started_at, i.status_code, i.duration_ms, i.error, i.response_body
              FROM input i JOIN upd u ON u.id = i.delivery_id AND u.attempts = i.attempt
              ON CONFLICT DO NOTHING
+           ), settled AS (
+             -- the sweep's work list follows the row: settled deliveries leave it, retries move their due time
+             DELETE FROM pending_deliveries p USING input i JOIN upd u ON u.id = i.delivery_id AND u.attempts = i.attempt
+             WHERE p.delivery_id = u.id AND i.status <> 'pending'
+           ), retried AS (
+             UPDATE pending_deliveries p SET due_at = COALESCE(i.next_attempt_at, now())
+             FROM input i JOIN upd u ON u.id = i.delivery_id AND u.attempts = i.attempt
+             WHERE p.delivery_id = u.id AND i.status = 'pending'
            ), health AS (
              SELECT u.webhook_id,
                     bool_or(i.status = 'delivered') AS any_ok,
@@ -211,7 +220,10 @@ export function attemptQueries(sql: Sql) {
     /** Marks a delivery failed without an attempt (its webhook was disabled meanwhile). */
     async failWithoutAttempt(id: string): Promise<void> {
       await sql.query(
-        `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL WHERE id = $1 AND status = 'pending'`,
+        `WITH d AS (
+           UPDATE deliveries SET status = 'failed', next_attempt_at = NULL WHERE id = $1 AND status = 'pending'
+           RETURNING id
+         ) DELETE FROM pending_deliveries p USING d WHERE p.delivery_id = d.id`,
         [id],
       );
     },

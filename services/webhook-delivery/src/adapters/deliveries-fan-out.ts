@@ -16,7 +16,8 @@ export function fanOutQueries(sql: Sql) {
     /**
      * Stores each event once and creates one delivery per matching active webhook, idempotently: a redelivered
      * event creates nothing new but returns its deliveries that never got an attempt, so they are re-enqueued
-     * (the crash happened between this write and the publish). Result aligned with `events`.
+     * (the crash happened between this write and the publish). Each new delivery also gets its
+     * `pending_deliveries` row (the stale sweep's work list). Result aligned with `events`.
      */
     async fanOut(events: EventToFanOut[]): Promise<string[][]> {
       const out = await sql.prepared<{ id: string; event_id: string }>(
@@ -33,6 +34,8 @@ export function fanOutQueries(sql: Sql) {
            JOIN webhooks w ON w.connection_id = i.connection_id AND w.active AND ('*' = ANY (w.events) OR i.event = ANY (w.events))
            ON CONFLICT (event_id, webhook_id) DO NOTHING
            RETURNING id, event_id
+         ), pend AS (
+           INSERT INTO pending_deliveries (delivery_id, due_at) SELECT id, now() FROM ins
          )
          SELECT id, event_id FROM ins
          UNION ALL
@@ -60,9 +63,11 @@ export function fanOutQueries(sql: Sql) {
     /** The test event (or any forced one-off): event row + one delivery to one webhook. */
     async createForced(eventId: string, eventType: string, body: string, webhookId: string): Promise<string> {
       const [r] = await sql.query<{ id: string }>(
-        `WITH ev AS (INSERT INTO events (id, event, body) VALUES ($1, $2, $3))
-         INSERT INTO deliveries (webhook_id, event_id, event_type, forced, next_attempt_at)
-         VALUES ($4, $1, $2, true, now()) RETURNING id`,
+        `WITH ev AS (INSERT INTO events (id, event, body) VALUES ($1, $2, $3)), d AS (
+           INSERT INTO deliveries (webhook_id, event_id, event_type, forced, next_attempt_at)
+           VALUES ($4, $1, $2, true, now()) RETURNING id
+         ), pend AS (INSERT INTO pending_deliveries (delivery_id, due_at) SELECT id, now() FROM d)
+         SELECT id FROM d`,
         [eventId, eventType, body, webhookId],
       );
       return r!.id;

@@ -61,11 +61,17 @@ export function logQueries(sql: Sql) {
      */
     async resetForReplay(id: string, staleAfterMs: number): Promise<number | null> {
       const [r] = await sql.query<{ attempts: number }>(
-        `UPDATE deliveries SET status = 'pending', series_start = attempts, forced = true, next_attempt_at = now(),
-           delivered_at = NULL
-         WHERE id = $1 AND (status <> 'pending'
-           OR COALESCE(next_attempt_at, created_at) < now() - $2::bigint * interval '1 millisecond')
-         RETURNING attempts`,
+        `WITH d AS (
+           UPDATE deliveries SET status = 'pending', series_start = attempts, forced = true, next_attempt_at = now(),
+             delivered_at = NULL
+           WHERE id = $1 AND (status <> 'pending'
+             OR COALESCE(next_attempt_at, created_at) < now() - $2::bigint * interval '1 millisecond')
+           RETURNING id, attempts
+         ), pend AS (
+           INSERT INTO pending_deliveries (delivery_id, due_at) SELECT id, now() FROM d
+           ON CONFLICT (delivery_id) DO UPDATE SET due_at = excluded.due_at
+         )
+         SELECT attempts FROM d`,
         [id, staleAfterMs],
       );
       return r ? r.attempts : null;

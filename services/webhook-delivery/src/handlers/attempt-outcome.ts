@@ -8,6 +8,7 @@ import type { AttemptOutcome, AttemptTarget } from '../adapters/deliveries-repo.
 import type { SendResult } from '../adapters/http-sender.js';
 import { nextDelay, parseRetryAfter } from '../domain/retry-schedule.js';
 import { queues, type Deps } from './deps.js';
+import { countAttempt } from '../metrics.js';
 
 export type RecordAttempt = (t: AttemptTarget, a: number, startedAt: Date, result: SendResult) => Promise<void>;
 
@@ -53,6 +54,7 @@ export function createAttemptRecorder(deps: Deps): RecordAttempt {
     // The outcome and the webhook's health (counters, auto-disable) are one statement; a disable's event is
     // written to the outbox with it, and the relay publishes it.
     const { disabled } = await record(outcome);
+    countAttempt(status, result);
     if (disabled) {
       logger.warn({ webhookId: disabled.id, reason: disabled.disabled_reason }, 'webhook disabled');
       outbox.kick();

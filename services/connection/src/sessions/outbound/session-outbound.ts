@@ -170,9 +170,11 @@ export class SessionOutbound {
     // also reaches the store (through the session's batch writer), but later, and not for reactions/edits/revokes.
     const [keys] = await Promise.allSettled([
       keysStored(),
-      this.opts.store.record(connectionId, sent).catch((err: Error) =>
-        this.log.error({ err: err.message, messageId: req.messageId }, 'sent, but not recorded in the message store'),
-      ),
+      this.opts.store
+        .record(connectionId, sent)
+        .catch((err: Error) =>
+          this.log.error({ err: err.message, messageId: req.messageId }, 'sent, but not recorded in the message store'),
+        ),
     ]);
     if (keys.status === 'rejected') {
       // It went out, but the ratchet it advanced is not stored (fenced out, or the session closed in an outage).
