@@ -14,7 +14,8 @@
 // process from /proc/<pid>/stat. Prints one JSON object.
 //
 // Env: BENCH_SECONDS (30), BENCH_LATENCY_SECONDS (20), BENCH_WARMUP_SECONDS (3), BENCH_CLIENTS (20),
-// BENCH_SESSIONS (10), BENCH_PHASE (both | bare: skip the service half).
+// BENCH_SESSIONS (10), BENCH_PHASE (both | bare: skip the service half), BENCH_TRACING (1: every service exports
+// its spans over OTLP to a local receiver, bench/otlp-receiver.mjs; its CPU is reported as `otlpReceiver`).
 import { fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { openSync } from 'node:fs';
@@ -38,6 +39,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 20);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10);
 const PHASE = process.env.BENCH_PHASE ?? 'both';
+const TRACING = process.env.BENCH_TRACING === '1';
 const SECRET = `bench-secret-${randomUUID()}`;
 const t0 = Date.now();
 const log = (...a) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0)}s] ${a.join(' ')}\n`);
@@ -247,8 +249,29 @@ async function bareHalf(emu) {
 }
 const strip = ({ id: _id, ...rest }) => rest;
 
+/** The OTLP receiver (tracing on): its process and a probe of what it received. */
+async function startOtlpReceiver() {
+  const child = fork(path.join(root, 'bench/otlp-receiver.mjs'), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  children.push(child);
+  const { port } = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]));
+    });
+    child.once('exit', (code) => reject(new Error(`OTLP receiver exited with ${code}`)));
+  });
+  const counters = () =>
+    new Promise((resolve) => {
+      child.once('message', resolve);
+      child.send('counters');
+    });
+  return { child, endpoint: `http://127.0.0.1:${port}`, counters };
+}
+
 async function serviceHalf(emu, env, halfRate) {
-  const serviceEnv = { ...env.serviceEnv, LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: '' };
+  const otlp = TRACING ? await startOtlpReceiver() : undefined;
+  const serviceEnv = { ...env.serviceEnv, LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: otlp?.endpoint ?? '' };
   const connection = startService('connection', {
     ...serviceEnv,
     WA_LOG_LEVEL: process.env.BENCH_WA_LOG ?? 'silent', // Baileys' own log of each session (stderr)
@@ -335,6 +358,7 @@ async function serviceHalf(emu, env, halfRate) {
     postgres: () => pgrep(`postgres: .* ${dbName} `),
     rabbitmq: () => pgrep('beam.smp'),
     redis: () => pgrep('redis-server'),
+    ...(otlp ? { otlpReceiver: () => [otlp.child.pid] } : {}),
   };
   await runClosedLoop(makeSend('warm'), { clients: CLIENTS, seconds: WARMUP });
 
@@ -394,7 +418,8 @@ async function serviceHalf(emu, env, halfRate) {
   latencyAtOwnHalf.receivedAtEmulator = await received(emu, phones, 'svc-own-half');
   await broker.close();
   await db.end();
-  return { idle, throughput, latency, latencyAtOwnHalf };
+  const tracing = otlp ? { endpoint: otlp.endpoint, received: await otlp.counters() } : { off: true };
+  return { idle, throughput, latency, latencyAtOwnHalf, tracing };
 }
 
 async function main() {

@@ -48,3 +48,5 @@ process.on('message', (msg) => {
   }
   if (msg.cmd === 'exit') server.close(() => process.exit(0));
 });
+// The bench died (a signal, a crash): do not outlive it.
+process.on('disconnect', () => process.exit(0));

@@ -11,7 +11,8 @@
 // --latency-fraction=<f> / BENCH_LATENCY_FRACTION (0.4) or BENCH_LATENCY_RATE; --sustain=<s> / BENCH_SUSTAIN
 // (0 = off): a sustained phase at --sustain-fraction / BENCH_SUSTAIN_FRACTION (0.6) of the ceiling, sampled
 // every --interval / BENCH_INTERVAL (60) s: rate, CPU µs per delivery and Postgres's share per interval, and
-// the slope of each over the run. BENCH_CONCURRENCY (64), BENCH_SKIP_THROUGHPUT|LATENCY|FAILURES=1.
+// the slope of each over the run. BENCH_CONCURRENCY (64), BENCH_SKIP_THROUGHPUT|LATENCY|FAILURES=1,
+// BENCH_SERVICE_DIST (another build of the service, for A/B runs; default the package's dist).
 import { fork, spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
@@ -23,7 +24,8 @@ import { ConnectionCreated, CreateWebhook, ListWebhooks, WhatsAppEvent } from '@
 import { createTestEnv } from '@wahooks/testing';
 import { cleanUpOnSignal, trackChild } from './clean-up-on-signal.mjs';
 import pg from 'pg';
-import { cpuMs, pgrep } from './proc-stats.mjs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpuMs } from './proc-stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const flags = Object.fromEntries(
@@ -70,19 +72,26 @@ function startReceiver(failRate = 0) {
 
 function startService(env, extra) {
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, path.join(root, 'services/webhook-delivery/dist/main.js')], {
-    env: {
-      PATH: process.env.PATH,
-      ...env.serviceEnv,
-      LOG_LEVEL: 'warn',
-      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
-      WEBHOOK_ENDPOINT_CONCURRENCY: String(CONCURRENCY),
-      ...extra,
-      // WEBHOOK_* variables of the bench's own environment override (tuning experiments).
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WEBHOOK_'))),
+  const child = spawn(
+    process.execPath,
+    [
+      ...profile,
+      path.join(process.env.BENCH_SERVICE_DIST ?? path.join(root, 'services/webhook-delivery/dist'), 'main.js'),
+    ],
+    {
+      env: {
+        PATH: process.env.PATH,
+        ...env.serviceEnv,
+        LOG_LEVEL: 'warn',
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+        WEBHOOK_ENDPOINT_CONCURRENCY: String(CONCURRENCY),
+        ...extra,
+        // WEBHOOK_* variables of the bench's own environment override (tuning experiments).
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WEBHOOK_'))),
+      },
+      stdio: ['ignore', 2, 2], // its logs on our stderr: stdout is the JSON result
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   trackChild(child); // killed before the namespace is deleted if a signal ends the bench
   return { child, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) };
 }
@@ -183,26 +192,43 @@ async function rawCeiling(url, concurrency, seconds) {
   return n;
 }
 
+/** Command lines of every process, read from /proc (no pgrep: spawning it every poll stalls a loaded machine). */
+function processTable() {
+  const out = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      out.push([Number(d), readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ')]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 /**
- * CPU ms of process groups over a phase. Polled every second, so a short-lived process (an autovacuum worker,
- * a backend the pool opens) counts up to its last poll; a process first seen after the start counts from 0.
- * `groups` maps a name to a function returning pids.
+ * CPU ms of process groups over a phase, polled every 2 s, so a short-lived process (an autovacuum worker, a
+ * backend the pool opens) counts up to its last poll; a process first seen after the start counts from 0.
+ * `groups` maps a name to a fixed pid list or a RegExp over command lines (process titles).
  */
 function cpuMeter(groups) {
   const seen = Object.fromEntries(Object.keys(groups).map((k) => [k, new Map()])); // pid -> [first, last] ms
   let started = false;
   const poll = () => {
-    for (const [k, pids] of Object.entries(groups))
-      for (const p of pids()) {
+    const table = Object.values(groups).some((g) => g instanceof RegExp) ? processTable() : [];
+    for (const [k, g] of Object.entries(groups)) {
+      const pids = g instanceof RegExp ? table.filter(([, cmd]) => g.test(cmd)).map(([p]) => p) : g;
+      for (const p of pids) {
         const ms = cpuMs(p);
         const e = seen[k].get(p);
         if (e) e[1] = Math.max(e[1], ms);
         else seen[k].set(p, [started ? 0 : ms, ms]);
       }
+    }
     started = true;
   };
   poll();
-  const timer = setInterval(poll, 1000);
+  const timer = setInterval(poll, 2000);
   /** CPU ms per group since the start (or since the previous `lap`). */
   const read = () => {
     poll();
@@ -238,12 +264,12 @@ const RAW_SUM = ['gotClient', 'receiver'];
 function serviceGroups(env, svc, rx) {
   const dbName = new URL(env.databaseUrl).pathname.slice(1);
   return {
-    service: () => [svc.child.pid],
-    postgres: () => pgrep(`postgres: .* ${dbName}( |$)`),
-    rabbitmq: () => pgrep('beam.smp .*-s rabbit boot'), // the server, not a rabbitmqctl's short-lived VM
-    receiver: () => [rx.pid],
-    publisher: () => [process.pid], // the bench's event source: shown, not in the sum
-    postgresShared: () => pgrep('postgres: .*(walwriter|checkpointer|background writer)'), // every database's
+    service: [svc.child.pid],
+    postgres: new RegExp(`^postgres: .* ${dbName}( |$)`), // its backends and autovacuum workers
+    rabbitmq: /beam\.smp .*-s rabbit boot/, // the server, not a rabbitmqctl's short-lived VM
+    receiver: [rx.pid],
+    publisher: [process.pid], // the bench's event source: shown, not in the sum
+    postgresShared: /^postgres: .*(walwriter|checkpointer|background writer)/, // every database's
   };
 }
 
@@ -364,7 +390,7 @@ async function dbCounts(env) {
 async function sustained(env, client, c, rx, groups, results, cpuOf) {
   const rate = Math.round(SUSTAIN_FRACTION * results.rawCeilingPerSec);
   log(`sustained: ${rate}/s for ${SUSTAIN} s, sampled every ${INTERVAL} s…`);
-  const base = (await rx.stats(true, true)).unique;
+  await rx.stats(true, true); // counts from 0 from here
   const meter = cpuMeter(groups);
   meter.lap();
   const progress = { sent: 0 };
@@ -374,7 +400,7 @@ async function sustained(env, client, c, rx, groups, results, cpuOf) {
   const samples = [];
   const sample = async () => {
     const used = meter.lap();
-    const delivered = (await rx.stats(false, true)).unique - base;
+    const delivered = (await rx.stats(false, true)).unique;
     const pgNow = await pgCounters(env);
     const n = delivered - deliveredPrev;
     const { cpuUsPerDelivery, cpuRatioToRaw } = cpuOf(used, n);
@@ -400,7 +426,8 @@ async function sustained(env, client, c, rx, groups, results, cpuOf) {
   const pub = await publishAt(client, c, rate, SUSTAIN, progress);
   clearInterval(timer);
   await sampling;
-  const s = await waitDelivered(rx, base + pub.sent, 300_000);
+  if (Date.now() - tPrev >= (INTERVAL * 1000) / 2) await sample(); // the last interval, cut by the end
+  const s = await waitDelivered(rx, pub.sent, 300_000);
   meter.stop();
   const pick = (k) => samples.map((x) => x[k]);
   return {
@@ -409,7 +436,7 @@ async function sustained(env, client, c, rx, groups, results, cpuOf) {
     seconds: SUSTAIN,
     intervalSeconds: INTERVAL,
     published: pub.sent,
-    delivered: s.unique - base,
+    delivered: s.unique,
     samples,
     slopes: {
       deliveredPerSec: slope(pick('deliveredPerSec')),
@@ -438,7 +465,7 @@ async function main() {
       const c = await setupConnection(client, rx.url);
       log('raw ceiling (2 s warm-up, 10 s)…');
       await rawCeiling(rx.url, CONCURRENCY, 2); // JIT and sockets warm before the measured window
-      const rawMeter = cpuMeter({ gotClient: () => [process.pid], receiver: () => [rx.pid] });
+      const rawMeter = cpuMeter({ gotClient: [process.pid], receiver: [rx.pid] });
       const rawN = await rawCeiling(rx.url, CONCURRENCY, 10);
       const rawCpu = rawMeter.read();
       rawMeter.stop();

@@ -176,6 +176,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!passed && replicas) console.log(`replica output (last lines):\n${replicas.describe(25)}`);
+  // SCALING_LOGS_DIR=<dir>: every replica's whole output, one file each (for digging into a failure).
+  if (replicas && process.env.SCALING_LOGS_DIR) replicas.writeLogs(process.env.SCALING_LOGS_DIR);
   await replicas?.killAll();
   await db?.end();
   await spans?.close();

@@ -10,23 +10,21 @@ export async function inboundStages(db: pg.Pool, ids: string[]): Promise<Record<
   for (const id of ids) {
     const like = `%${id}%`;
     const stored = await db.query('SELECT 1 FROM connection.messages WHERE key_id = $1', [id]);
-    const outbox = await db.query<{ sent: boolean }>(
-      'SELECT sent_at IS NOT NULL AS sent FROM connection.outbox WHERE body LIKE $1',
+    const outbox = await db.query<{ event: string; sent: boolean }>(
+      `SELECT body::json->>'event' AS event, sent_at IS NOT NULL AS sent FROM connection.outbox WHERE body LIKE $1`,
       [like],
     );
     const events = await db
-      .query<{ status: string; attempts: number }>(
-        `SELECT d.status, d.attempts FROM webhook_delivery.events e
+      .query<{ event: string; status: string | null; attempts: number | null }>(
+        `SELECT e.event, d.status, d.attempts FROM webhook_delivery.events e
          LEFT JOIN webhook_delivery.deliveries d ON d.event_id = e.id WHERE e.body LIKE $1`,
         [like],
       )
-      .catch(() => ({ rows: [] as { status: string; attempts: number }[] }));
+      .catch(() => ({ rows: [] as { event: string; status: string | null; attempts: number | null }[] }));
     out[id] = [
       stored.rowCount ? 'stored' : 'not stored',
-      outbox.rows.length ? `outbox ${outbox.rows.map((r) => (r.sent ? 'sent' : 'unsent')).join('/')}` : 'no outbox row',
-      events.rows.length
-        ? `delivery ${events.rows.map((r) => `${r.status ?? 'none'}×${r.attempts ?? 0}`).join('/')}`
-        : 'no webhook event',
+      `outbox [${outbox.rows.map((r) => `${r.event} ${r.sent ? 'sent' : 'unsent'}`).join(', ')}]`,
+      `webhook events [${events.rows.map((r) => `${r.event} ${r.status ?? 'no delivery'}×${r.attempts ?? 0}`).join(', ')}]`,
     ].join(', ');
   }
   return out;

@@ -5,7 +5,7 @@
  * (afterAll, also after a failure).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -129,6 +129,13 @@ export class ReplicaSet {
         .filter((l) => /"level":"(error|fatal)"/.test(l) || /^\s*at |Error:/.test(l))
         .map((l) => `${r.name}: ${l}`),
     );
+  }
+
+  /** Writes every replica's lines to `<dir>/<service>-<n>.log`. */
+  writeLogs(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    for (const r of this.all)
+      writeFileSync(path.join(dir, `${r.name.replace('#', '-')}.log`), `${r.lines.join('\n')}\n`);
   }
 
   /** The last lines of every replica, for a failure message. */

@@ -1,4 +1,5 @@
 /** The SQL of one outbox table, built once per table (names come from outboxTable(), which checked them). */
+import { createHash } from 'node:crypto';
 import type { OutboxTable } from './table.js';
 
 export interface OutboxStatements {
@@ -23,7 +24,8 @@ export function statementsOf(table: OutboxTable): OutboxStatements {
   const { name: t, keyColumn: k, keyType, traceColumn: tc } = table;
   const columns = `seq, event_id, event_type, ${k} AS partition_key, body${tc ? `, ${tc} AS trace_parent` : ''}`;
   const statements: OutboxStatements = {
-    id: `wahooks_outbox:${t}:${k}${tc ? `:${tc}` : ''}`,
+    // Postgres keeps 63 bytes of a statement name: a digest of the table's identity stays short and unique.
+    id: `wahooks_outbox:${createHash('sha256').update(`${t}:${k}:${tc ?? ''}`).digest('hex').slice(0, 16)}`,
     // With a trace column, $6 holds each row's traceparent (NULL when untraced).
     insert: tc
       ? `INSERT INTO ${t} (event_id, event_type, ${k}, dedupe_key, body, ${tc})

@@ -23,4 +23,10 @@ function serviceName(): string {
 }
 
 const { startTelemetry } = await import('./sdk.js');
-startTelemetry({ service: serviceName() });
+try {
+  startTelemetry({ service: serviceName() });
+} catch (err) {
+  // A misconfigured exporter (e.g. an unknown OTEL_EXPORTER_OTLP_PROTOCOL) is an operator's mistake: one line.
+  process.stderr.write(`telemetry: ${(err as Error).message}\n`);
+  process.exit(1);
+}

@@ -11,9 +11,11 @@ import { LabelChatAssociation, WahaLabel } from '@wahooks/contracts';
 import type { Sql } from '@wahooks/db';
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import { forgetSessionData } from '../src/sessions/session-store.js';
-import { labelEvents } from '../src/sessions/label-events.js';
+import { labelEvents, writeLabelEvents } from '../src/sessions/label-events.js';
+import { buildEnvelope } from '../src/events/index.js';
 import { listLabelChats, listLabels } from '../src/labels/labels-repo.js';
 import { openConnectionDatabase, type ConnectionDatabase } from './support/database.js';
+import { outboxEvents } from './support/emulated.js';
 
 let env: TestEnv;
 let database: ConnectionDatabase;
@@ -102,6 +104,32 @@ describe('label events', () => {
         id,
       ),
     ).toEqual([]);
+  });
+
+  it('writes the label change and its events to the outbox in one transaction, nothing for a replay', async () => {
+    const id = randomUUID();
+    const envelope = { connectionId: id, userId: randomUUID(), session: 'u_test_s_test', engineVersion: 'test' };
+    const toOutbox = (m: Parameters<typeof buildEnvelope>[0]) => ({ envelope: buildEnvelope(m, envelope, Date.now()) });
+    const created = edit({ id: '1', name: 'Lead', color: 2, deleted: false });
+    expect(await writeLabelEvents(created, sql, id, toOutbox)).toBe(1);
+    expect(await writeLabelEvents(created, sql, id, toOutbox)).toBe(0); // replayed: stored already, no event
+    expect(await writeLabelEvents(chatLabel('add', '1', '15557654321@s.whatsapp.net'), sql, id, toOutbox)).toBe(1);
+    const rows = await outboxEvents(sql, id);
+    expect(rows.map((r) => [r.event, r.payload])).toEqual([
+      ['label.upsert', { id: '1', name: 'Lead', color: 2, colorHex: '#ffd429' }],
+      [
+        'label.chat.added',
+        { labelId: '1', chatId: '15557654321@c.us', label: { id: '1', name: 'Lead', color: 2, colorHex: '#ffd429' } },
+      ],
+    ]);
+    // an outbox write that fails rolls the label change back: the next try maps it again
+    const failing = () => {
+      throw new Error('outbox entry refused');
+    };
+    const renamed = edit({ id: '1', name: 'Lead 2', color: 2, deleted: false });
+    await expect(writeLabelEvents(renamed, sql, id, failing)).rejects.toThrow('outbox entry refused');
+    expect((await listLabels(sql, id))[0]!.name).toBe('Lead');
+    expect(await writeLabelEvents(renamed, sql, id, toOutbox)).toBe(1);
   });
 
   it("forgets a connection's labels with its other session data (logout)", async () => {

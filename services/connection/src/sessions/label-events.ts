@@ -42,10 +42,6 @@ export async function labelEvents(
   sql: Sql,
   connectionId: string,
 ): Promise<MappedEvent[]> {
-  return mapAndStore(events, sql, connectionId);
-}
-
-async function mapAndStore(events: Partial<BaileysEventMap>, sql: Sql, connectionId: string): Promise<MappedEvent[]> {
   const out: MappedEvent[] = [];
   const edit = events['labels.edit'];
   if (edit?.id) {
