@@ -9,7 +9,8 @@
 // Options (flag or env): --duration=<s> / BENCH_SECONDS (60) throughput window; --rate-fraction=<f> /
 // BENCH_RATE_FRACTION (1.0: offered rate = f × the raw ceiling) or BENCH_RATE (a fixed events/s);
 // --latency-fraction=<f> / BENCH_LATENCY_FRACTION (0.4) or BENCH_LATENCY_RATE; --sustain=<s> / BENCH_SUSTAIN
-// (0 = off): a sustained phase at --sustain-fraction / BENCH_SUSTAIN_FRACTION (0.6) of the ceiling, sampled
+// (0 = off): a sustained phase at --sustain-fraction / BENCH_SUSTAIN_FRACTION (0.6) of the ceiling (or
+// BENCH_SUSTAIN_RATE events/s, to repeat another run's rates in an A/B pair), sampled
 // every --interval / BENCH_INTERVAL (60) s: rate, CPU µs per delivery and Postgres's share per interval, and
 // the slope of each over the run. BENCH_CONCURRENCY (64), BENCH_SKIP_THROUGHPUT|LATENCY|FAILURES=1,
 // BENCH_SERVICE_DIST (another build of the service, for A/B runs; default the package's dist).
@@ -43,6 +44,7 @@ const LATENCY_FRACTION = Number(opt('latency-fraction', 'BENCH_LATENCY_FRACTION'
 const SUSTAIN = Number(opt('sustain', 'BENCH_SUSTAIN', 0));
 const SUSTAIN_FRACTION = Number(opt('sustain-fraction', 'BENCH_SUSTAIN_FRACTION', 0.6));
 const INTERVAL = Number(opt('interval', 'BENCH_INTERVAL', 60));
+const SUSTAIN_RATE = process.env.BENCH_SUSTAIN_RATE ? Number(process.env.BENCH_SUSTAIN_RATE) : null; // A/B runs
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const log = (...a) => process.stderr.write(`[bench] ${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -388,7 +390,7 @@ async function dbCounts(env) {
  * A downward trend shows as a negative rate slope or a positive Postgres slope.
  */
 async function sustained(env, client, c, rx, groups, results, cpuOf) {
-  const rate = Math.round(SUSTAIN_FRACTION * results.rawCeilingPerSec);
+  const rate = SUSTAIN_RATE ?? Math.round(SUSTAIN_FRACTION * results.rawCeilingPerSec);
   log(`sustained: ${rate}/s for ${SUSTAIN} s, sampled every ${INTERVAL} s…`);
   await rx.stats(true, true); // counts from 0 from here
   const meter = cpuMeter(groups);
@@ -432,7 +434,7 @@ async function sustained(env, client, c, rx, groups, results, cpuOf) {
   const pick = (k) => samples.map((x) => x[k]);
   return {
     ratePerSec: rate,
-    ofCeiling: SUSTAIN_FRACTION,
+    ofCeiling: Math.round((100 * rate) / results.rawCeilingPerSec) / 100,
     seconds: SUSTAIN,
     intervalSeconds: INTERVAL,
     published: pub.sent,

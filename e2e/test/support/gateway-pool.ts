@@ -39,7 +39,8 @@ export function gatewayPool(replicas: ReplicaSet): GatewayPool {
   let next = 0;
 
   const pick = () => {
-    const up = replicas.live('gateway').filter((g) => !g.signalled);
+    // `url` is set once the replica logged that it listens: one still starting takes no traffic yet.
+    const up = replicas.live('gateway').filter((g) => g.url && !g.signalled);
     if (up.length === 0) throw new Error('no gateway is up');
     return up[next++ % up.length]!;
   };

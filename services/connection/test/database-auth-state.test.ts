@@ -4,7 +4,7 @@ import { addTransactionCapability, initAuthCreds, proto } from '@whiskeysockets/
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import { createLogger } from '@wahooks/telemetry';
 import type { Sql } from '@wahooks/db';
-import { loadCreds, useDatabaseAuthState, withDeferredKeyWrites } from '../src/auth/database-auth-state.js';
+import { loadCreds, useDatabaseAuthState } from '../src/auth/database-auth-state.js';
 import { FencedOutError } from '../src/auth/fencing.js';
 import { openConnectionDatabase, type ConnectionDatabase } from './support/database.js';
 
@@ -135,59 +135,6 @@ describe('useDatabaseAuthState', () => {
     expect(Buffer.from((await newOwner.state.keys.get('session', ['s'])).s!)).toEqual(Buffer.from([2]));
     await newOwner.saveCreds();
     expect(await loadCreds(sql, id)).toBeDefined();
-  });
-
-  it('fences an earlier owner out as soon as the new owner loads, before it writes anything', async () => {
-    const id = randomUUID();
-    const oldOwner = await useDatabaseAuthState(sql, id, { fencingToken: 5 });
-    await useDatabaseAuthState(sql, id, { fencingToken: 6 });
-    await expect(oldOwner.state.keys.set({ session: { s: new Uint8Array([1]) } })).rejects.toBeInstanceOf(
-      FencedOutError,
-    );
-    expect(await (await useDatabaseAuthState(sql, id)).state.keys.get('session', ['s'])).toEqual({});
-  });
-
-  it('an owner serves its own keys from memory, absent ones included; others read the database', async () => {
-    const id = randomUUID();
-    const owner = await useDatabaseAuthState(sql, id, { fencingToken: 1 });
-    expect(owner.state.keys.cached).toBe(true);
-    expect(await owner.state.keys.get('tctoken', ['t1'])).toEqual({});
-    await owner.state.keys.set({ session: { s: new Uint8Array([1]) } });
-    // Written behind the owner's back (nothing but an owner writes in production): the owner does not look again.
-    await sql.query(
-      `INSERT INTO connection.auth_keys (connection_id, type, id, data) VALUES ($1, 'tctoken', 't1', '{}'),
-       ($1, 'session', 's2', '"x"')`,
-      [id],
-    );
-    expect(await owner.state.keys.get('tctoken', ['t1'])).toEqual({});
-    expect(Buffer.from((await owner.state.keys.get('session', ['s'])).s!)).toEqual(Buffer.from([1]));
-    expect(await owner.state.keys.get('session', ['s2'])).toEqual({ s2: 'x' }); // never asked before: read
-    const reader = await useDatabaseAuthState(sql, id);
-    expect(reader.state.keys.cached).toBe(false);
-    expect(await reader.state.keys.get('tctoken', ['t1'])).toEqual({ t1: {} });
-  });
-
-  it('inside withDeferredKeyWrites a write resolves at once; durable() waits for its commit or its refusal', async () => {
-    const id = randomUUID();
-    const owner = await useDatabaseAuthState(sql, id, { fencingToken: 1 });
-    const reader = await useDatabaseAuthState(sql, id);
-    const { value, durable } = await withDeferredKeyWrites(async () => {
-      await owner.state.keys.set({ session: { s: new Uint8Array([7]) } });
-      // Resolved, but not necessarily committed: the owner already reads its own write.
-      return owner.state.keys.get('session', ['s']);
-    });
-    expect(Buffer.from(value.s!)).toEqual(Buffer.from([7]));
-    await durable();
-    expect(Buffer.from((await reader.state.keys.get('session', ['s'])).s!)).toEqual(Buffer.from([7]));
-
-    await useDatabaseAuthState(sql, id, { fencingToken: 2 }); // a new owner: the old one is fenced out
-    const late = await withDeferredKeyWrites(async () => {
-      await owner.state.keys.set({ session: { s: new Uint8Array([8]) } });
-    });
-    await expect(late.durable()).rejects.toBeInstanceOf(FencedOutError);
-    expect(Buffer.from((await reader.state.keys.get('session', ['s'])).s!)).toEqual(Buffer.from([7]));
-    // After a refused write the owner reads the stored value again, not the refused one.
-    expect(Buffer.from((await owner.state.keys.get('session', ['s'])).s!)).toEqual(Buffer.from([7]));
   });
 
   it('wipe deletes creds and keys', async () => {

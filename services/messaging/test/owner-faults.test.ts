@@ -28,7 +28,6 @@ beforeAll(async () => {
   a = await s.link(alice);
   // A first send: the service's connection projection now says "linked" (no connection-service call needed).
   const r = await post({ chatId: chatOf('4915700007000'), text: 'warm up', skipPresence: true });
-  if (r.status !== 201) console.error('WARMUP', r.status, JSON.stringify(r.body));
   expect(r.status).toBe(201);
 }, 300_000);
 

@@ -1,8 +1,7 @@
 /**
  * Baileys auth state (credentials + Signal key store) in Postgres, so any replica can resume any session.
- * Every write is one transaction or one statement (atomic), committed before it resolves (durable: Postgres'
- * default synchronous_commit; a send's key writes may resolve earlier but the send answers only after them, see
- * database-key-store.ts), and carries the owner's fencing token so a replica that lost the session cannot
+ * Every write is one transaction (atomic), committed before it resolves (durable: Postgres' default
+ * synchronous_commit), and carries the owner's fencing token so a replica that lost the session cannot
  * overwrite the new owner's ratchets. Writes of one session run one after another, in call order.
  *
  * While Postgres is unreachable every read and write waits (retries with backoff) instead of failing: Baileys
@@ -12,17 +11,24 @@
  * the keys are durable; WhatsApp keeps the later messages meanwhile. `retry.cancelled` ends the wait (the
  * session was closed); other errors (a fence, a bug) fail at once.
  */
-import { initAuthCreds, type AuthenticationCreds, type AuthenticationState } from '@whiskeysockets/baileys';
+import {
+  BufferJSON,
+  initAuthCreds,
+  proto,
+  type AuthenticationCreds,
+  type AuthenticationState,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+  type SignalKeyStore,
+} from '@whiskeysockets/baileys';
 import { retryWhileUnavailable, type RetryWhileUnavailableOptions, type Sql } from '@wahooks/db';
-import { databaseKeyStore, type DurableKeyStore } from './database-key-store.js';
 import { checkFence } from './fencing.js';
-import { decode, encode } from './key-codec.js';
 
-export { decode, encode } from './key-codec.js';
-export { withDeferredKeyWrites } from './database-key-store.js';
+export const encode = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
+export const decode = <T = unknown>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
 
 export interface DatabaseAuthState {
-  state: AuthenticationState & { keys: DurableKeyStore };
+  state: AuthenticationState;
   /** Persist the whole creds object (Baileys mutates it in place; the `creds.update` delta is not enough). */
   saveCreds(): Promise<void>;
   /** Delete creds and keys (logged out: 401). The in-memory state is then stale: load a fresh one. */
@@ -67,12 +73,65 @@ export async function useDatabaseAuthState(
   const inOrder = <T>(work: () => Promise<T>) => serialised(() => durably(work));
   const creds: AuthenticationCreds = (await loadCreds(sql, connectionId)) ?? initAuthCreds();
 
-  if (fencingToken !== undefined) {
-    // Claimed now, not at the first write: from here on an earlier owner can write nothing, so this owner's
-    // in-memory copy of its keys (database-key-store.ts) cannot go stale.
-    await durably(() => checkFence(sql, connectionId, fencingToken));
-  }
-  const keys = databaseKeyStore(sql, connectionId, { fencingToken, inOrder: serialised, durably });
+  const keys: SignalKeyStore = {
+    async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
+      const out: { [id: string]: SignalDataTypeMap[T] } = {};
+      if (ids.length === 0) return out;
+      const rows = await durably(() =>
+        sql.query<{ id: string; data: string }>(
+          'SELECT id, data FROM connection.auth_keys WHERE connection_id = $1 AND type = $2 AND id = ANY($3::text[])',
+          [connectionId, type, ids],
+        ),
+      );
+      for (const row of rows) {
+        let value: unknown = decode(row.data);
+        if (type === 'app-state-sync-key') value = proto.Message.AppStateSyncKeyData.fromObject(value as object);
+        out[row.id] = value as SignalDataTypeMap[T];
+      }
+      return out;
+    },
+
+    async set(data: SignalDataSet) {
+      const upserts: [string, string, string][] = [];
+      const deletes: [string, string][] = [];
+      for (const [type, entries] of Object.entries(data)) {
+        for (const [id, value] of Object.entries(entries ?? {})) {
+          if (value === null || value === undefined) deletes.push([type, id]);
+          else upserts.push([type, id, encode(value)]);
+        }
+      }
+      if (upserts.length === 0 && deletes.length === 0) return;
+      await inOrder(() =>
+        sql.transaction(async (tx) => {
+          await checkFence(tx, connectionId, fencingToken);
+          if (upserts.length > 0) {
+            await tx.query(
+              `INSERT INTO connection.auth_keys (connection_id, type, id, data)
+               SELECT $1, t, i, d FROM unnest($2::text[], $3::text[], $4::text[]) AS u(t, i, d)
+               ON CONFLICT (connection_id, type, id) DO UPDATE SET data = EXCLUDED.data`,
+              [connectionId, upserts.map((u) => u[0]), upserts.map((u) => u[1]), upserts.map((u) => u[2])],
+            );
+          }
+          if (deletes.length > 0) {
+            await tx.query(
+              `DELETE FROM connection.auth_keys k USING unnest($2::text[], $3::text[]) AS u(t, i)
+               WHERE k.connection_id = $1 AND k.type = u.t AND k.id = u.i`,
+              [connectionId, deletes.map((d) => d[0]), deletes.map((d) => d[1])],
+            );
+          }
+        }),
+      );
+    },
+
+    async clear() {
+      await inOrder(() =>
+        sql.transaction(async (tx) => {
+          await checkFence(tx, connectionId, fencingToken);
+          await tx.query('DELETE FROM connection.auth_keys WHERE connection_id = $1', [connectionId]);
+        }),
+      );
+    },
+  };
 
   const saveCreds = () => {
     // Encode now, so the row reflects the creds as they were when the update fired.

@@ -57,10 +57,7 @@ export function openSocket({ auth, config, caches, logger, getMessage }: OpenSoc
   return makeWASocket({
     auth: {
       creds: auth.state.creds,
-      // An owner's key store keeps its keys in memory itself (auth/database-key-store.ts): no second cache.
-      keys: auth.state.keys.cached
-        ? auth.state.keys
-        : makeCacheableSignalKeyStore(auth.state.keys, logger, caches.signal),
+      keys: makeCacheableSignalKeyStore(auth.state.keys, logger, caches.signal),
     },
     logger,
     markOnlineOnConnect: false,

@@ -26,9 +26,5 @@ export const queuedTooLong = (ms: number) =>
 export const outcomeUnknown = (ms: number) =>
   new AppError(504, `Send outcome unknown: WhatsApp did not confirm within ${Math.round(ms / 1000)} s`);
 
-/** It went out, but the session's keys for it were not stored (the session moved or closed): treat as unknown. */
-export const keysNotStored = () =>
-  new AppError(504, 'Send outcome unknown: the session was taken over or closed while the message was being sent');
-
 /** WhatsApp (Baileys) refused or failed the send. */
 export const sendFailed = (reason: string) => new AppError(502, `WhatsApp did not take the message: ${reason}`);

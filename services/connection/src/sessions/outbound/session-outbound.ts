@@ -17,7 +17,6 @@ import type {
 } from '@wahooks/contracts';
 import type { Logger } from '@wahooks/telemetry';
 import type { Sql } from '@wahooks/db';
-import { withDeferredKeyWrites } from '../../auth/database-key-store.js';
 import type { Me } from '../../events/index.js';
 import { mediaOf, targetOf, toBaileysContent } from './baileys-content.js';
 import { ChatQueues } from './chat-queue.js';
@@ -27,7 +26,6 @@ import { findEarlierSend, findTarget } from './message-lookup.js';
 import type { SendStore } from './send-store.js';
 import {
   idTaken,
-  keysNotStored,
   mediaExpired,
   messageNotFound,
   notLinked,
@@ -144,43 +142,30 @@ export class SessionOutbound {
     if (mediaRef && (!bytes || bytes.length !== mediaRef.size)) throw mediaExpired();
 
     let sent: WAMessage | undefined;
-    let keysStored: () => Promise<void>;
     this.session.markSentByApi?.(req.messageId); // before: Baileys emits the upsert during sendMessage
     try {
-      // Baileys holds the session's key lock from encryption to its commit: the commit not waited for there
-      // lets the next send of this session encrypt meanwhile; this send still answers only once it is stored.
-      ({ value: sent, durable: keysStored } = await withDeferredKeyWrites(() =>
-        traceSend(connectionId, req.content.type, () =>
-          sock.sendMessage(
-            req.chatId,
-            toBaileysContent(req.content, { media: bytes, target: target ? plainKey(target.key) : undefined }),
-            {
-              messageId: req.messageId,
-              ...(quoted ? { quoted } : {}),
-              mediaUploadTimeoutMs: this.opts.sendTimeoutMs,
-            },
-          ),
+      sent = await traceSend(connectionId, req.content.type, () =>
+        sock.sendMessage(
+          req.chatId,
+          toBaileysContent(req.content, { media: bytes, target: target ? plainKey(target.key) : undefined }),
+          {
+            messageId: req.messageId,
+            ...(quoted ? { quoted } : {}),
+            mediaUploadTimeoutMs: this.opts.sendTimeoutMs,
+          },
         ),
-      ));
+      );
     } catch (err) {
       throw this.failure(sock, err);
     }
     if (!sent?.key?.id) throw sendFailed('Baileys returned no message');
     // Recorded before the reply, so a retry with this id is recognised. Baileys' own upsert of the message
     // also reaches the store (through the session's batch writer), but later, and not for reactions/edits/revokes.
-    const [keys] = await Promise.allSettled([
-      keysStored(),
-      this.opts.store
-        .record(connectionId, sent)
-        .catch((err: Error) =>
-          this.log.error({ err: err.message, messageId: req.messageId }, 'sent, but not recorded in the message store'),
-        ),
-    ]);
-    if (keys.status === 'rejected') {
-      // It went out, but the ratchet it advanced is not stored (fenced out, or the session closed in an outage).
-      this.log.error({ err: String(keys.reason), messageId: req.messageId }, 'sent, but its keys were not stored');
-      throw keysNotStored();
-    }
+    await this.opts.store
+      .record(connectionId, sent)
+      .catch((err: Error) =>
+        this.log.error({ err: err.message, messageId: req.messageId }, 'sent, but not recorded in the message store'),
+      );
     if (mediaRef) await this.dropMedia(mediaRef.key);
     this.releaseOwnEvents(sock);
     return this.reply(req, toNumber(sent.messageTimestamp as number | null | undefined), false);
