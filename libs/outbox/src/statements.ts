@@ -25,7 +25,10 @@ export function statementsOf(table: OutboxTable): OutboxStatements {
   const columns = `seq, event_id, event_type, ${k} AS partition_key, body${tc ? `, ${tc} AS trace_parent` : ''}`;
   const statements: OutboxStatements = {
     // Postgres keeps 63 bytes of a statement name: a digest of the table's identity stays short and unique.
-    id: `wahooks_outbox:${createHash('sha256').update(`${t}:${k}:${tc ?? ''}`).digest('hex').slice(0, 16)}`,
+    id: `wahooks_outbox:${createHash('sha256')
+      .update(`${t}:${k}:${tc ?? ''}`)
+      .digest('hex')
+      .slice(0, 16)}`,
     // With a trace column, $6 holds each row's traceparent (NULL when untraced).
     insert: tc
       ? `INSERT INTO ${t} (event_id, event_type, ${k}, dedupe_key, body, ${tc})
