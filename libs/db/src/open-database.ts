@@ -9,6 +9,14 @@ import { DataSource, type EntityManager, type MixedList, type EntitySchema } fro
 import { ensureDatabase, quoteIdent } from './ensure-database.js';
 import { typeormLogger, type DbLogger } from './typeorm-logger.js';
 
+/** A pg client that never leaves an 'error' event unheard (the pool option in openDatabase says why). */
+class ListeningClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => undefined);
+  }
+}
+
 export interface OpenDatabaseOptions {
   /** postgres://user:pass@host:port/database */
   url: string;
@@ -60,7 +68,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
     applicationName: `wahooks-${schema}`,
     maxQueryExecutionTime: options.slowQueryMs ?? 1000,
     // Unqualified names in raw SQL resolve to the service's schema first.
-    extra: { options: `-c search_path=${schema},public`, connectionTimeoutMillis: connectTimeoutMs },
+    extra: {
+      options: `-c search_path=${schema},public`,
+      connectionTimeoutMillis: connectTimeoutMs,
+      // Every pool client keeps a listener for its own errors. pg reports a terminated backend (failover, admin
+      // restart) as an 'error' event, and a client that is between owners has none: one released as broken
+      // while its socket is still closing (sql.ts transaction) or held by TypeORM. Unheard, it crashes the
+      // process (seen once in e2e/test/db-blip.test.ts). Statements in flight still fail as before.
+      Client: ListeningClient,
+    },
     logger: options.logger ? typeormLogger(options.logger, schema) : undefined,
     logging: options.logger ? ['error', 'warn', 'migration', 'schema'] : false,
   });

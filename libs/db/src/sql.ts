@@ -119,7 +119,8 @@ export function sqlOf(dataSource: DataSource, options: { queryTimeoutMs?: number
         });
         throw err;
       } finally {
-        client.removeListener('error', onError);
+        // A broken client keeps the listener: its socket may still report the termination while the pool ends it.
+        if (!broken) client.removeListener('error', onError);
         client.release(broken);
       }
     },
