@@ -130,7 +130,9 @@ describe('connectStream', () => {
   it('reads from a time: the first chunk written at or after it', async () => {
     const before = await publish('before', 5);
     await new Promise((r) => setTimeout(r, 1500)); // timestamps are in seconds
-    const since = Date.now();
+    // Chunk timestamps come from the broker's clock; an Erlang VM can lag the OS clock by seconds after the
+    // machine's clock stepped (seen: 31 s). Ask for the start in the broker's time.
+    const since = Date.now() - (await brokerClockLagMs());
     const after = await publish('after', 5);
     const rec = record(stream, { timestampMs: since });
     await waitFor(() => after.every((i) => rec.items.includes(i)));
@@ -198,3 +200,18 @@ describe('connectStream', () => {
     }
   });
 });
+
+/** How far the broker's clock (Erlang system time) is behind this machine's, in ms; 0 when it cannot be asked. */
+async function brokerClockLagMs(): Promise<number> {
+  try {
+    const { stdout } = await run(
+      'rabbitmqctl',
+      ['eval', 'os:system_time(millisecond) - erlang:system_time(millisecond).'],
+      { timeout: 30_000 },
+    );
+    const lag = Number(stdout.trim().split('\n').pop());
+    return Number.isFinite(lag) ? lag : 0;
+  } catch {
+    return 0; // no CLI here (another host's broker): assume its clock is synchronised
+  }
+}
