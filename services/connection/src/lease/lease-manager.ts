@@ -60,21 +60,24 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
   let running: Promise<void> | undefined;
   let stopped = false;
 
-  function drop(id: string, reason: 'expired' | 'taken' | 'released') {
+  /** Forgets the lease locally and tells the owner; resolves once `onLost` has finished (never rejects). */
+  function drop(id: string, reason: 'expired' | 'taken' | 'released'): Promise<void> {
     const h = held.get(id);
-    if (!h) return;
+    if (!h) return Promise.resolve();
     clearTimeout(h.deadline);
     held.delete(id);
     if (reason === 'released') logger.info({ connectionId: id }, 'session lease released');
     else logger.warn({ connectionId: id, reason }, 'session lease lost');
-    Promise.resolve(opts.onLost(id, reason)).catch((err: Error) => logger.error({ err: err.message }, 'onLost failed'));
+    return Promise.resolve()
+      .then(() => opts.onLost(id, reason))
+      .catch((err: Error) => logger.error({ err: err.message }, 'onLost failed'));
   }
 
   function arm(id: string, h: Omit<Held, 'deadline' | 'validUntil'>, startedAt: number) {
     const prev = held.get(id);
     if (prev) clearTimeout(prev.deadline);
     const validUntil = startedAt + leaseMs - margin;
-    const deadline = setTimeout(() => drop(id, 'expired'), Math.max(0, validUntil - now()));
+    const deadline = setTimeout(() => void drop(id, 'expired'), Math.max(0, validUntil - now()));
     deadline.unref();
     held.set(id, { ...h, validUntil, deadline });
   }
@@ -97,7 +100,7 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
           // this replica may have dropped and taken again meanwhile: it must not re-arm or drop the new one.
           if (held.get(id)?.value !== h.value) return;
           if (ok) arm(id, h, startedAt);
-          else drop(id, 'taken');
+          else void drop(id, 'taken');
         } catch (err) {
           // Redis unreachable: keep the session until the local deadline fires, then drop it.
           logger.warn({ connectionId: id, err: (err as Error).message }, 'lease renewal failed');
@@ -136,10 +139,16 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager {
     }
   }
 
+  /**
+   * Hands a session back: the owner stops first (socket closed, its last Signal key writes committed), and only
+   * then may another replica take the lease. Released earlier, the next owner could load the keys before the
+   * old owner's last ratchet commit and send with a counter the contact has already used (undecryptable). A
+   * stop slower than the lease's remaining time lets it expire instead, which is as safe.
+   */
   async function release(id: string) {
     const h = held.get(id);
     if (!h) return;
-    drop(id, 'released');
+    await drop(id, 'released');
     await releaseLease(redis, leaseKeys(prefix, id), h.value).catch(() => false);
   }
 

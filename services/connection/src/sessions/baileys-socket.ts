@@ -54,7 +54,7 @@ export interface OpenSocketOptions {
 }
 
 export function openSocket({ auth, config, caches, logger, getMessage }: OpenSocketOptions): WASocket {
-  return makeWASocket({
+  const sock = makeWASocket({
     auth: {
       creds: auth.state.creds,
       keys: makeCacheableSignalKeyStore(auth.state.keys, logger, caches.signal),
@@ -78,6 +78,42 @@ export function openSocket({ auth, config, caches, logger, getMessage }: OpenSoc
     cachedGroupMetadata: async (jid) => caches.groups.get<GroupMetadata>(jid),
     getMessage,
   });
+  serialiseKeyTransactions(sock);
+  return sock;
+}
+
+/**
+ * One Signal key transaction at a time per socket. Baileys keys its transaction mutex by the caller's choice:
+ * a send by our own id, a decrypt by the sender's jid. Each transaction reads the contact's session record into
+ * its own cache and writes the whole record back when it commits, so a send and a decrypt for the same contact
+ * that overlap both start from the same record and the later commit silently drops the other's ratchet step:
+ * the contact's next message (or ours) no longer decrypts ("Bad MAC", message.waiting). libsignal's per-address
+ * queue orders the two in memory but not their commits. One mutex for every transaction of the socket closes
+ * that window; nested transactions still join the open one (Baileys tracks them in AsyncLocalStorage).
+ * `sock.authState.keys` is the very object the signal repository holds (Baileys' socket.js), so the override
+ * reaches every caller. Tested by test/concurrent-ratchet.test.ts.
+ */
+const SOCKET_TRANSACTION = 'wahooks:one-transaction-per-socket';
+
+function serialiseKeyTransactions(sock: WASocket): void {
+  const keys = sock.authState.keys;
+  const transaction = keys.transaction.bind(keys);
+  // Not a key type name: Baileys also keys the mutex that guards a transaction's reads by type ('session', …)
+  // in the same map, and a transaction under that name would wait for itself.
+  keys.transaction = (work, _key) => transaction(work, SOCKET_TRANSACTION);
+}
+
+/**
+ * Resolves once the socket's key transaction in progress (if any) has committed or failed, or after
+ * `timeoutMs`. A send commits its advanced ratchet after the stanza has left, so a session handed over
+ * without this wait could leave the next owner an older chain than the one the contact has already seen.
+ */
+export async function keyTransactionsSettled(sock: WASocket, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  const settled = sock.authState.keys.transaction(async () => undefined, SOCKET_TRANSACTION).catch(() => undefined);
+  await Promise.race([settled, timedOut]);
+  clearTimeout(timer);
 }
 
 /** Keeps the group metadata cache in step with a Baileys batch: new groups in, changed groups out. */

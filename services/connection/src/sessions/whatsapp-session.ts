@@ -19,7 +19,13 @@ import {
   type Me,
   type StatusChange,
 } from '../events/index.js';
-import { createSessionCaches, openSocket, trackGroups, type SessionConfig } from './baileys-socket.js';
+import {
+  createSessionCaches,
+  keyTransactionsSettled,
+  openSocket,
+  trackGroups,
+  type SessionConfig,
+} from './baileys-socket.js';
 import { mapSessionBatch } from './batch-intake.js';
 import { traceBatch } from './batch-span.js';
 import { createGroupWriter, type GroupWriter } from './group-writer.js';
@@ -37,6 +43,8 @@ export type { SessionConfig } from './baileys-socket.js';
 
 /** How long a closed session still retries writing the batches it took from WhatsApp (ms), before giving up. */
 const WRITES_AFTER_CLOSE_MS = 30_000;
+/** How long a stop waits for the key transaction in progress (a send's ratchet commit) before it goes on (ms). */
+const KEY_COMMIT_WAIT_MS = 5_000;
 
 export interface SessionIdentity {
   id: string; // connection id
@@ -59,6 +67,7 @@ export interface SessionOptions {
 export class WhatsAppSession {
   readonly id: string;
   private sock?: WASocket;
+  private endedSock?: WASocket; // the socket close() ended: stop() waits for its last key transaction
   private auth?: DatabaseAuthState;
   private attempt = 0;
   private reconnectTimer?: NodeJS.Timeout;
@@ -320,12 +329,17 @@ export class WhatsAppSession {
     clearTimeout(this.reconnectTimer);
     this.ending = true;
     void this.sock?.end(undefined);
+    this.endedSock ??= this.sock;
     this.sock = undefined;
   }
 
-  /** Graceful stop on this replica (shutdown, or handing the session to another replica). */
+  /**
+   * Graceful stop on this replica (shutdown, or handing the session to another replica): resolves once the
+   * last key transaction has committed and every taken batch is written, so the next owner starts from them.
+   */
   async stop(): Promise<void> {
     this.close();
+    if (this.endedSock) await keyTransactionsSettled(this.endedSock, KEY_COMMIT_WAIT_MS);
     await this.queue;
     await this.writer.idle();
   }
