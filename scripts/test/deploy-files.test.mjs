@@ -100,7 +100,7 @@ function dockerHas(args) {
 
 test('both files match the Compose Specification schema', () => {
   assert.deepEqual(composeSchemaErrors(compose), [], 'docker-compose.yml');
-  assert.deepEqual(composeSchemaErrors(stack), [], 'infra/swarm/wahooks-stack.yml');
+  assert.deepEqual(composeSchemaErrors(stack), [], 'infra/swarm/stack.yml');
   for (const { file, doc } of overlays) assert.deepEqual(composeSchemaErrors(doc), [], file);
 });
 
@@ -141,7 +141,7 @@ test('every folder under services/ runs in both files, built or pulled as its ow
     assert.equal(c.build?.dockerfile, 'infra/docker/Dockerfile');
     assert.equal(c.profiles, undefined, `compose ${name} must start by default (no profile)`);
     const s = stack.services[name];
-    assert.ok(s, `wahooks-stack.yml has no service ${name}`);
+    assert.ok(s, `stack.yml has no service ${name}`);
     assert.match(s.image, new RegExp(`/wahooks-${name}:1\\.2\\.3$`), `stack ${name}: image`);
   }
 });
@@ -151,7 +151,7 @@ test('every variable a service reads is set in both files, and nothing it does n
     const reads = await variablesRead(name);
     for (const [label, doc] of [
       ['docker-compose.yml', compose],
-      ['wahooks-stack.yml', stack],
+      ['stack.yml', stack],
     ]) {
       const env = environmentOf(doc.services[name]);
       const missing = reads.filter((v) => !(v in env) && !(v in NEVER_SET));
@@ -173,7 +173,7 @@ test('every variable a service reads is set in both files, and nothing it does n
 test('each service with state logs in to Postgres as its own role; the gateway gets no database', () => {
   for (const [label, doc] of [
     ['docker-compose.yml', compose],
-    ['wahooks-stack.yml', stack],
+    ['stack.yml', stack],
   ]) {
     const gw = environmentOf(doc.services.gateway);
     for (const v of ['DATABASE_URL', 'DATABASE_PASSWORD', 'DATABASE_PASSWORD_FILE'])

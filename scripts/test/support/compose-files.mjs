@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const composeFile = path.join(repoRoot, 'docker-compose.yml');
 export const stackDir = path.join(repoRoot, 'infra', 'swarm');
-export const stackFile = path.join(stackDir, 'wahooks-stack.yml');
+export const stackFile = path.join(stackDir, 'stack.yml');
 
 /** The folders under services/: every one is a service both files must run. */
 export const serviceFolders = () =>

@@ -35,6 +35,19 @@ export interface DatabaseAuthState {
   wipe(): Promise<void>;
   /** True when the stored creds belong to a linked device (QR logins never set `registered`). */
   isLinked(): boolean;
+  /**
+   * No write after this one (the session has stopped on this replica): every later `keys.set`, `keys.clear`,
+   * `saveCreds` or `wipe` fails with SealedAuthStateError, so a straggler of the old socket cannot land after
+   * the next owner has read the keys.
+   */
+  seal(): void;
+}
+
+export class SealedAuthStateError extends Error {
+  constructor(connectionId: string) {
+    super(`session ${connectionId}: auth state sealed (the session stopped on this replica); write refused`);
+    this.name = 'SealedAuthStateError';
+  }
 }
 
 export interface AuthStateOptions {
@@ -69,8 +82,10 @@ export async function useDatabaseAuthState(
   const { fencingToken } = options;
   const serialised = serial();
   const durably = <T>(work: () => Promise<T>) => retryWhileUnavailable(work, options.retry);
+  let sealed = false;
   /** A write: after the previous ones, retried (in place, so the order holds) while the database is away. */
-  const inOrder = <T>(work: () => Promise<T>) => serialised(() => durably(work));
+  const inOrder = <T>(work: () => Promise<T>) =>
+    sealed ? Promise.reject(new SealedAuthStateError(connectionId)) : serialised(() => durably(work));
   const creds: AuthenticationCreds = (await loadCreds(sql, connectionId)) ?? initAuthCreds();
 
   const keys: SignalKeyStore = {
@@ -162,5 +177,6 @@ export async function useDatabaseAuthState(
     saveCreds,
     wipe,
     isLinked: () => Boolean(creds.me?.id && creds.account),
+    seal: () => void (sealed = true),
   };
 }

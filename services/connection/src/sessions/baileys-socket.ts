@@ -7,6 +7,7 @@ import makeWASocket, {
   makeCacheableSignalKeyStore,
   type BaileysEventMap,
   type GroupMetadata,
+  type SignalKeyStoreWithTransaction,
   type WAMessageKey,
   type WASocket,
   type proto,
@@ -51,9 +52,11 @@ export interface OpenSocketOptions {
   logger: Logger; // Baileys' own logger (its level is the session's baileysLogLevel)
   /** A message this session kept, for Baileys' resends and retries. */
   getMessage(key: WAMessageKey): Promise<proto.IMessage | undefined>;
+  /** True once this socket is done with (session closed, or a newer socket replaced it): see keyTransactions. */
+  retired(): boolean;
 }
 
-export function openSocket({ auth, config, caches, logger, getMessage }: OpenSocketOptions): WASocket {
+export function openSocket({ auth, config, caches, logger, getMessage, retired }: OpenSocketOptions): WASocket {
   const sock = makeWASocket({
     auth: {
       creds: auth.state.creds,
@@ -78,29 +81,46 @@ export function openSocket({ auth, config, caches, logger, getMessage }: OpenSoc
     cachedGroupMetadata: async (jid) => caches.groups.get<GroupMetadata>(jid),
     getMessage,
   });
-  serialiseKeyTransactions(sock);
+  serialiseKeyTransactions(sock, retired);
   return sock;
 }
 
 /**
- * One Signal key transaction at a time per socket. Baileys keys its transaction mutex by the caller's choice:
- * a send by our own id, a decrypt by the sender's jid. Each transaction reads the contact's session record into
- * its own cache and writes the whole record back when it commits, so a send and a decrypt for the same contact
- * that overlap both start from the same record and the later commit silently drops the other's ratchet step:
- * the contact's next message (or ours) no longer decrypts ("Bad MAC", message.waiting). libsignal's per-address
- * queue orders the two in memory but not their commits. One mutex for every transaction of the socket closes
- * that window; nested transactions still join the open one (Baileys tracks them in AsyncLocalStorage).
- * `sock.authState.keys` is the very object the signal repository holds (Baileys' socket.js), so the override
- * reaches every caller. Tested by test/concurrent-ratchet.test.ts.
+ * One Signal key transaction at a time per socket, and none once the socket is retired.
+ *
+ * Baileys keys its transaction mutex by the caller's choice: a send by our own id, a decrypt by the sender's jid.
+ * Each transaction reads the contact's session record into its own cache and writes the whole record back when
+ * it commits, so a send and a decrypt for the same contact that overlap both start from the same record and the
+ * later commit silently drops the other's ratchet step: the contact's next message (or ours) no longer decrypts
+ * ("Bad MAC", message.waiting). libsignal's per-address queue orders the two in memory but not their commits.
+ * One mutex for every transaction of the socket closes that window; nested transactions still join the open
+ * one (Baileys tracks them in AsyncLocalStorage). `sock.authState.keys` is the very object the signal
+ * repository holds (Baileys' socket.js), so the override reaches every caller.
+ *
+ * A transaction that would start after the socket is retired fails instead: that socket can no longer send or
+ * acknowledge anything, so nothing it would compute matters, and its commit could land after the next owner
+ * (or the next socket) has read the keys, leaving that one an older ratchet than the contact has seen. The one
+ * in progress at that moment may have sent its stanza already: it runs to its commit (keyTransactionsSettled).
+ * Tested by test/concurrent-ratchet.test.ts and e2e/test/scaling.test.ts.
  */
 const SOCKET_TRANSACTION = 'wahooks:one-transaction-per-socket';
+const unguarded = new WeakMap<WASocket, SignalKeyStoreWithTransaction['transaction']>();
 
-function serialiseKeyTransactions(sock: WASocket): void {
+export class RetiredSocketError extends Error {
+  constructor() {
+    super('socket retired: no new Signal key transaction');
+    this.name = 'RetiredSocketError';
+  }
+}
+
+function serialiseKeyTransactions(sock: WASocket, retired: () => boolean): void {
   const keys = sock.authState.keys;
   const transaction = keys.transaction.bind(keys);
+  unguarded.set(sock, transaction);
   // Not a key type name: Baileys also keys the mutex that guards a transaction's reads by type ('session', …)
   // in the same map, and a transaction under that name would wait for itself.
-  keys.transaction = (work, _key) => transaction(work, SOCKET_TRANSACTION);
+  keys.transaction = (work, _key) =>
+    transaction(() => (retired() ? Promise.reject(new RetiredSocketError()) : work()), SOCKET_TRANSACTION);
 }
 
 /**
@@ -109,9 +129,11 @@ function serialiseKeyTransactions(sock: WASocket): void {
  * without this wait could leave the next owner an older chain than the one the contact has already seen.
  */
 export async function keyTransactionsSettled(sock: WASocket, timeoutMs: number): Promise<void> {
+  const transaction = unguarded.get(sock);
+  if (!transaction) return;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-  const settled = sock.authState.keys.transaction(async () => undefined, SOCKET_TRANSACTION).catch(() => undefined);
+  const settled = transaction(async () => undefined, SOCKET_TRANSACTION).catch(() => undefined);
   await Promise.race([settled, timedOut]);
   clearTimeout(timer);
 }

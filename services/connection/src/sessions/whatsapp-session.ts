@@ -163,6 +163,7 @@ export class WhatsAppSession {
       logger: this.baileysLog,
       // by chat, sender and id: never a message someone else sent with the same id (session-store.ts)
       getMessage: async (key) => (await loadMessage(this.opts.sql, this.id, key))?.message ?? undefined,
+      retired: () => this.closed || this.sock !== sock,
     });
     this.sock = sock;
     sock.ev.process((events) => {
@@ -340,6 +341,7 @@ export class WhatsAppSession {
   async stop(): Promise<void> {
     this.close();
     if (this.endedSock) await keyTransactionsSettled(this.endedSock, KEY_COMMIT_WAIT_MS);
+    this.auth?.seal();
     await this.queue;
     await this.writer.idle();
   }
