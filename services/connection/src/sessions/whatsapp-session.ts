@@ -163,7 +163,7 @@ export class WhatsAppSession {
       logger: this.baileysLog,
       // by chat, sender and id: never a message someone else sent with the same id (session-store.ts)
       getMessage: async (key) => (await loadMessage(this.opts.sql, this.id, key))?.message ?? undefined,
-      retired: () => this.closed || this.sock !== sock,
+      retired: () => this.closed,
     });
     this.sock = sock;
     sock.ev.process((events) => {
