@@ -52,7 +52,7 @@ export interface OpenSocketOptions {
   logger: Logger; // Baileys' own logger (its level is the session's baileysLogLevel)
   /** A message this session kept, for Baileys' resends and retries. */
   getMessage(key: WAMessageKey): Promise<proto.IMessage | undefined>;
-  /** True once the session is closed on this replica (lease lost, handed over, shutdown): see serialiseKeyTransactions. */
+  /** True once the session is closed on this replica (lease lost, handed over, shutdown): no new key transaction. */
   retired(): boolean;
 }
 
@@ -99,8 +99,8 @@ export function openSocket({ auth, config, caches, logger, getMessage, retired }
  *
  * A transaction that would start after the socket is retired fails instead: that socket can no longer send or
  * acknowledge anything, so nothing it would compute matters, and its commit could land after the next owner
- has read the keys, leaving that one an older ratchet than the contact has seen. The one
- * in progress at that moment may have sent its stanza already: it runs to its commit (keyTransactionsSettled).
+ * has read the keys, leaving that one an older ratchet than the contact has seen. The one in progress at that
+ * moment may have sent its stanza already: it runs to its commit (keyTransactionsSettled).
  * Tested by test/concurrent-ratchet.test.ts and e2e/test/scaling.test.ts.
  */
 const SOCKET_TRANSACTION = 'wahooks:one-transaction-per-socket';
