@@ -4,7 +4,7 @@ import { addTransactionCapability, initAuthCreds, proto } from '@whiskeysockets/
 import { createTestEnv, type TestEnv } from '@wahooks/testing';
 import { createLogger } from '@wahooks/telemetry';
 import type { Sql } from '@wahooks/db';
-import { loadCreds, useDatabaseAuthState } from '../src/auth/database-auth-state.js';
+import { SealedAuthStateError, loadCreds, useDatabaseAuthState } from '../src/auth/database-auth-state.js';
 import { FencedOutError } from '../src/auth/fencing.js';
 import { openConnectionDatabase, type ConnectionDatabase } from './support/database.js';
 
@@ -145,5 +145,20 @@ describe('useDatabaseAuthState', () => {
     await a.wipe();
     expect(await loadCreds(sql, id)).toBeUndefined();
     expect(await a.state.keys.get('session', ['s'])).toEqual({});
+  });
+
+  it('once sealed, refuses every write but lands the one already queued', async () => {
+    const id = randomUUID();
+    const a = await useDatabaseAuthState(sql, id);
+    const queued = a.state.keys.set({ session: { before: new Uint8Array([1]) } }); // a last commit in flight
+    a.seal();
+    await queued;
+    await expect(a.state.keys.set({ session: { after: new Uint8Array([2]) } })).rejects.toBeInstanceOf(
+      SealedAuthStateError,
+    );
+    await expect(a.saveCreds()).rejects.toBeInstanceOf(SealedAuthStateError);
+    await expect(a.wipe()).rejects.toBeInstanceOf(SealedAuthStateError);
+    const b = await useDatabaseAuthState(sql, id); // the next owner
+    expect(Object.keys(await b.state.keys.get('session', ['before', 'after']))).toEqual(['before']);
   });
 });

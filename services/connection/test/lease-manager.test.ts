@@ -172,4 +172,31 @@ describe('session leases', () => {
     expect(a.events.some((e) => e.endsWith(':released'))).toBe(true);
     await a.mgr.stop();
   });
+
+  it('keeps a released lease in Redis until the owner has stopped the session', async () => {
+    const prefix = `${env.redisPrefix}release-after-stop:`;
+    const id = randomUUID();
+    let finishStop!: () => void;
+    const stopping = new Promise<void>((resolve) => (finishStop = resolve));
+    const a = createLeaseManager({
+      redis,
+      prefix,
+      instanceId: 'a',
+      leaseMs: 5000,
+      logger,
+      desired: async () => [id],
+      onAcquired: () => undefined,
+      onLost: () => stopping, // the session's stop: socket closed, last key commit landed
+    });
+    await a.tick();
+    expect(a.owned()).toEqual([id]);
+    const released = a.release(id);
+    await sleep(200);
+    expect(a.owned()).toEqual([]); // dropped locally at once
+    expect(await acquireLease(redis, leaseKeys(prefix, id), 'b', 5000)).toBeUndefined(); // still held in Redis
+    finishStop();
+    await released;
+    expect(await acquireLease(redis, leaseKeys(prefix, id), 'b', 5000)).toBeGreaterThan(0);
+    await a.stop();
+  });
 });
