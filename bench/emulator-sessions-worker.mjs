@@ -127,6 +127,10 @@ const handlers = {
     }
     return { messages: jobs.length, delivered: delivered(), errors: errors.slice(0, 3), errorCount: errors.length };
   },
+  /** Inbound messages every session has received so far (bench/inbound.mjs injects them itself). */
+  received() {
+    return { count: sessions.reduce((n, s) => n + s.received.size, 0) };
+  },
   stats() {
     return { rssMB: +(process.memoryUsage().rss / 1048576).toFixed(1), reconnects };
   },

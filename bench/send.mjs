@@ -30,6 +30,7 @@ import { CreateConnection, Exchanges, SessionQr, SessionSend } from '@wahooks/co
 import { createTestEnv } from '@wahooks/testing';
 import { cleanUpOnSignal } from './clean-up-on-signal.mjs';
 import { cpuMs, pgrep, syscalls } from './proc-stats.mjs';
+import { startOtlpReceiver, TRACING } from './otlp.mjs';
 import { runClosedLoop, runOpenLoop } from './send-load.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,7 +40,6 @@ const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 20);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10);
 const PHASE = process.env.BENCH_PHASE ?? 'both';
-const TRACING = process.env.BENCH_TRACING === '1';
 const SECRET = `bench-secret-${randomUUID()}`;
 const t0 = Date.now();
 const log = (...a) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(0)}s] ${a.join(' ')}\n`);
@@ -249,28 +249,8 @@ async function bareHalf(emu) {
 }
 const strip = ({ id: _id, ...rest }) => rest;
 
-/** The OTLP receiver (tracing on): its process and a probe of what it received. */
-async function startOtlpReceiver() {
-  const child = fork(path.join(root, 'bench/otlp-receiver.mjs'), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  children.push(child);
-  const { port } = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]));
-    });
-    child.once('exit', (code) => reject(new Error(`OTLP receiver exited with ${code}`)));
-  });
-  const counters = () =>
-    new Promise((resolve) => {
-      child.once('message', resolve);
-      child.send('counters');
-    });
-  return { child, endpoint: `http://127.0.0.1:${port}`, counters };
-}
-
 async function serviceHalf(emu, env, halfRate) {
-  const otlp = TRACING ? await startOtlpReceiver() : undefined;
+  const otlp = TRACING ? await startOtlpReceiver(children) : undefined;
   const serviceEnv = { ...env.serviceEnv, LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: otlp?.endpoint ?? '' };
   const connection = startService('connection', {
     ...serviceEnv,

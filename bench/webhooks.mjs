@@ -13,7 +13,9 @@
 // BENCH_SUSTAIN_RATE events/s, to repeat another run's rates in an A/B pair), sampled
 // every --interval / BENCH_INTERVAL (60) s: rate, CPU µs per delivery and Postgres's share per interval, and
 // the slope of each over the run. BENCH_CONCURRENCY (64), BENCH_SKIP_THROUGHPUT|LATENCY|FAILURES=1,
-// BENCH_SERVICE_DIST (another build of the service, for A/B runs; default the package's dist).
+// BENCH_TRACING=1 (the service exports its spans to a local OTLP receiver, bench/otlp.mjs; phases 1–3),
+// BENCH_SERVICE_DIST (another build of the service, for A/B runs; default the package's dist), DB_VACUUM (the
+// service's own vacuum: auto|on|off, passed through; the JSON's `postgres` says whether it ran).
 import { fork, spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
@@ -25,8 +27,8 @@ import { ConnectionCreated, CreateWebhook, ListWebhooks, WhatsAppEvent } from '@
 import { createTestEnv } from '@wahooks/testing';
 import { cleanUpOnSignal, trackChild } from './clean-up-on-signal.mjs';
 import pg from 'pg';
-import { readdirSync, readFileSync } from 'node:fs';
-import { cpuMs } from './proc-stats.mjs';
+import { cpuMeter, perUnit } from './proc-stats.mjs';
+import { startOtlpReceiver, TRACING } from './otlp.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const flags = Object.fromEntries(
@@ -90,6 +92,7 @@ function startService(env, extra) {
         ...extra,
         // WEBHOOK_* variables of the bench's own environment override (tuning experiments).
         ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WEBHOOK_'))),
+        ...(process.env.DB_VACUUM ? { DB_VACUUM: process.env.DB_VACUUM } : {}), // A/B: off = no vacuum at all
       },
       stdio: ['ignore', 2, 2], // its logs on our stderr: stdout is the JSON result
     },
@@ -194,71 +197,6 @@ async function rawCeiling(url, concurrency, seconds) {
   return n;
 }
 
-/** Command lines of every process, read from /proc (no pgrep: spawning it every poll stalls a loaded machine). */
-function processTable() {
-  const out = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      out.push([Number(d), readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ')]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/**
- * CPU ms of process groups over a phase, polled every 2 s, so a short-lived process (an autovacuum worker, a
- * backend the pool opens) counts up to its last poll; a process first seen after the start counts from 0.
- * `groups` maps a name to a fixed pid list or a RegExp over command lines (process titles).
- */
-function cpuMeter(groups) {
-  const seen = Object.fromEntries(Object.keys(groups).map((k) => [k, new Map()])); // pid -> [first, last] ms
-  let started = false;
-  const poll = () => {
-    const table = Object.values(groups).some((g) => g instanceof RegExp) ? processTable() : [];
-    for (const [k, g] of Object.entries(groups)) {
-      const pids = g instanceof RegExp ? table.filter(([, cmd]) => g.test(cmd)).map(([p]) => p) : g;
-      for (const p of pids) {
-        const ms = cpuMs(p);
-        const e = seen[k].get(p);
-        if (e) e[1] = Math.max(e[1], ms);
-        else seen[k].set(p, [started ? 0 : ms, ms]);
-      }
-    }
-    started = true;
-  };
-  poll();
-  const timer = setInterval(poll, 2000);
-  /** CPU ms per group since the start (or since the previous `lap`). */
-  const read = () => {
-    poll();
-    return Object.fromEntries(
-      Object.entries(seen).map(([k, m]) => [k, [...m.values()].reduce((n, [a, b]) => n + b - a, 0)]),
-    );
-  };
-  let lapAt = null;
-  return {
-    read,
-    lap() {
-      const now = read();
-      const prev = lapAt ?? Object.fromEntries(Object.keys(now).map((k) => [k, 0]));
-      lapAt = now;
-      return Object.fromEntries(Object.entries(now).map(([k, ms]) => [k, ms - prev[k]]));
-    },
-    stop: () => clearInterval(timer),
-  };
-}
-
-/** CPU µs per unit of work of each group and the sum of the groups in `summed` (the rest shown beside it). */
-function perUnit(usedMs, units, summed) {
-  const us = (ms) => (units > 0 ? Math.round((ms * 1000) / units) : null);
-  const out = Object.fromEntries(Object.entries(usedMs).map(([k, ms]) => [k, us(ms)]));
-  out.sum = us(summed.reduce((n, k) => n + (usedMs[k] ?? 0), 0));
-  return out;
-}
-
 const SERVICE_SUM = ['service', 'postgres', 'rabbitmq', 'receiver'];
 const RAW_SUM = ['gotClient', 'receiver'];
 
@@ -284,7 +222,7 @@ async function pgCounters(env) {
       'SELECT xact_commit::bigint AS n FROM pg_stat_database WHERE datname = current_database()',
     );
     const t = await db.query(
-      `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, n_dead_tup, n_live_tup, autovacuum_count,
+      `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, n_dead_tup, n_live_tup, autovacuum_count, vacuum_count,
               pg_total_relation_size(relid) AS bytes
        FROM pg_stat_user_tables WHERE schemaname = 'webhook_delivery'`,
     );
@@ -320,6 +258,7 @@ function pgPerDelivery(a, b, delivered) {
       deadTuplesAtEnd: t.n_dead_tup,
       liveTuplesAtEnd: t.n_live_tup,
       autovacuums: d('autovacuum_count'),
+      serviceVacuums: d('vacuum_count'), // the service's own (DB_VACUUM), while the server's autovacuum is off
       mbAtEnd: Math.round(t.bytes / 1e5) / 10,
     };
   }
@@ -450,6 +389,20 @@ async function sustained(env, client, c, rx, groups, results, cpuOf) {
   };
 }
 
+/** The server's autovacuum setting, and who vacuums the service's tables (DB_VACUUM, default auto). */
+async function serverVacuumSettings(url) {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    const on = (await db.query(`SELECT current_setting('autovacuum') AS v`)).rows[0].v === 'on';
+    const mode = process.env.DB_VACUUM || 'auto';
+    const byService = mode === 'on' || (mode === 'auto' && !on);
+    return { autovacuum: on, serviceVacuums: byService ? `yes (DB_VACUUM=${mode})` : `no (DB_VACUUM=${mode})` };
+  } finally {
+    await db.end();
+  }
+}
+
 async function main() {
   const results = {
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
@@ -460,10 +413,15 @@ async function main() {
   {
     const env = cleanUpOnSignal(await createTestEnv('bench_wh'));
     const rx = await startReceiver();
-    const svc = startService(env, { WEBHOOK_RETRY_SCHEDULE: '5s,10s,20s,40s' });
+    const otlp = TRACING ? await startOtlpReceiver([]) : undefined; // tracing on: spans to a local receiver
+    const svc = startService(env, {
+      WEBHOOK_RETRY_SCHEDULE: '5s,10s,20s,40s',
+      ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint } : {}),
+    });
     const client = await connectBroker({ url: env.rabbitmqUrl, service: 'gateway', namespace: env.namespace });
-    const groups = serviceGroups(env, svc, rx);
+    const groups = { ...serviceGroups(env, svc, rx), ...(otlp ? { otlpReceiver: [otlp.child.pid] } : {}) };
     try {
+      results.postgres = await serverVacuumSettings(env.databaseUrl);
       const c = await setupConnection(client, rx.url);
       log('raw ceiling (2 s warm-up, 10 s)…');
       await rawCeiling(rx.url, CONCURRENCY, 2); // JIT and sockets warm before the measured window
@@ -548,6 +506,8 @@ async function main() {
       await client.close();
       await svc.stop();
       rx.close();
+      if (otlp) results.tracing = { endpoint: otlp.endpoint, received: await otlp.counters() };
+      otlp?.child.kill('SIGTERM');
       if (!process.env.BENCH_KEEP) await env.cleanup();
     }
   }

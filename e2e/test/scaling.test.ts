@@ -355,6 +355,15 @@ describeScaling('two replicas of every service', () => {
       phone: x.phone,
       undecryptable: emulator.outbound(x.phone).filter((r) => r.type === 'undecryptable').length,
     }));
+    // What it could read only on a resend (its retry receipt answered on a fresh Signal session): allowed, as on
+    // WhatsApp, and printed, so a run shows how often a session had to heal.
+    for (const x of sessions) {
+      const healed = emulator.outbound(x.phone).filter((r) => r.type !== 'undecryptable' && r.decryptFailures);
+      if (healed.length > 0)
+        console.log(
+          `${x.phone}: ${healed.length} read after a retry receipt, first at ${phaseOf(healed[0]!.timestamp * 1000)}`,
+        );
+    }
     for (const x of sessions) {
       const unread = emulator.outbound(x.phone).filter((r) => r.type === 'undecryptable');
       if (unread.length > 0)

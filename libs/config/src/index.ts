@@ -89,6 +89,14 @@ export const DEFAULT_METRICS_PORTS = {
   billing: 9106,
 } as const;
 
+/**
+ * `DB_VACUUM`: whether a service with high-churn tables vacuums them itself (`@wahooks/db` startVacuumKeeper):
+ * `auto` (default) only while the Postgres server's autovacuum is off, `on` always, `off` never.
+ */
+export const dbVacuumEnv = {
+  DB_VACUUM: z.enum(['auto', 'on', 'off']).default('auto'),
+};
+
 /** `METRICS_PORT`: a port (0 = any free port, tests), or `off` for no metrics server; default per service. */
 export const metricsPortEnv = (service: keyof typeof DEFAULT_METRICS_PORTS) => ({
   METRICS_PORT: z

@@ -7,3 +7,10 @@ export { checkDatabase, type DatabaseCheck } from './check-database.js';
 export { isDatabaseUnavailable, retryWhileUnavailable, type RetryWhileUnavailableOptions } from './unavailable.js';
 export type { DbLogger } from './typeorm-logger.js';
 export type { DataSource, EntityManager, MigrationInterface, QueryRunner, Relation, Repository } from 'typeorm';
+export {
+  startVacuumKeeper,
+  type VacuumKeeper,
+  type VacuumKeeperOptions,
+  type VacuumMode,
+  type VacuumPass,
+} from './vacuum-keeper.js';

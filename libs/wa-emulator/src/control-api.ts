@@ -119,6 +119,13 @@ const routes: Record<string, Route> = {
     emulator.receipt(body as never);
     return { ok: true };
   },
+  'POST /control/forget-session': async (emulator, req) => {
+    const body = await readJson(req);
+    for (const field of ['phone', 'contact']) {
+      if (typeof body[field] !== 'string' || !body[field]) throw new EmulatorInputError(`${field} is required`);
+    }
+    return emulator.forgetSession(body as never);
+  },
   'POST /control/fault': async (emulator, req) => {
     const body = await readJson(req);
     if (body.kind === undefined) throw new EmulatorInputError('kind is required');

@@ -293,6 +293,28 @@ export class Emulator implements ServerContext {
     return clientSignals(this.requireAccount(phone));
   }
 
+  /**
+   * The contact's phone loses its Signal sessions with the linked account `phone` (a reinstall or a lost key store,
+   * or a sender that went on from an older copy of its ratchet): the next message the client sends it arrives
+   * undecryptable, and the contact answers with a retry receipt (option `retryReceipts`). Returns how many
+   * sessions were dropped.
+   */
+  forgetSession(command: { phone: string; contact: string }): { dropped: number } {
+    const account = this.requireAccount(command.phone);
+    const sessions = this.directory.contact(command.contact).peer.keys.tables.session ?? {};
+    const ours = (address: string) => {
+      const user = address.split('.')[0]!.split('_')[0]!; // libsignal address: <user>[_<agent>].<device>
+      return user === account.phone || user === account.lidUser;
+    };
+    let dropped = 0;
+    for (const address of Object.keys(sessions)) {
+      if (!ours(address)) continue;
+      delete sessions[address];
+      dropped++;
+    }
+    return { dropped };
+  }
+
   /** The contact sends a receipt for an outbound message: server (2), delivered (3), read (4), played (5). */
   receipt(command: ReceiptCommand): void {
     const account = this.requireAccount(command.phone);

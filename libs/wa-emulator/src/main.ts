@@ -13,10 +13,16 @@ if (autoReceipt !== 'none' && autoReceipt !== 'delivered' && autoReceipt !== 're
   console.error(`WA_EMULATOR_AUTO_RECEIPT must be none, delivered or read, got ${autoReceipt}`);
   process.exit(1);
 }
+const retryReceipts = Number(process.env.WA_EMULATOR_RETRY_RECEIPTS ?? 5);
+if (!Number.isInteger(retryReceipts) || retryReceipts < 0 || retryReceipts > 100) {
+  console.error(`WA_EMULATOR_RETRY_RECEIPTS must be 0 (none) to 100, got ${process.env.WA_EMULATOR_RETRY_RECEIPTS}`);
+  process.exit(1);
+}
 const emulator = await startEmulator({
   port,
   host: process.env.WA_EMULATOR_HOST ?? '127.0.0.1',
   autoReceipt,
+  retryReceipts,
   // a fixed root keeps WA_SERVER_ROOT_KEY valid across emulator restarts
   rootPrivateKey: process.env.WA_EMULATOR_ROOT_PRIVATE_KEY || undefined,
   log: process.env.WA_EMULATOR_LOG ? (...args) => console.error('[wa-emulator]', ...args) : undefined,

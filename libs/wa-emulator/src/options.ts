@@ -18,6 +18,12 @@ export interface EmulatorOptions {
   qr?: { firstRefMs?: number; nextRefMs?: number; maxRefs?: number };
   /** receipts a contact sends back for each captured outbound message (default 'delivered') */
   autoReceipt?: 'none' | 'delivered' | 'read';
+  /**
+   * a contact that cannot decrypt a message asks its sender to send it again, as WhatsApp phones do (a retry
+   * receipt; Baileys answers it on a fresh Signal session), up to this many times per message (default 5, as
+   * Baileys' maxMsgRetryCount; 0 = never: every failure stays in the outbound record as 'undecryptable')
+   */
+  retryReceipts?: number;
   /** first phone number handed out by scan() when none is given */
   firstPhone?: number;
   /** diagnostic log sink; stanza dumps too when logStanzas is set */
@@ -34,6 +40,7 @@ export interface ResolvedOptions {
   rootPrivateKey?: Uint8Array;
   qr: { firstRefMs: number; nextRefMs: number; maxRefs: number };
   autoReceipt: 'none' | 'delivered' | 'read';
+  retryReceipts: number;
   firstPhone: number;
   log: (...args: unknown[]) => void;
   logStanzas: boolean;
@@ -53,6 +60,7 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
       maxRefs: options.qr?.maxRefs ?? 6,
     },
     autoReceipt: options.autoReceipt ?? 'delivered',
+    retryReceipts: options.retryReceipts ?? 5,
     firstPhone: options.firstPhone ?? 15550000001,
     log: options.log ?? (() => undefined),
     logStanzas: options.logStanzas ?? false,

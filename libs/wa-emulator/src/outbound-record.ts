@@ -47,6 +47,11 @@ export interface OutboundRecord {
   quotedId?: string;
   targetId?: string;
   error?: string;
+  /**
+   * times the recipient could not decrypt this message id (each answered by a retry receipt while any are left);
+   * a record that became readable on a resend keeps the count (`error` is only set while it is unreadable)
+   */
+  decryptFailures?: number;
   /** the whole decrypted proto.Message, as plain JSON */
   message?: Record<string, unknown>;
   /** receipts the contact sent back so far */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envInt, metricsPortEnv, publicApiUrlEnv, sharedEnv } from '@wahooks/config';
+import { dbVacuumEnv, envInt, metricsPortEnv, publicApiUrlEnv, sharedEnv } from '@wahooks/config';
 import { billingGateEnv } from './billing/billing-env.js';
 
 /** 127.0.0.0/8, ::1 and localhost: the only hosts a plain ws:// WhatsApp URL may point at. */
@@ -12,6 +12,8 @@ const ConnectionVars = z.object({
   ...sharedEnv,
   /** Internal Prometheus port (/metrics; 9103, `off` = none). */
   ...metricsPortEnv('connection'),
+  /** DB_VACUUM: auto (default) | on | off: vacuum of this service's busiest tables (see @wahooks/config). */
+  ...dbVacuumEnv,
   /** Public base URL of the gateway: the chats API shows media URLs under it, like webhook bodies do. Must be
    *  set in production (a warning is logged at start otherwise). */
   ...publicApiUrlEnv,

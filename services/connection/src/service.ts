@@ -2,7 +2,7 @@
 import { Agent } from 'node:https';
 import { createClient, type RedisClientType } from 'redis';
 import { connectBroker, mapCommandErrors } from '@wahooks/broker';
-import { checkDatabase, closeDatabase, openDatabase, sqlOf } from '@wahooks/db';
+import { checkDatabase, closeDatabase, openDatabase, sqlOf, startVacuumKeeper } from '@wahooks/db';
 import type { Logger } from '@wahooks/telemetry';
 import { MEDIA_TLS_CERT_PEM } from '@wahooks/wa-trust';
 import { DeleteConnection, GetConnectionMedia, GetOrCreateConnection, RestartConnection } from '@wahooks/contracts';
@@ -124,11 +124,19 @@ export async function startConnectionService(
     ),
   ]);
   await sessions.start();
+  // Signal keys are rewritten on every message, outbox rows marked sent and purged: on a server with autovacuum
+  // off the service vacuums these itself (DB_VACUUM).
+  const vacuum = startVacuumKeeper(db, {
+    tables: ['auth_keys', 'outbox', 'messages', 'chats', 'connections'],
+    mode: config.DB_VACUUM,
+    logger: logger.child({ component: 'db' }),
+  });
   logger.info({ instance: broker.instanceId }, 'connection service started');
 
   return {
     sessions,
     async stop() {
+      await vacuum.stop();
       await sessions.stop();
       await broker.close();
       redis.destroy();

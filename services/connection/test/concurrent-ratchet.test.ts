@@ -23,7 +23,8 @@ let id: string;
 let phone: string;
 
 beforeAll(async () => {
-  h = await startHarness('concurrent_ratchet', { emulator: { autoReceipt: 'none' } });
+  // No retry receipts: a lost ratchet step must show as an unreadable record, not be healed by a resend.
+  h = await startHarness('concurrent_ratchet', { emulator: { autoReceipt: 'none', retryReceipts: 0 } });
   ({ id, phone } = await linkConnection(h));
 }, 90_000);
 

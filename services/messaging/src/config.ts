@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envInt, metricsPortEnv, sharedEnv } from '@wahooks/config';
+import { dbVacuumEnv, envInt, metricsPortEnv, sharedEnv } from '@wahooks/config';
 
 const MiB = 1024 * 1024;
 
@@ -11,6 +11,8 @@ export const MessagingConfigSchema = z.object({
   ...sharedEnv,
   /** Internal Prometheus port (/metrics; 9104, `off` = none). */
   ...metricsPortEnv('messaging'),
+  /** DB_VACUUM: auto (default) | on | off: vacuum of this service's busiest tables (see @wahooks/config). */
+  ...dbVacuumEnv,
   /** Prefix of this service's Redis keys (staged media). */
   REDIS_PREFIX: z.string().default(''),
   /** Commands doing work at once per instance (AMQP prefetch; sends waiting on presence or a turn hold none). */

@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { connectBroker, on, type Broker } from '@wahooks/broker';
 import { ConnectionCreated, ConnectionDeleted, WhatsAppEvent } from '@wahooks/contracts';
-import { checkDatabase, openDatabase, sqlOf } from '@wahooks/db';
+import { checkDatabase, openDatabase, sqlOf, startVacuumKeeper } from '@wahooks/db';
 import { createBoundedFetcher, createSsrfGuard, parseHostList } from '@wahooks/outbound-http';
 import { createLogger, type Logger } from '@wahooks/telemetry';
 import { ConnectionsRepo } from './adapters/connections-repo.js';
@@ -97,6 +97,13 @@ export async function startMessagingService(
       retentionDays: config.MESSAGING_RETENTION_DAYS,
       logger,
     });
+    // Every send updates its chat's sequence and its message's status, keys expire: vacuumed here when the
+    // server's autovacuum is off (DB_VACUUM).
+    const vacuum = startVacuumKeeper(db, {
+      tables: ['messages', 'message_statuses', 'chat_sequences', 'idempotency_keys', 'connections'],
+      mode: config.DB_VACUUM,
+      logger,
+    });
     logger.info('messaging service ready');
 
     let stopping: Promise<void> | undefined;
@@ -107,6 +114,7 @@ export async function startMessagingService(
         stopping ??= (async () => {
           await running.close(); // stops consuming and waits for in-flight commands
           await housekeeping.stop();
+          await vacuum.stop();
           await closeRedis();
           await db.destroy();
           logger.info('messaging service stopped');

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import {
+  dbVacuumEnv,
   envBool,
   envInt,
   metricsPortEnv,
@@ -12,6 +13,7 @@ import {
   publicApiUrlWarnings,
   sharedEnv,
 } from '@wahooks/config';
+import type { VacuumMode } from '@wahooks/db';
 import { parseHostList } from '@wahooks/outbound-http';
 import { parseDuration, parseDurationList } from './domain/duration.js';
 
@@ -37,6 +39,8 @@ export const WebhookDeliveryEnv = z.object({
   ...sharedEnv,
   /** Internal Prometheus port (/metrics; 9105, `off` = none). */
   ...metricsPortEnv('webhook-delivery'),
+  /** DB_VACUUM: auto (default) | on | off: vacuum of this service's busiest tables (see @wahooks/config). */
+  ...dbVacuumEnv,
   /** Public base URL of the gateway (its port is 3000 by default); media URLs in webhook bodies point at
    *  `${PUBLIC_API_URL}/api/connections/…`. Must be set in production (a warning is logged at start otherwise). */
   ...publicApiUrlEnv,
@@ -130,6 +134,8 @@ export interface Config {
   sweepIntervalMs: number;
   sweepMarginMs: number;
   logRetentionMs: number;
+  /** DB_VACUUM (default 'auto'): the service vacuums its busiest tables while the server's autovacuum is off. */
+  vacuum?: VacuumMode;
   /** Internal Prometheus port for main.ts; unset in tests that build a Config (no server). */
   metricsPort?: number | 'off';
 }
@@ -163,6 +169,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     sweepIntervalMs: e.WEBHOOK_SWEEP_INTERVAL,
     sweepMarginMs: e.WEBHOOK_SWEEP_MARGIN,
     logRetentionMs: e.WEBHOOK_LOG_RETENTION,
+    vacuum: e.DB_VACUUM,
     metricsPort: e.METRICS_PORT,
   };
 }

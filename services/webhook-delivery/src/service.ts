@@ -1,7 +1,14 @@
 /** Wires one webhook-delivery process: database, broker, topology, consumers, command handlers. */
 import { connectBroker, mapCommandErrors, on } from '@wahooks/broker';
 import { ConnectionCreated, ConnectionDeleted, unavailable, WebhookDisabled, WhatsAppEvent } from '@wahooks/contracts';
-import { checkDatabase, closeDatabase, isDatabaseUnavailable, openDatabase, sqlOf } from '@wahooks/db';
+import {
+  checkDatabase,
+  closeDatabase,
+  isDatabaseUnavailable,
+  openDatabase,
+  sqlOf,
+  startVacuumKeeper,
+} from '@wahooks/db';
 import { startOutboxRelay } from '@wahooks/outbox';
 import { createLogger, type Logger } from '@wahooks/telemetry';
 import type { Config } from './config.js';
@@ -109,6 +116,13 @@ export async function startWebhookDelivery(
     throw err;
   }
   const sweep = startStaleDeliverySweep(deps);
+  // Every delivery updates its row and inserts/deletes its work-list row: without vacuum (a server with autovacuum
+  // off) each statement costs more as dead versions pile up, so the service vacuums them itself there.
+  const vacuum = startVacuumKeeper(db, {
+    tables: ['deliveries', 'pending_deliveries', 'attempts', 'outbox'],
+    mode: config.vacuum,
+    logger,
+  });
   const legacy = retireLegacyQueues(broker, delays, logger);
   logger.info({ schedule: config.retrySchedule }, 'webhook-delivery started');
 
@@ -118,6 +132,7 @@ export async function startWebhookDelivery(
     async stop() {
       legacy.stop();
       await sweep.stop();
+      await vacuum.stop();
       await broker.close(); // stops consuming and waits for in-flight attempts
       await outbox.stop(); // what it could not publish yet stays in the outbox for the next start
       attemptHandler.close();

@@ -1,7 +1,9 @@
 import {
+  encodeBigEndian,
   getBinaryNodeChild,
   getBinaryNodeChildren,
   jidDecode,
+  jidNormalizedUser,
   type BinaryNode,
   type proto,
 } from '@whiskeysockets/baileys';
@@ -44,6 +46,7 @@ export async function captureOutbound(ctx: ServerContext, connection: Connection
   };
 
   const copies = participantsOf(node);
+  let unreadBy: SignalPeer | undefined; // the contact's peer, when its copy failed to decrypt
   for (const { jid, enc } of copies) {
     const target = jidDecode(jid);
     if (!target || (target.device ?? 0) !== 0) continue;
@@ -59,12 +62,51 @@ export async function captureOutbound(ctx: ServerContext, connection: Connection
       await fillRecord(ctx, record, message);
       checkPollRecord(node, record);
     } catch (error) {
-      if (!ownPhone) record.error = error instanceof Error ? error.message : String(error);
+      if (!ownPhone) {
+        record.error = error instanceof Error ? error.message : String(error);
+        unreadBy = peer;
+      }
     }
   }
-  account.outbound.push(record);
-  ctx.stats.outbound++;
+  const earlier = account.outbound.findIndex((r) => r.id === record.id);
+  if (earlier >= 0) {
+    // the same id again: the client answering a retry receipt (or a duplicate, which WhatsApp drops too)
+    const first = account.outbound[earlier]!;
+    if (first.type !== 'undecryptable') return;
+    record.decryptFailures = first.decryptFailures;
+    account.outbound[earlier] = record; // in the place of the first attempt: order is the order of sending
+  } else {
+    account.outbound.push(record);
+    ctx.stats.outbound++;
+  }
+  if (record.type === 'undecryptable' && unreadBy) {
+    record.decryptFailures = (record.decryptFailures ?? 0) + 1;
+    askForResend(ctx, account, record, to, unreadBy);
+    return;
+  }
   autoReceipts(ctx, account, record);
+}
+
+/**
+ * What a phone does with a message it cannot decrypt: a retry receipt to the sender, with its registration id.
+ * Baileys answers it by fetching a fresh prekey bundle and sending the message again, with the same id, on a new
+ * Signal session (a pkmsg), so a broken session heals instead of losing every later message.
+ */
+function askForResend(ctx: ServerContext, account: Account, record: OutboundRecord, to: string, peer: SignalPeer) {
+  const count = record.decryptFailures ?? 1;
+  if (count > ctx.options.retryReceipts) return;
+  ctx.options.log('retry receipt', record.id, 'count', count, record.error);
+  const t = `${nowSeconds()}`;
+  ctx.deliver(account, async (connection) => {
+    connection.sendNode({
+      tag: 'receipt',
+      attrs: { from: jidNormalizedUser(to), id: record.id, t, type: 'retry' },
+      content: [
+        { tag: 'retry', attrs: { count: String(count), id: record.id, t, v: '1' } },
+        { tag: 'registration', attrs: {}, content: encodeBigEndian(peer.creds.registrationId) },
+      ],
+    });
+  });
 }
 
 async function fillRecord(ctx: ServerContext, record: OutboundRecord, message: proto.Message): Promise<void> {
