@@ -5,7 +5,8 @@
 // does not sit in one event loop; the emulator runs dist/main.js and is driven over its HTTP control API.
 // Prints one JSON object (sessions paired, emulator RSS per session, inbound messages/s, wall times) and stops by
 // itself (BENCH_TIMEOUT_MS, default 30 min: then it prints what it has with "timedOut": true and exits 1).
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { forkRpcWorker } from './emulator-process.mjs';
 import { fileURLToPath } from 'node:url';
 
 const SESSIONS = Number(process.argv[2] ?? 500);
@@ -36,23 +37,7 @@ const listening = await new Promise((resolve, reject) => {
 const stats = async () => (await fetch(`${listening.control}/stats`)).json();
 
 // ---- client worker processes ---------------------------------------------------------------------------------
-const workerJs = fileURLToPath(new URL('./emulator-sessions-worker.mjs', import.meta.url));
-let rpcId = 0;
-const workers = Array.from({ length: WORKERS }, () => {
-  const child = fork(workerJs, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map();
-  child.on('message', (m) => {
-    pending.get(m.id)?.(m);
-    pending.delete(m.id);
-  });
-  const rpc = (op, args = {}) =>
-    new Promise((resolve, reject) => {
-      const id = ++rpcId;
-      pending.set(id, (m) => (m.error ? reject(new Error(m.error)) : resolve(m)));
-      child.send({ id, op, ...args });
-    });
-  return { child, rpc };
-});
+const workers = Array.from({ length: WORKERS }, () => forkRpcWorker('./emulator-sessions-worker.mjs'));
 const all = (op, argsFor) => Promise.all(workers.map((w, i) => w.rpc(op, argsFor(i))));
 // session i belongs to worker i % WORKERS
 const indexesOf = (w, from, to) => [...Array(to - from).keys()].map((k) => k + from).filter((i) => i % WORKERS === w);

@@ -13,7 +13,8 @@
 // process | the service, its Postgres backends, RabbitMQ, Redis) with their sum; this process (the injector and
 // the consumer) is shown, not summed. `ratio` = the service's rate / the bare rate; the emulator's share of each
 // sum says whether the emulator, not the client, is the ceiling. Prints JSON on stdout, progress on stderr.
-import { fork, spawn } from 'node:child_process';
+// BENCH_PROFILE=<dir> writes a V8 CPU profile of the service there.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,7 @@ import { connectBroker, on } from '@wahooks/broker';
 import { CreateConnection, Exchanges, SessionQr, WhatsAppEvent } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
 import { cleanUpOnSignal } from './clean-up-on-signal.mjs';
+import { forkRpcWorker, startEmulatorProcess } from './emulator-process.mjs';
 import { cpuMeter, perUnit, pgrep } from './proc-stats.mjs';
 
 const SESSIONS = Number(process.argv[2] ?? 20);
@@ -68,34 +70,6 @@ setTimeout(() => {
   void finish(1);
 }, TIMEOUT_MS).unref();
 
-/** The emulator as its own process (dist/main.js), driven over its control API. */
-async function startEmulatorProcess() {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../libs/wa-emulator/dist/main.js', import.meta.url))], {
-    env: { ...process.env, WA_EMULATOR_PORT: '0', WA_EMULATOR_AUTO_RECEIPT: 'none' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  const listening = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
-  const control = async (method, path, body) => {
-    const r = await fetch(`${listening.control}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
-  return { child, ...listening, control };
-}
-
 /** `total` messages to `phones` (round robin), `CONCURRENCY` injections at a time; resolves with their ids. */
 async function inject(emu, phones, total, label) {
   const ids = [];
@@ -105,7 +79,7 @@ async function inject(emu, phones, total, label) {
       while (k < total) {
         const i = k++;
         const s = i % phones.length;
-        const { id } = await emu.control('POST', '/inbound', {
+        const { id } = await emu.call('POST', '/inbound', {
           to: phones[s],
           from: String(4930000000000 + s), // one contact per session
           type: 'text',
@@ -142,22 +116,7 @@ async function measuredRound(emu, phones, groups, summed, received) {
 
 /** Bare Baileys sockets in one worker process, linked to the emulator. */
 async function bare(emu) {
-  const child = fork(fileURLToPath(new URL('./emulator-sessions-worker.mjs', import.meta.url)), [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.push(child);
-  let rpcId = 0;
-  const pending = new Map();
-  child.on('message', (m) => {
-    pending.get(m.id)?.(m);
-    pending.delete(m.id);
-  });
-  const rpc = (op, args = {}) =>
-    new Promise((resolve, reject) => {
-      const id = ++rpcId;
-      pending.set(id, (m) => (m.error ? reject(new Error(m.error)) : resolve(m)));
-      child.send({ id, op, ...args });
-    });
+  const { child, rpc } = forkRpcWorker('./emulator-sessions-worker.mjs', children);
   try {
     await rpc('init', { url: emu.url, control: emu.control, rootKey: emu.rootKey });
     const indexes = Array.from({ length: SESSIONS }, (_, i) => BARE_FIRST_INDEX + i);
@@ -183,7 +142,11 @@ async function bare(emu) {
 async function service(emu) {
   const child = spawn(
     process.execPath,
-    [fileURLToPath(new URL('../services/connection/dist/main.js', import.meta.url))],
+    [
+      // BENCH_PROFILE=<dir>: a V8 CPU profile of the service (written when it exits)
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      fileURLToPath(new URL('../services/connection/dist/main.js', import.meta.url)),
+    ],
     {
       env: {
         PATH: process.env.PATH,
@@ -227,7 +190,13 @@ async function service(emu) {
       Array.from({ length: 4 }, async () => {
         while (next < SESSIONS) {
           next++;
-          const { id } = await client.request(CreateConnection, { userId });
+          // 503 until the service serves its commands (it answers a moment after its migrations)
+          const { id } = await waitFor(
+            () => client.request(CreateConnection, { userId }).catch(() => undefined),
+            'the service taking commands',
+            60_000,
+            250,
+          );
           const qr = await waitFor(
             async () =>
               (
@@ -239,7 +208,7 @@ async function service(emu) {
             120_000,
             250,
           );
-          phones.push((await emu.control('POST', '/scan', { qr })).phone);
+          phones.push((await emu.call('POST', '/scan', { qr })).phone);
         }
       }),
     );
@@ -284,7 +253,7 @@ async function service(emu) {
 }
 
 try {
-  const emu = await startEmulatorProcess();
+  const emu = await startEmulatorProcess(children);
   log(`emulator at ${emu.url}; ${SESSIONS} sessions × ${PER_SESSION} messages, ${CONCURRENCY} at a time`);
   result.bare = await bare(emu);
   result.service = await service(emu);

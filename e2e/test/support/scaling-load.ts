@@ -72,7 +72,10 @@ export function startLoad(o: LoadOptions): Load {
         o.pool.call('GET', '/api/connections', { token: o.apiToken }),
         o.pool.call('GET', `/api/connections/${s.connectionId}`, { token: o.apiToken }),
         o.pool.call('GET', `/api/connections/${s.connectionId}/me`, { token: o.apiToken }),
-        o.pool.call('GET', '/api/billing/status', { token: o.apiToken }),
+        // Longer than the gateway's own deadline for billing calls (30 s: they may reach Stripe). Commands are
+        // consumed without an ack, so one lost with a SIGKILLed billing replica is answered 503 + Retry-After at
+        // that deadline (broker README); a client giving up at the same instant would call that a hang.
+        o.pool.call('GET', '/api/billing/status', { token: o.apiToken, timeoutMs: 40_000 }),
         o.pool.call('GET', '/api/billing/usage', { token: o.apiToken }),
       ]);
       await sleep(o.apiEveryMs ?? 400);

@@ -1,4 +1,4 @@
-import { jidDecode, jidEncode, type KeyPair } from '@whiskeysockets/baileys';
+import { jidDecode, jidEncode, type KeyPair, type proto } from '@whiskeysockets/baileys';
 import type { Connection } from './connection.js';
 import type { OutboundRecord } from './outbound-record.js';
 import { SignalPeer, type CompanionBundle } from './signal-peers.js';
@@ -22,6 +22,16 @@ export interface Account {
   /** stanzas written to the client but not acked yet, by stanza id: redelivered if the connection dies first */
   unacked: Map<string, DeliveryJob>;
   outbound: OutboundRecord[];
+  /** the last contact messages delivered to it, by id: what a retry receipt from the client asks for again */
+  inboundSent: Map<string, InboundResend>;
+}
+
+/** Enough to send a contact's 1:1 message again, re-encrypted on a fresh session (stanzas/inbound-retry.ts). */
+export interface InboundResend {
+  contact: Contact;
+  message: proto.IMessage;
+  options: { id: string; pushName: string; addressing: 'pn' | 'lid'; stanzaType: string; damaged?: boolean };
+  resends: number;
 }
 
 /** Writes one stanza (Signal-encrypting it at that moment if needed); `offline` marks offline-queue delivery. */

@@ -12,6 +12,10 @@ export interface EmulatorStats {
   inbound: { pkmsg: number; msg: number };
   /** outbound messages captured */
   outbound: number;
+  /** retry receipts the contacts sent for client messages they could not decrypt */
+  retryReceiptsSent: number;
+  /** contact messages sent again because the client's retry receipt asked */
+  inboundResends: number;
 }
 
 /** What the stanza handlers see of the emulator. */

@@ -37,6 +37,7 @@ import { buildPollVote, type PollVoteCommand } from './polls.js';
 import { SerialQueue } from './serial-queue.js';
 import { SocketCensus, type SocketCount } from './socket-census.js';
 import { deliverFromContact, newMessageId } from './stanzas/inbound.js';
+import { resendOnRetry } from './stanzas/inbound-retry.js';
 import { handleIq } from './stanzas/iq.js';
 import { captureOutbound } from './stanzas/outbound.js';
 import {
@@ -86,7 +87,12 @@ export class Emulator implements ServerContext {
   readonly directory: Directory;
   readonly media = new MediaHost();
   readonly connections = new Set<Connection>();
-  readonly stats: EmulatorStats = { inbound: { pkmsg: 0, msg: 0 }, outbound: 0 };
+  readonly stats: EmulatorStats = {
+    inbound: { pkmsg: 0, msg: 0 },
+    outbound: 0,
+    retryReceiptsSent: 0,
+    inboundResends: 0,
+  };
   readonly sockets = new SocketCensus();
   private readonly http: Server;
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -189,6 +195,7 @@ export class Emulator implements ServerContext {
       addressing: request.addressing ?? 'pn',
       stanzaType: stanzaType(request),
       groupJid: request.group,
+      damaged: request.damaged,
     });
     return { id };
   }
@@ -406,6 +413,8 @@ export class Emulator implements ServerContext {
       connections: [...this.connections].filter((c) => c.isOpen).length,
       inbound: { ...this.stats.inbound },
       outbound: this.stats.outbound,
+      retryReceiptsSent: this.stats.retryReceiptsSent,
+      inboundResends: this.stats.inboundResends,
     };
   }
 
@@ -447,6 +456,7 @@ export class Emulator implements ServerContext {
         const account = connection.account;
         if (!account) return;
         if (node.tag === 'receipt') recordClientReceipt(account, node);
+        if (node.tag === 'receipt' && node.attrs.type === 'retry') resendOnRetry(this, account, node);
         if (node.attrs.id) account.unacked.delete(node.attrs.id);
         for (const item of getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item')) {
           if (item.attrs.id) account.unacked.delete(item.attrs.id);

@@ -14,6 +14,12 @@ interface InboundBase {
   addressing?: 'pn' | 'lid';
   /** send it in this group chat (`<id>@g.us` or `<id>`; created on first use with `to` and `from` as members) */
   group?: string;
+  /**
+   * the first copy arrives unreadable (its ciphertext altered on the way, as a sender out of step with the
+   * client's session would leave it): the client answers with a retry receipt and the contact sends the message
+   * again on a fresh session (1:1 only; with `retryReceipts: 0` it is never sent again)
+   */
+  damaged?: boolean;
 }
 
 /** Media bytes: a Buffer, or base64 in JSON. */
@@ -77,6 +83,12 @@ function str(body: Record<string, unknown>, field: string, required: boolean): s
   return value;
 }
 
+function bool(body: Record<string, unknown>, field: string): boolean | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'boolean' ? value : fail(`${field} must be true or false`);
+}
+
 function num(body: Record<string, unknown>, field: string, min: number, max: number): number {
   const value = body[field];
   if (typeof value !== 'number' || !Number.isFinite(value)) return fail(`${field} must be a number`);
@@ -130,6 +142,7 @@ export function parseInboundRequest(input: unknown): InboundRequest & { data?: B
     replyTo: str(input, 'replyTo', type === 'reply'),
     addressing: addressing as InboundBase['addressing'],
     group: groupJid(str(input, 'group', false)),
+    damaged: bool(input, 'damaged'),
   };
   switch (type) {
     case 'text':

@@ -103,6 +103,7 @@ export function completePairing(
     loggedOut: false,
     offlineQueue: previous?.offlineQueue ?? [],
     unacked: new Map(),
+    inboundSent: new Map(),
     outbound: previous?.outbound ?? [],
   };
   // re-linking a number removes its previous companion, as a phone would

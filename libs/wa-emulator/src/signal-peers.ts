@@ -135,6 +135,17 @@ export class SignalPeer {
     });
   }
 
+  /**
+   * Drops this peer's session with `jid` (in its queue, after whatever is in flight), so the next `encryptTo`
+   * starts a fresh one from a bundle: what a phone does before it answers a retry receipt.
+   */
+  forgetSession(jid: string): Promise<void> {
+    return this.queue.run(async () => {
+      const address = this.repo.jidToSignalProtocolAddress(jid);
+      await this.keys.set({ session: { [address]: null } });
+    });
+  }
+
   /** Group message from this peer (sender-key `skmsg`) plus the sender-key distribution message for new members. */
   encryptGroup(groupJid: string, message: proto.IMessage): Promise<{ ciphertext: Uint8Array; skdm: Uint8Array }> {
     return this.queue.run(async () => {

@@ -4,13 +4,30 @@
  * (getMessage): the contact reads it with the same id, and what follows reads first time. The contact's sessions
  * are dropped in the emulator (`forgetSession`), the way a phone reinstall or a sender on an older ratchet copy
  * leaves them. With retry receipts off in the emulator the same message stays unreadable: the healing is the
- * retry, nothing else.
+ * retry, nothing else. The other direction too: a contact message the session cannot decrypt (the emulator
+ * damages its first copy) is asked for again by Baileys' retry receipt and arrives as `message` after the
+ * `message.waiting` placeholder; without the contact's resend it stays `message.waiting`.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { waitFor } from './support/emulated.js';
+import { outboxEvents, waitFor } from './support/emulated.js';
 import { jidOf, linkConnection, send, startHarness, type OutboundHarness } from './support/outbound-harness.js';
 
 const CONTACT = '4915700003001';
+
+/** The events the service wrote for inbound message `messageId` of connection `id`, in order. */
+async function eventsOf(h: OutboundHarness, id: string, messageId: string): Promise<string[]> {
+  return (await outboxEvents(h.database.sql, id))
+    .filter((e) => ['message', 'message.waiting'].includes(e.event) && e.payload?.id?.endsWith(`_${messageId}`))
+    .map((e) => e.event);
+}
+
+/** Links a fresh connection whose session has taken a first message from the contact (the session is up). */
+async function linkedWithContact(h: OutboundHarness): Promise<{ id: string; phone: string }> {
+  const linked = await linkConnection(h);
+  const { id: first } = await h.emulator.inbound({ to: linked.phone, from: CONTACT, type: 'text', text: 'hello' });
+  await waitFor(async () => (await eventsOf(h, linked.id, first)).includes('message'), 'the first message', 30_000);
+  return linked;
+}
 
 /** Links a fresh connection, sends once (a session now exists on both sides), then the contact forgets it. */
 async function linkedWithForgottenSession(h: OutboundHarness): Promise<{ id: string; phone: string }> {
@@ -54,6 +71,27 @@ describe('retry receipts (emulator default: up to 5 per message)', () => {
     expect(next).toMatchObject({ type: 'text', text: 'next' });
     expect(next.decryptFailures).toBeUndefined();
   }, 90_000);
+
+  it('a contact message the session could not read is asked for again and arrives as a message', async () => {
+    const { id, phone } = await linkedWithContact(h);
+    const { id: damaged } = await h.emulator.inbound({
+      to: phone,
+      from: CONTACT,
+      type: 'text',
+      text: 'damaged on the way',
+      damaged: true,
+    });
+    const events = await waitFor(
+      async () => {
+        const evs = await eventsOf(h, id, damaged);
+        return evs.includes('message') ? evs : undefined;
+      },
+      'the resent copy as a message',
+      30_000,
+    );
+    expect(events).toEqual(['message.waiting', 'message']); // WAHA's order: the placeholder, then the message
+    expect(h.emulator.statsSnapshot().inboundResends).toBeGreaterThanOrEqual(1);
+  }, 90_000);
 });
 
 describe('without retry receipts (emulator retryReceipts: 0)', () => {
@@ -74,5 +112,19 @@ describe('without retry receipts (emulator retryReceipts: 0)', () => {
       expect.objectContaining({ type: 'undecryptable', decryptFailures: 1 }),
     ]);
     expect(record.error).toEqual(expect.any(String)); // libsignal's reason (the prekey or the session is gone)
+  }, 90_000);
+
+  it('a damaged contact message stays message.waiting', async () => {
+    const { id, phone } = await linkedWithContact(h);
+    const { id: damaged } = await h.emulator.inbound({
+      to: phone,
+      from: CONTACT,
+      type: 'text',
+      text: 'damaged on the way',
+      damaged: true,
+    });
+    await waitFor(async () => (await eventsOf(h, id, damaged)).length > 0, 'an event for it', 30_000);
+    await new Promise((r) => setTimeout(r, 3_000)); // time for a resend that must not come
+    expect(await eventsOf(h, id, damaged)).toEqual(['message.waiting']);
   }, 90_000);
 });

@@ -4,9 +4,13 @@ import type { Account, Contact } from '../accounts.js';
 import type { Connection } from '../connection.js';
 import type { ServerContext } from '../context.js';
 import type { proto } from '@whiskeysockets/baileys';
+import type { CompanionBundle } from '../signal-peers.js';
 import { nowSeconds } from './reply.js';
 
 export const newMessageId = (): string => `3A${randomBytes(9).toString('hex').toUpperCase()}`;
+
+/** Contact messages kept per account for retry receipts (the oldest goes first). */
+const RESENDABLE = 2000;
 
 /**
  * Queue (or send) a contact's message to a linked account as the real server does: Signal-encrypted by the contact's
@@ -17,10 +21,24 @@ export function deliverFromContact(
   account: Account,
   contact: Contact,
   message: proto.IMessage,
-  options: { id: string; pushName: string; addressing: 'pn' | 'lid'; stanzaType: string; groupJid?: string },
+  options: {
+    id: string;
+    pushName: string;
+    addressing: 'pn' | 'lid';
+    stanzaType: string;
+    groupJid?: string;
+    /** the first copy's ciphertext is altered (InboundRequest.damaged); a resend is sent intact */
+    damaged?: boolean;
+  },
+  /** the bundle to start a new session from (a retry receipt's keys), instead of the uploaded one */
+  freshBundle?: CompanionBundle,
 ): void {
   const peer = contact.peer;
   const groupJid = options.groupJid;
+  if (!groupJid && !account.inboundSent.has(options.id)) {
+    account.inboundSent.set(options.id, { contact, message, options: { ...options, damaged: false }, resends: 0 });
+    if (account.inboundSent.size > RESENDABLE) account.inboundSent.delete(account.inboundSent.keys().next().value!);
+  }
   ctx.deliver(
     account,
     async (connection, offline) => {
@@ -29,7 +47,8 @@ export function deliverFromContact(
         await sendGroupMessage(connection, account, contact, groupJid, message, options, offline);
         return;
       }
-      const { type, ciphertext } = await peer.encryptTo(account.companionLid, account.bundle, message);
+      const { type, ciphertext } = await peer.encryptTo(account.companionLid, freshBundle ?? account.bundle, message);
+      if (options.damaged) ciphertext[ciphertext.length - 1] ^= 0xff; // the MAC no longer matches: Bad MAC
       ctx.stats.inbound[type]++;
       const address: Record<string, string> =
         options.addressing === 'lid'

@@ -68,6 +68,11 @@ export async function captureOutbound(ctx: ServerContext, connection: Connection
       }
     }
   }
+  if (record.type === 'undecryptable' && !record.error) {
+    // nothing was tried: say what the stanza carried, so a test failure shows why
+    const carried = copies.map(({ jid, enc }) => `${jid} ${enc.attrs.type}`).join(', ') || 'no <enc>';
+    record.error = `no copy for ${contact ? "the contact's device 0" : `an unknown recipient ${to}`} (${carried})`;
+  }
   const earlier = account.outbound.findIndex((r) => r.id === record.id);
   if (earlier >= 0) {
     // the same id again: the client answering a retry receipt (or a duplicate, which WhatsApp drops too)
@@ -96,6 +101,7 @@ function askForResend(ctx: ServerContext, account: Account, record: OutboundReco
   const count = record.decryptFailures ?? 1;
   if (count > ctx.options.retryReceipts) return;
   ctx.options.log('retry receipt', record.id, 'count', count, record.error);
+  ctx.stats.retryReceiptsSent++;
   const t = `${nowSeconds()}`;
   ctx.deliver(account, async (connection) => {
     connection.sendNode({
