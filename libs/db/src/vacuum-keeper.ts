@@ -109,7 +109,11 @@ export function startVacuumKeeper(dataSource: DataSource, options: VacuumKeeperO
     );
     const todo = counters.filter((c) => due(c).vacuum);
     if (todo.length === 0 || stopped) return [];
-    const client = new pg.Client({ connectionString: url, application_name: `wahooks-${schema}-vacuum` });
+    const client = new pg.Client({
+      connectionString: url,
+      application_name: `wahooks-${schema}-vacuum`,
+      connectionTimeoutMillis: 10_000, // an unreachable server fails this pass; the next one tries again
+    });
     client.on('error', () => undefined); // a terminated backend fails the next query; it must not crash us
     await client.connect();
     const done: VacuumPass[] = [];
