@@ -21,6 +21,12 @@ async function eventsOf(h: OutboundHarness, id: string, messageId: string): Prom
     .map((e) => e.event);
 }
 
+/** A contact text whose first copy arrives undecryptable (emulator `damaged`); resolves with its id. */
+async function sendDamaged(h: OutboundHarness, phone: string): Promise<string> {
+  const { id } = await h.emulator.inbound({ to: phone, from: CONTACT, type: 'text', text: 'damaged', damaged: true });
+  return id;
+}
+
 /** Links a fresh connection whose session has taken a first message from the contact (the session is up). */
 async function linkedWithContact(h: OutboundHarness): Promise<{ id: string; phone: string }> {
   const linked = await linkConnection(h);
@@ -74,13 +80,7 @@ describe('retry receipts (emulator default: up to 5 per message)', () => {
 
   it('a contact message the session could not read is asked for again and arrives as a message', async () => {
     const { id, phone } = await linkedWithContact(h);
-    const { id: damaged } = await h.emulator.inbound({
-      to: phone,
-      from: CONTACT,
-      type: 'text',
-      text: 'damaged on the way',
-      damaged: true,
-    });
+    const damaged = await sendDamaged(h, phone);
     const events = await waitFor(
       async () => {
         const evs = await eventsOf(h, id, damaged);
@@ -116,13 +116,7 @@ describe('without retry receipts (emulator retryReceipts: 0)', () => {
 
   it('a damaged contact message stays message.waiting', async () => {
     const { id, phone } = await linkedWithContact(h);
-    const { id: damaged } = await h.emulator.inbound({
-      to: phone,
-      from: CONTACT,
-      type: 'text',
-      text: 'damaged on the way',
-      damaged: true,
-    });
+    const damaged = await sendDamaged(h, phone);
     await waitFor(async () => (await eventsOf(h, id, damaged)).length > 0, 'an event for it', 30_000);
     await new Promise((r) => setTimeout(r, 3_000)); // time for a resend that must not come
     expect(await eventsOf(h, id, damaged)).toEqual(['message.waiting']);
