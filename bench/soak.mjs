@@ -151,6 +151,7 @@ const benches = [
   bench('stream', [], { ...short, BENCH_RATE: '50', BENCH_USERS: '5', BENCH_SOCKETS: '50', BENCH_RSS_SOCKETS: '50' }),
   bench('webhooks', [], { ...short, BENCH_RATE: '200', BENCH_LATENCY_RATE: '50' }),
   bench('emulator-sessions', ['20', '2', '2']),
+  bench('inbound', ['5', '20', '8']),
 ];
 const steps = QUICK
   ? [
