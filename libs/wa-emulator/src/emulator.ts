@@ -38,6 +38,7 @@ import { SerialQueue } from './serial-queue.js';
 import { SocketCensus, type SocketCount } from './socket-census.js';
 import { deliverFromContact, newMessageId } from './stanzas/inbound.js';
 import { resendOnRetry } from './stanzas/inbound-retry.js';
+import { forgetContactSessions } from './forget-session.js';
 import { handleIq } from './stanzas/iq.js';
 import { captureOutbound } from './stanzas/outbound.js';
 import {
@@ -308,18 +309,7 @@ export class Emulator implements ServerContext {
    */
   forgetSession(command: { phone: string; contact: string }): { dropped: number } {
     const account = this.requireAccount(command.phone);
-    const sessions = this.directory.contact(command.contact).peer.keys.tables.session ?? {};
-    const ours = (address: string) => {
-      const user = address.split('.')[0]!.split('_')[0]!; // libsignal address: <user>[_<agent>].<device>
-      return user === account.phone || user === account.lidUser;
-    };
-    let dropped = 0;
-    for (const address of Object.keys(sessions)) {
-      if (!ours(address)) continue;
-      delete sessions[address];
-      dropped++;
-    }
-    return { dropped };
+    return forgetContactSessions(account, this.directory.contact(assertDigits(command.contact, 'contact')));
   }
 
   /** The contact sends a receipt for an outbound message: server (2), delivered (3), read (4), played (5). */

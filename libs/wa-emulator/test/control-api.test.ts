@@ -113,6 +113,8 @@ describe('HTTP control API', () => {
     ['GET', '/control/outbound?phone=abc', undefined, /phone must be a phone number/],
     ['POST', '/control/receipt', { phone: '15557654321', messageId: 'X' }, /status is required/],
     ['POST', '/control/receipt', { phone: '15557654321', messageId: 'X', status: 'read' }, /no message with id X/],
+    ['POST', '/control/forget-session', { phone: '15557654321' }, /contact is required/],
+    ['POST', '/control/forget-session', { phone: '15557654321', contact: '+49 157' }, /contact must be a phone number/],
     ['POST', '/control/fault', { phone: '15557654321', kind: 'meteor' }, /kind must be one of/],
     ['POST', '/control/fault', { kind: 'refuse', ms: -1 }, /ms must be/],
     ['POST', '/control/presence', { to: '15557654321', from: CONTACT, presence: 'asleep' }, /presence must be one of/],
